@@ -1,0 +1,32 @@
+# Two commands from a fresh clone: `make run` and `make test`. Both install first.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+QA := $(VENV)/bin/qa
+STAMP := $(VENV)/.installed
+PORT ?= 8000
+
+.PHONY: install run test index bench clean
+
+install: $(STAMP)
+
+# torch first, pinned to the CPU wheel: otherwise sentence-transformers pulls a multi-GB CUDA build.
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet "torch==2.13.0"
+	$(PIP) install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+index: install
+	$(QA) index build --if-stale
+
+run: index
+	$(QA) serve --port $(PORT)
+
+test: install
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) index/v-* index/current index/.tmp-*

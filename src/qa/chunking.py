@@ -1,0 +1,203 @@
+"""Split canonical text into paragraphs, sentences and indexable chunks, offsets exact.
+
+Sentences come from pysbd, a rule-based splitter that knows abbreviations ("Lt. Gen.",
+"U.S.", "Dec. 1991", "Jr."). pysbd returns sentence *strings*; we locate each one in
+the paragraph with a moving cursor, so repeated sentences map to their own place and
+``text[start:end]`` is always the exact source.
+
+Chunks pack whole sentences of one paragraph up to ``max_chars`` characters and
+``max_tokens`` word pieces (the model's useful input). Sentences repeated verbatim
+``boilerplate_min_repeats`` times or more in a document (photo-gallery captions and
+credit lines) are boilerplate: they break chunks and never become chunks themselves.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from typing import Callable, Iterator
+
+from .records import Chunk, Document
+
+TokenCounter = Callable[[str], int]
+
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
+_WORD = re.compile(r"\S+")
+
+
+@dataclass(frozen=True)
+class ChunkingParams:
+    max_chars: int = 600
+    max_tokens: int = 128
+    boilerplate_min_repeats: int = 3
+    splitter: str = "pysbd"
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> "ChunkingParams":
+        return cls(**{k: data[k] for k in ("max_chars", "max_tokens", "boilerplate_min_repeats") if k in data})
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    number: int  # 1-based
+    start: int
+    end: int
+    sentences: tuple[Span, ...]
+
+
+def paragraph_spans(text: str) -> Iterator[tuple[int, int]]:
+    """Blocks separated by blank lines, trimmed of surrounding whitespace."""
+    position = 0
+    for match in _PARAGRAPH_BREAK.finditer(text):
+        yield from _trimmed(text, position, match.start())
+        position = match.end()
+    yield from _trimmed(text, position, len(text))
+
+
+def _trimmed(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        yield start, end
+
+
+@lru_cache(maxsize=1)
+def _segmenter():
+    import pysbd
+
+    return pysbd.Segmenter(language="en", clean=False)
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[Span]:
+    """Sentence spans (absolute offsets) of ``text[start:end]``, whitespace trimmed."""
+    end = len(text) if end is None else end
+    block = text[start:end]
+    spans: list[Span] = []
+    cursor = 0
+    for sentence in _segmenter().segment(block):
+        stripped = sentence.strip()
+        if not stripped:
+            continue
+        found = block.find(stripped, cursor)
+        if found < 0:  # pysbd altered the text (it should not with clean=False): fall back to one span
+            return [Span(start + a, start + b) for a, b in _trimmed(block, cursor, len(block))] if not spans else (
+                spans + [Span(start + a, start + b) for a, b in _trimmed(block, cursor, len(block))]
+            )
+        spans.append(Span(start + found, start + found + len(stripped)))
+        cursor = found + len(stripped)
+    return spans
+
+
+def paragraphs(text: str) -> list[Paragraph]:
+    result = []
+    for number, (start, end) in enumerate(paragraph_spans(text), start=1):
+        result.append(Paragraph(number, start, end, tuple(sentence_spans(text, start, end))))
+    return result
+
+
+def boilerplate_sentences(text: str, paras: list[Paragraph], min_repeats: int) -> set[str]:
+    counts: dict[str, int] = {}
+    for paragraph in paras:
+        for s in paragraph.sentences:
+            key = text[s.start : s.end]
+            counts[key] = counts.get(key, 0) + 1
+    return {sentence for sentence, n in counts.items() if n >= min_repeats}
+
+
+def chunk_document(
+    document: Document, params: ChunkingParams, count_tokens: TokenCounter | None = None
+) -> list[Chunk]:
+    """Chunks of one document (``chunk_id`` = -1 until the index numbers them)."""
+    text = document.text
+    count = count_tokens or _approximate_tokens
+    paras = paragraphs(text)
+    boilerplate = boilerplate_sentences(text, paras, params.boilerplate_min_repeats)
+    chunks: list[Chunk] = []
+    for paragraph in paras:
+        group: list[Span] = []
+        for sentence in paragraph.sentences:
+            if text[sentence.start : sentence.end] in boilerplate:
+                _flush(chunks, document, paragraph.number, group)
+                group = []
+                continue
+            for piece in _fit_sentence(text, sentence, params, count):
+                if group and not _fits(text, group[0].start, piece.end, params, count):
+                    _flush(chunks, document, paragraph.number, group)
+                    group = []
+                group.append(piece)
+        _flush(chunks, document, paragraph.number, group)
+    return chunks
+
+
+def _fits(text: str, start: int, end: int, params: ChunkingParams, count: TokenCounter) -> bool:
+    return end - start <= params.max_chars and count(text[start:end]) <= params.max_tokens
+
+
+def _fit_sentence(text: str, sentence: Span, params: ChunkingParams, count: TokenCounter) -> list[Span]:
+    """A sentence too long for one chunk is cut at word boundaries into pieces that fit."""
+    if _fits(text, sentence.start, sentence.end, params, count):
+        return [sentence]
+    pieces: list[Span] = []
+    piece_start: int | None = None
+    last_end = sentence.start
+    for word in _WORD.finditer(text, sentence.start, sentence.end):
+        if piece_start is None:
+            piece_start = word.start()
+        elif not _fits(text, piece_start, word.end(), params, count):
+            pieces.append(Span(piece_start, last_end))
+            piece_start = word.start()
+        last_end = word.end()
+    if piece_start is not None:
+        pieces.append(Span(piece_start, last_end))
+    return pieces
+
+
+def _flush(chunks: list[Chunk], document: Document, paragraph: int, group: list[Span]) -> None:
+    if not group:
+        return
+    start, end = group[0].start, group[-1].end
+    chunks.append(
+        Chunk(
+            chunk_id=-1,
+            doc_id=document.doc_id,
+            paragraph=paragraph,
+            start=start,
+            end=end,
+            text=document.text[start:end],
+            sentences=tuple((s.start - start, s.end - start) for s in group),
+        )
+    )
+
+
+def _approximate_tokens(text: str) -> int:
+    """Used only when no tokenizer is given (unit tests): about 1.3 word pieces a word."""
+    return int(len(_WORD.findall(text)) * 1.3) + 2
+
+
+def chunk_corpus(
+    documents: list[Document], params: ChunkingParams, count_tokens: TokenCounter | None = None
+) -> list[Chunk]:
+    """All chunks, numbered in order; a chunk whose text was already indexed is dropped."""
+    seen: set[str] = set()
+    result: list[Chunk] = []
+    for document in documents:
+        for chunk in chunk_document(document, params, count_tokens):
+            if chunk.text in seen:
+                continue
+            seen.add(chunk.text)
+            result.append(
+                Chunk(len(result), chunk.doc_id, chunk.paragraph, chunk.start, chunk.end, chunk.text, chunk.sentences)
+            )
+    return result

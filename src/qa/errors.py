@@ -1,0 +1,63 @@
+"""Typed errors: the library raises them, each adapter (HTTP, CLI) renders them once.
+
+Every error carries an HTTP ``status`` and a stable machine ``code`` so that the API
+can answer ``{"error": {"code", "message"}}`` and the CLI a one-line message.
+"""
+
+from __future__ import annotations
+
+
+class QAError(Exception):
+    status = 500
+    code = "internal_error"
+
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        if status is not None:
+            self.status = status
+
+
+class BadQuestion(QAError):
+    status = 400
+    code = "bad_question"
+
+
+class BadRequest(QAError):
+    status = 400
+    code = "bad_request"
+
+
+class NotFound(QAError):
+    status = 404
+    code = "not_found"
+
+
+class IndexUnavailable(QAError):
+    """No index, or one we refuse to serve (missing files, other format, other model)."""
+
+    status = 503
+    code = "index_unavailable"
+
+
+class IndexMismatch(IndexUnavailable):
+    code = "index_mismatch"
+
+
+class CorpusError(QAError):
+    """A corpus file that cannot become a document. The message names the file."""
+
+    status = 422
+    code = "bad_corpus_file"
+
+    def __init__(self, path: str, problem: str):
+        super().__init__(f"{path}: {problem}")
+        self.path = path
+        self.problem = problem
+
+
+class ModelError(QAError):
+    status = 500
+    code = "model_error"

@@ -1,0 +1,151 @@
+"""Plain data that crosses module boundaries: documents, chunks, passages, answers.
+
+One word per concept: a *chunk* is what is indexed, a *passage* is a chunk returned
+for a question, with its rank, score and citation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Document:
+    doc_id: str
+    path: str  # relative to the corpus folder, POSIX separators
+    title: str
+    text: str  # canonical text: the body exactly, only "\r\n" -> "\n"
+    metadata: dict[str, Any] = field(default_factory=dict)
+    fingerprint: str = ""  # sha256 of the raw file bytes
+
+    @property
+    def author(self) -> str | None:
+        return _as_text(self.metadata.get("author"))
+
+    @property
+    def publisher(self) -> str | None:
+        return _as_text(self.metadata.get("publisher"))
+
+    @property
+    def published(self) -> str | None:
+        return _as_text(self.metadata.get("published") or self.metadata.get("date"))
+
+    @property
+    def source(self) -> str | None:
+        return _as_text(self.metadata.get("source") or self.metadata.get("url"))
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "doc_id": self.doc_id,
+            "title": self.title,
+            "path": self.path,
+            "author": self.author,
+            "publisher": self.publisher,
+            "published": self.published,
+            "source": self.source,
+            "metadata": {k: _jsonable(v) for k, v in self.metadata.items()},
+            "length": len(self.text),
+            "fingerprint": self.fingerprint,
+        }
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A span of one document that is embedded and indexed; row ``chunk_id`` in FAISS."""
+
+    chunk_id: int
+    doc_id: str
+    paragraph: int  # 1-based, blocks separated by blank lines
+    start: int
+    end: int
+    text: str
+    sentences: tuple[tuple[int, int], ...] = ()  # sentence spans, offsets within ``text``
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["sentences"] = [list(s) for s in self.sentences]
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Chunk":
+        return cls(
+            chunk_id=int(data["chunk_id"]),
+            doc_id=str(data["doc_id"]),
+            paragraph=int(data["paragraph"]),
+            start=int(data["start"]),
+            end=int(data["end"]),
+            text=str(data["text"]),
+            sentences=tuple((int(a), int(b)) for a, b in data.get("sentences", ())),
+        )
+
+
+@dataclass(frozen=True)
+class Citation:
+    doc_id: str
+    title: str
+    author: str | None
+    publisher: str | None
+    published: str | None
+    source: str | None
+    paragraph: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Passage:
+    rank: int
+    score: float
+    text: str
+    citation: Citation
+    highlight: dict[str, int] | None = None
+    scores: dict[str, float] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "rank": self.rank,
+            "score": round(self.score, 6),
+            "text": self.text,
+            "highlight": self.highlight,
+            "citation": asdict(self.citation),
+        }
+        if self.scores is not None:
+            data["scores"] = {k: round(v, 6) for k, v in self.scores.items()}
+        return data
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    k: int
+    mode: str
+    answered: bool
+    passages: list[Passage]
+    took_ms: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "k": self.k,
+            "mode": self.mode,
+            "answered": self.answered,
+            "passages": [p.to_json() for p in self.passages],
+            "took_ms": round(self.took_ms, 3),
+        }
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return str(value)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return str(value)  # dates and anything else YAML produced

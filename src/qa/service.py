@@ -1,0 +1,190 @@
+"""Answer a question: the one place where a question meets the embedder and the index.
+
+``QAService`` owns the model and the loaded index for the life of the process (loaded
+once, never per request). Every request takes one reference to the current index and
+uses only it, so a live reload (a new ``current`` version) can never mix two indexes
+in one answer. A new version is loaded and verified in full before it replaces the old
+one; one that fails verification is refused, logged and reported by ``health()``,
+while the old index keeps serving.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import unicodedata
+from functools import lru_cache
+from typing import Any
+
+from .embedding import Embedder, ModelSpec
+from .errors import BadQuestion, IndexUnavailable, NotFound
+from .index import LoadedIndex, current_version, load_index
+from .judge import is_answered
+from .records import Answer, Citation, Passage
+from .search import DEFAULT_MODE, MODES, highlight, rank
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 1000
+MAX_K = 20
+DEFAULT_K = 5
+
+
+def check_question(question: Any) -> str:
+    if not isinstance(question, str):
+        raise BadQuestion("question must be a string")
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\t\n\r" for ch in question):
+        raise BadQuestion("question contains control characters (such as NUL)")
+    stripped = question.strip()
+    if not stripped:
+        raise BadQuestion("question is empty")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise BadQuestion(f"question is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS}")
+    return stripped
+
+
+def check_k(k: Any) -> int:
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
+        raise BadQuestion(f"k must be an integer from 1 to {MAX_K}", code="bad_k")
+    return k
+
+
+def check_mode(mode: Any) -> str:
+    if mode not in MODES:
+        raise BadQuestion(f"mode must be one of {', '.join(MODES)}", code="bad_mode")
+    return mode
+
+
+def cache_key(question: str) -> str:
+    """Questions that differ only in case, width or spacing share one cache entry."""
+    return " ".join(unicodedata.normalize("NFKC", question).casefold().split())
+
+
+class QAService:
+    def __init__(
+        self,
+        index_dir: str,
+        *,
+        model: str | None = None,
+        threads: int | None = None,
+        cache_size: int = 1024,
+        reload_check_seconds: float = 1.0,
+    ):
+        self.index_dir = str(index_dir)
+        self.spec = ModelSpec.resolve(model)
+        self.embedder = Embedder(self.spec, threads=threads)
+        self._index: LoadedIndex | None = None
+        self._lock = threading.Lock()
+        self._reload_check_seconds = reload_check_seconds
+        self._last_check = 0.0
+        self.last_error: str | None = None
+        self.reloads = 0
+        self._cached = lru_cache(maxsize=cache_size)(self._rank_uncached) if cache_size > 0 else self._rank_uncached
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def load(self) -> "QAService":
+        """Load the model, then the index; an unusable index is recorded, not raised."""
+        _ = self.embedder.model
+        self._try_load(current_version(self.index_dir))
+        return self
+
+    def _try_load(self, version: str | None) -> bool:
+        try:
+            index = load_index(self.index_dir, expect_model_id=self.spec.model_id, expect_dimension=self.embedder.dimension)
+        except IndexUnavailable as exc:
+            self.last_error = exc.message
+            log.error("index refused: %s", exc.message)
+            return False
+        with self._lock:
+            self._index = index
+            self._loaded_pointer = version
+            self.last_error = None
+        log.info("index %s loaded: %d passages", index.version, len(index.chunks))
+        return True
+
+    def maybe_reload(self, force: bool = False) -> None:
+        """Cheap check (one readlink, at most every ``reload_check_seconds``); swap if changed."""
+        now = time.monotonic()
+        if not force and now - self._last_check < self._reload_check_seconds:
+            return
+        self._last_check = now
+        pointer = current_version(self.index_dir)
+        if self._index is not None and pointer == getattr(self, "_loaded_pointer", None) and not force:
+            return
+        if pointer is None and self._index is not None:
+            return
+        if pointer == getattr(self, "_failed_pointer", object()) and not force:
+            return
+        if self._try_load(pointer):
+            self.reloads += 1
+            self._failed_pointer = None
+        else:
+            self._failed_pointer = pointer
+
+    @property
+    def index(self) -> LoadedIndex:
+        index = self._index
+        if index is None:
+            raise IndexUnavailable(self.last_error or f"no usable index in {self.index_dir}")
+        return index
+
+    # -- questions -----------------------------------------------------------------------
+    def ask(self, question: Any, k: Any = DEFAULT_K, mode: Any = DEFAULT_MODE) -> Answer:
+        started = time.perf_counter()
+        question = check_question(question)
+        k, mode = check_k(k), check_mode(mode)
+        index = self.index
+        passages, answered = self._cached(cache_key(question), k, mode, index.version)
+        return Answer(question, k, mode, answered, list(passages), (time.perf_counter() - started) * 1000)
+
+    def cache_info(self) -> dict[str, int]:
+        info = getattr(self._cached, "cache_info", None)
+        if info is None:
+            return {"hits": 0, "misses": 0, "size": 0, "maxsize": 0}
+        i = info()
+        return {"hits": i.hits, "misses": i.misses, "size": i.currsize, "maxsize": i.maxsize or 0}
+
+    def _rank_uncached(self, question: str, k: int, mode: str, version: str) -> tuple[tuple[Passage, ...], bool]:
+        index = self.index
+        if index.version != version:  # swapped between the caller's read and ours: use the caller's
+            raise IndexUnavailable("index changed during the request; retry")
+        vector = self.embedder.encode_one(question)
+        hits = rank(index, question, vector, k, mode)
+        answered = is_answered(index, question, vector, hits)
+        passages = []
+        for position, hit in enumerate(hits, start=1):
+            chunk = index.chunks[hit.chunk_id]
+            document = index.documents[chunk.doc_id]
+            citation = Citation(
+                doc_id=document.doc_id, title=document.title, author=document.author,
+                publisher=document.publisher, published=document.published, source=document.source,
+                paragraph=chunk.paragraph, start=chunk.start, end=chunk.end,
+            )
+            passages.append(
+                Passage(
+                    rank=position, score=hit.score, text=chunk.text, citation=citation,
+                    highlight=highlight(index, hit, question, vector),
+                    scores={"dense": hit.dense, "sentence": hit.sentence, "bm25": hit.bm25},
+                )
+            )
+        return tuple(passages), answered
+
+    # -- documents -----------------------------------------------------------------------
+    def documents(self) -> list[dict[str, Any]]:
+        return [d.summary() for d in self.index.documents.values()]
+
+    def document(self, doc_id: str) -> dict[str, Any]:
+        document = self.index.documents.get(doc_id)
+        if document is None:
+            raise NotFound(f"no document with id {doc_id!r}")
+        return {**document.summary(), "text": document.text}
+
+    def health(self) -> dict[str, Any]:
+        index = self._index
+        return {
+            "status": "ok" if index is not None else "unavailable",
+            "index": index.summary() if index is not None else None,
+            "error": self.last_error,
+            "reloads": self.reloads,
+        }
