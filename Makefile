@@ -28,5 +28,8 @@ run: index
 test: install
 	$(PY) -m pytest
 
+bench: install
+	$(PY) benchmarks/run_all.py
+
 clean:
 	rm -rf $(VENV) index/v-* index/current index/.tmp-*

@@ -167,6 +167,25 @@ def ask(question, k, mode, index_dir, model, as_json):
         click.echo("")
 
 
+@main.command("eval")
+@click.argument("questions", type=click.Path(exists=True, dir_okay=False))
+@click.option("--corpus", "corpus_dir", default=None, type=click.Path(file_okay=False),
+              help="Index this corpus in a temporary folder instead of using --index.")
+@_index_option
+@_model_option
+@click.option("-k", default=5, show_default=True)
+@click.option("--mode", type=click.Choice(["hybrid", "dense", "bm25"]), default="hybrid", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def evaluate(questions, corpus_dir, index_dir, model, k, mode, as_json):
+    """Score a question set (JSONL with question/evidence, or SQuAD JSON): hit@1/3/5, MRR, length."""
+    from .embedding import Embedder, ModelSpec
+    from .evaluation import evaluate as run, format_report
+
+    report = run(questions, index_dir=None if corpus_dir else index_dir, corpus_dir=corpus_dir,
+                 embedder=Embedder(ModelSpec.resolve(model)), k=k, mode=mode)
+    click.echo(json.dumps(report, indent=2, ensure_ascii=False) if as_json else format_report(report))
+
+
 @main.command("serve")
 @_index_option
 @_model_option

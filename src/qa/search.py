@@ -3,11 +3,13 @@
 Hybrid scoring, and why: three signals see different things. The chunk embedding sees
 the passage as a whole; the best *sentence* embedding in the chunk sees the one
 sentence that usually carries the answer (a long chunk dilutes it); BM25 sees exact
-names, dates and numbers that a small embedding model blurs. Each signal is
-z-normalized over the candidate set (so no scale dominates) and summed with weights
-``0.5 * chunk + 1.0 * best sentence + 1.0 * bm25``, measured on the public bench
-(``qa eval``; README). Rank fusion (RRF) was measured too and ranks worse: it throws the
-score margins away.
+names, dates and numbers that a small embedding model blurs. The dense signals
+are z-normalized over the candidate set, BM25 is divided by its best score (it is
+sparse; see ``_lexical``), and they are summed with weights
+``0.5 * chunk + 1.0 * best sentence + 4.0 * bm25``, plus two priors from
+answer_types.py (expected answer type +1, question-only or heading chunk -2), measured
+on the public bench (``qa eval``; README). Rank fusion (RRF) was measured too and ranks
+worse: it throws the score margins away.
 """
 
 from __future__ import annotations
@@ -16,13 +18,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .answer_types import expected_answer, is_non_answer
 from .index import LoadedIndex
 from .lexical import tokenize
 
 MODES = ("hybrid", "dense", "bm25")
 DEFAULT_MODE = "hybrid"
 CANDIDATES = 200  # per retriever, before fusion; every chunk when the corpus is smaller
-WEIGHTS = {"chunk": 0.5, "sentence": 1.0, "bm25": 1.0}
+WEIGHTS = {"chunk": 0.5, "sentence": 1.0, "bm25": 4.0, "answer_type": 2.0, "non_answer": -2.0}
 
 
 @dataclass(frozen=True)
@@ -46,13 +49,27 @@ def rank(index: LoadedIndex, question: str, question_vector: np.ndarray, k: int,
         score = bm25
     else:
         score = (
-            WEIGHTS["chunk"] * _z(dense) + WEIGHTS["sentence"] * _z(sentence) + WEIGHTS["bm25"] * _z(bm25)
+            WEIGHTS["chunk"] * _z(dense) + WEIGHTS["sentence"] * _z(sentence) + WEIGHTS["bm25"] * _lexical(bm25)
+            + _priors(index, candidates, question)
         )
     order = np.argsort(-score, kind="stable")[:k]
     return [
         Hit(int(candidates[i]), float(score[i]), float(dense[i]), float(sentence[i]), float(bm25[i]), int(best[i]))
         for i in order
     ]
+
+
+def _priors(index: LoadedIndex, candidates: np.ndarray, question: str) -> np.ndarray:
+    """Answer-type boost and non-answer penalty, in z-score units (answer_types.py)."""
+    pattern = expected_answer(question)
+    prior = np.zeros(len(candidates), dtype=np.float32)
+    for position, chunk_id in enumerate(candidates):
+        chunk = index.chunks[chunk_id]
+        if pattern is not None and pattern.search(chunk.text):
+            prior[position] += WEIGHTS["answer_type"]
+        if is_non_answer(chunk.text, chunk.sentences):
+            prior[position] += WEIGHTS["non_answer"]
+    return prior
 
 
 def _candidates(index: LoadedIndex, question: str, question_vector: np.ndarray, mode: str) -> np.ndarray:
@@ -77,6 +94,15 @@ def _best_sentences(index: LoadedIndex, candidates: np.ndarray, question_vector:
         best_index[position] = int(np.argmax(rows))
         best_score[position] = rows[best_index[position]]
     return best_score, best_index
+
+
+def _lexical(values: np.ndarray) -> np.ndarray:
+    """BM25 scaled by the best candidate's score, not z-normalized: BM25 is sparse (most
+    chunks score 0), so one chunk sharing a single common word would get a huge z-score."""
+    top = float(values.max()) if len(values) else 0.0
+    if top <= 0:
+        return np.zeros_like(values, dtype=np.float32)
+    return (values / top).astype(np.float32)
 
 
 def _z(values: np.ndarray) -> np.ndarray:

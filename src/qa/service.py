@@ -70,10 +70,11 @@ class QAService:
         threads: int | None = None,
         cache_size: int = 1024,
         reload_check_seconds: float = 1.0,
+        embedder: Embedder | None = None,
     ):
         self.index_dir = str(index_dir)
-        self.spec = ModelSpec.resolve(model)
-        self.embedder = Embedder(self.spec, threads=threads)
+        self.embedder = embedder or Embedder(ModelSpec.resolve(model), threads=threads)
+        self.spec = self.embedder.spec
         self._index: LoadedIndex | None = None
         self._lock = threading.Lock()
         self._reload_check_seconds = reload_check_seconds

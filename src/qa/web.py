@@ -1,7 +1,176 @@
-"""The question page (issue 3 fills this in); served by the same app at ``/``."""
+"""The question page: server-rendered with Jinja, enhanced by ``web/static/app.js``.
+
+Why the server renders too: ``GET /?q=...`` must answer without JavaScript (and a reload
+or a shared link shows results at once), so the same markup is produced here and by the
+script, which only takes over the form to avoid full page loads. The script builds the
+DOM with ``textContent`` and Jinja autoescapes, so corpus text is never parsed as HTML.
+
+Files live in ``<repo>/web`` (``templates/`` and ``static/``), found from this file's
+location: the package is installed editable (src layout), so ``parents[2]`` is the
+repository. ``QA_WEB_DIR`` (config or environment) points elsewhere when needed.
+
+Every response, the JSON API's included, gets the security headers from
+``security_headers``: a CSP without inline script, nosniff, no referrer, no framing.
+"""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode, urlsplit
 
-def register_web(app) -> None:
+from flask import Blueprint, Flask, Response, current_app, render_template, request
+
+from .errors import QAError
+
+DEFAULT_WEB_DIR = Path(__file__).resolve().parents[2] / "web"
+DEFAULT_K = 5
+EXAMPLES = (
+    "Why didn't South Korea sign the armistice?",
+    "When was the armistice signed?",
+    "What happened at the Geneva conference?",
+    "Is the Korean War over?",
+)
+
+# No inline script or style anywhere: the page uses only /static files, so 'self' suffices.
+CSP = "; ".join([
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self'",
+    "connect-src 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    "object-src 'none'",
+    "base-uri 'none'",
+])
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+def web_dir(app: Flask) -> Path:
+    return Path(app.config.get("QA_WEB_DIR") or os.environ.get("QA_WEB_DIR") or DEFAULT_WEB_DIR)
+
+
+def register_web(app: Flask) -> None:
+    """Mount the page (``/``, ``/documents/<doc_id>``, ``/static/...``) and the headers.
+
+    A blueprint carries its own template and static folders because ``create_app``
+    turns the app's static folder off (APIFlask would otherwise claim ``/static``).
+    """
+    folder = web_dir(app)
+    pages = Blueprint("web", __name__, template_folder=str(folder / "templates"),
+                      static_folder=str(folder / "static"), static_url_path="/static")
+    pages.add_url_rule("/", "index", index_page, methods=["GET"])
+    pages.add_url_rule("/documents/<doc_id>", "document", document_page, methods=["GET"])
+    app.register_blueprint(pages)
+    app.after_request(security_headers)
+    app.jinja_env.globals["source_link"] = source_link
+    app.jinja_env.globals["reader_url"] = reader_url
+
+
+def security_headers(response: Response) -> Response:
+    """Runs after every request, error responses and the API included (see module doc)."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def source_link(url: Any) -> str | None:
+    """The URL if it is safe to put in ``href`` (http or https with a host), else None.
+
+    Corpus front matter is untrusted: a ``javascript:`` or ``data:`` source is shown as
+    plain text instead of becoming a link.
+    """
+    if not isinstance(url, str):
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if parts.scheme.lower() in ("http", "https") and parts.netloc:
+        return url.strip()
     return None
+
+
+def reader_url(citation: dict[str, Any], question: str | None = None) -> str:
+    """Reader view of a passage: ``?start&end`` lets the server mark it without JavaScript,
+    and the ``#start-end`` fragment (the mark's id) scrolls to it, with or without."""
+    start, end = citation["start"], citation["end"]
+    params: dict[str, Any] = {"start": start, "end": end}
+    if question:
+        params["q"] = question
+    return f"/documents/{quote(citation['doc_id'], safe='')}?{urlencode(params)}#{start}-{end}"
+
+
+def split_highlight(text: str, span: dict[str, int] | None) -> tuple[str, str, str]:
+    """``(before, marked, after)``; without a usable span the whole text is marked."""
+    if span:
+        start, end = span.get("start"), span.get("end")
+        if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text):
+            return text[:start], text[start:end], text[end:]
+    return "", text, ""
+
+
+def index_page():
+    """The question page; with ``?q=`` it also answers, so no JavaScript is needed."""
+    question = request.args.get("q", "")
+    context: dict[str, Any] = {"question": question, "examples": _examples(), "answer": None, "error": None}
+    status = 200
+    if question.strip():
+        try:
+            k = _int_arg("k", DEFAULT_K)
+            from .api import qa_service  # imported here: api.py imports this module
+
+            answer = qa_service().ask(question, k if k is not None else -1).to_json()
+            for passage in answer["passages"]:
+                passage["parts"] = split_highlight(passage["text"], passage.get("highlight"))
+            context["answer"] = answer
+        except QAError as exc:
+            context["error"], status = exc.message, exc.status
+    return render_template("index.html", **context), status
+
+
+def document_page(doc_id: str):
+    """The reader view: the whole canonical text, the cited span in ``<mark>``.
+
+    The text is one ``white-space: pre-wrap`` block so that character offsets map to it
+    one to one (the script re-marks from the ``#start-end`` fragment the same way).
+    """
+    from .api import qa_service
+
+    question = request.args.get("q", "")
+    try:
+        document = qa_service().document(doc_id)
+    except QAError as exc:
+        return render_template("document.html", document=None, error=exc.message, question=question), exc.status
+    text = document["text"]
+    start, end = _int_arg("start", None), _int_arg("end", None)
+    span = None
+    if start is not None and end is not None and 0 <= start < end <= len(text):
+        span = (start, end)
+    parts = (text[: span[0]], text[span[0] : span[1]], text[span[1] :]) if span else (text, "", "")
+    return render_template("document.html", document=document, parts=parts, span=span, question=question,
+                           error=None)
+
+
+def _int_arg(name: str, default: int | None) -> int | None:
+    """A query integer; junk gives ``None`` so that callers ignore it (reader) or the
+    service reports it (``k``), never a 500."""
+    value = request.args.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+def _examples() -> list[str]:
+    return list(current_app.config.get("QA_WEB_EXAMPLES") or EXAMPLES)

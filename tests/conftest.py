@@ -1,0 +1,88 @@
+"""Shared fixtures: the real model, a real index built once per session, the app.
+
+Nothing here is mocked: the embedder is all-MiniLM-L6-v2 from its PyPI package, the
+index is real FAISS + bm25s, the app is the real factory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+if not SHARED.exists():  # CI clones next to a copy of shared/
+    SHARED = Path(os.environ.get("QA_SHARED", ROOT.parent / "shared"))
+BENCH = SHARED / "bench"
+CORPUS = ROOT / "corpus"
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from qa.embedding import Embedder, ModelSpec
+
+    return Embedder(ModelSpec.resolve())
+
+
+@pytest.fixture(scope="session")
+def token_counter():
+    from qa.embedding import ModelSpec, TokenCounter
+
+    return TokenCounter(ModelSpec.resolve().path)
+
+
+@pytest.fixture(scope="session")
+def built_index(tmp_path_factory, embedder, token_counter) -> Path:
+    """The seed corpus indexed once for the whole session."""
+    from qa.chunking import ChunkingParams
+    from qa.corpus import load_corpus
+    from qa.index import build_index
+
+    folder = tmp_path_factory.mktemp("index")
+    build_index(load_corpus(CORPUS), CORPUS, folder, embedder, ChunkingParams(), count_tokens=token_counter)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def service(built_index, embedder):
+    from qa.service import QAService
+
+    return QAService(str(built_index), embedder=embedder).load()
+
+
+@pytest.fixture(scope="session")
+def app(service):
+    from qa.api import create_app
+
+    return create_app({"TESTING": True}, service=service)
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The app on a real HTTP server on a free loopback port."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def article_questions() -> list[dict]:
+    return [json.loads(line) for line in (BENCH / "article_questions.jsonl").read_text().splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def squad() -> dict:
+    return json.loads((BENCH / "squad2_dev_sample.json").read_text())

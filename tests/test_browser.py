@@ -1,0 +1,439 @@
+"""The question page in headless Chromium (issue 3): with and without JavaScript,
+keyboard only, the reader view, history, error states and a hostile corpus.
+
+Debian's Chromium is driven by the plain ``playwright.sync_api`` (``playwright install``
+cannot download browsers here). When ``/usr/bin/chromium`` is missing the tests skip
+locally but FAIL in CI (``CI`` set), so a broken CI image cannot pass silently.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from werkzeug.serving import make_server
+
+from qa.api import create_app
+
+try:
+    from playwright.sync_api import expect, sync_playwright
+except ImportError:  # pragma: no cover - the browser fixture skips, or fails in CI
+    expect = sync_playwright = None
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+HOSTILE_CORPUS = ROOT / "tests" / "fixtures" / "hostile"
+SCREENSHOT = ROOT / "docs" / "screenshot.png"
+CHROMIUM = os.environ.get("QA_CHROMIUM", "/usr/bin/chromium")
+LAUNCH_ARGS = ["--disable-gpu", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
+SEED = "why didn't South Korea sign?"
+UNANSWERABLE = "What is the capital of France?"
+TIMEOUT_MS = 20_000
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def unavailable(reason: str):
+    if in_ci():
+        pytest.fail(f"{reason} (CI is set: browser tests must run, not skip)", pytrace=False)
+    pytest.skip(reason)
+
+
+# -- servers ----------------------------------------------------------------------------------
+def build_index(corpus: Path, index_dir: Path) -> Path:
+    from qa.cli import main
+
+    try:
+        main.main(["index", "build", "--corpus", str(corpus), "--index", str(index_dir), "-q"],
+                  standalone_mode=False)
+    except SystemExit as exc:
+        if exc.code:
+            raise AssertionError(f"qa index build {corpus} failed") from exc
+    return index_dir
+
+
+@contextmanager
+def serving(app):
+    """The app on a free loopback port in a daemon thread (threaded: the page fetches in parallel)."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(10)
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        unavailable(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    if sync_playwright is None:
+        unavailable("playwright is not installed: pip install -e '.[dev]'")
+    expect.set_options(timeout=TIMEOUT_MS)
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def base_url(browser, tmp_path_factory):
+    index = ROOT / "index"
+    if not (index / "current").exists():
+        index = build_index(ROOT / "corpus", tmp_path_factory.mktemp("index"))
+    with serving(create_app({"QA_INDEX": str(index)})) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def hostile_url(browser, tmp_path_factory):
+    index = build_index(HOSTILE_CORPUS, tmp_path_factory.mktemp("hostile-index"))
+    with serving(create_app({"QA_INDEX": str(index)})) as url:
+        yield url
+
+
+class Watch:
+    """What the page did that it must not: dialogs, uncaught errors, CSP violations."""
+
+    def __init__(self, page):
+        self.dialogs: list[str] = []
+        self.errors: list[str] = []
+        self.csp: list[str] = []
+        page.on("dialog", self._dialog)
+        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        page.on("console", self._console)
+
+    def _dialog(self, dialog):
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def _console(self, message):
+        if "Content Security Policy" in message.text:
+            self.csp.append(message.text)
+
+
+def open_page(browser, javascript: bool = True, width: int = 1280, height: int = 900):
+    context = browser.new_context(java_script_enabled=javascript, viewport={"width": width, "height": height})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    return context, page, Watch(page)
+
+
+@pytest.fixture
+def page(browser):
+    context, page, watch = open_page(browser)
+    page.watch = watch
+    yield page
+    context.close()
+    assert watch.dialogs == [] and watch.errors == [] and watch.csp == [], vars(watch)
+
+
+@pytest.fixture
+def static_page(browser):
+    """JavaScript disabled: everything must come from the server."""
+    context, page, watch = open_page(browser, javascript=False)
+    yield page
+    context.close()
+    assert watch.dialogs == [], watch.dialogs
+
+
+# -- helpers ----------------------------------------------------------------------------------
+def ask_with_box(page, question: str) -> None:
+    page.fill("#q", question)
+    page.click("form#ask-form button[type=submit]")
+
+
+def wait_for_results(page):
+    page.wait_for_selector("#results[aria-busy=false] #result-list li.result")
+    return page.locator("#result-list li.result")
+
+
+def in_viewport(page, locator) -> bool:
+    box = locator.bounding_box()
+    size = page.viewport_size
+    return box is not None and box["y"] >= 0 and box["y"] + min(box["height"], size["height"] / 2) <= size["height"]
+
+
+def result_scripts(page) -> list[str | None]:
+    return [page.locator("script").nth(i).get_attribute("src") for i in range(page.locator("script").count())]
+
+
+# -- scenarios --------------------------------------------------------------------------------
+def test_seed_question_shows_the_rhee_passage_first_marked(page, base_url):
+    page.goto(base_url + "/")
+    page.evaluate("window.__samePage = true")
+    ask_with_box(page, SEED)
+    items = wait_for_results(page)
+    assert items.count() == 5
+    first = items.nth(0)
+    assert "Syngman Rhee" in first.locator("blockquote").inner_text(), "the Rhee passage must rank first"
+    mark = first.locator("mark")
+    assert mark.count() == 1 and mark.inner_text().strip()
+    assert mark.is_visible()
+    citation = first.locator(".citation")
+    assert citation.locator("cite").inner_text() == "Why North Korea and South Korea Are Technically Still at War"
+    assert citation.locator(".author").inner_text() == "Olivia B. Waxman"
+    assert citation.locator(".publisher").inner_text() == "TIME"
+    assert citation.locator("time").inner_text() == "2018-04-26"
+    assert re.fullmatch(r"¶ \d+", citation.locator(".paragraph").inner_text())
+    assert citation.locator("a.source").get_attribute("href").startswith("https://time.com/")
+    assert page.evaluate("window.__samePage") is True, "JavaScript answered without a page load"
+    assert page.url == base_url + "/?q=why+didn%27t+South+Korea+sign%3F"
+    assert page.title().startswith(SEED)
+    assert "5 passages" in page.inner_text("#status")
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.mouse.move(0, 0)
+    page.screenshot(path=str(SCREENSHOT))
+
+
+def test_javascript_and_server_render_the_same_results(page, base_url):
+    """app.js and the Jinja macros must produce the same markup (one set of selectors, one look)."""
+    page.goto(base_url + "/?q=" + SEED)  # server-rendered
+    wait_for_results(page)
+    server = page.inner_html("#result-list")
+    page.evaluate("document.querySelector('#result-list li').dataset.old = '1'")
+    page.evaluate("window.dispatchEvent(new PopStateEvent('popstate'))")  # app.js re-asks the URL's question
+    expect(page.locator("#result-list li[data-old]")).to_have_count(0)
+    wait_for_results(page)
+
+    def normal(html: str) -> str:
+        return re.sub(r">\s+<", "><", html).strip()
+
+    assert normal(page.inner_html("#result-list")) == normal(server)
+
+
+def test_reader_view_highlights_the_passage_in_context(page, base_url):
+    page.goto(base_url + "/?q=" + SEED)
+    first = wait_for_results(page).nth(0)
+    passage = first.locator("blockquote").inner_text()
+    first.locator("a.reader-link").click()
+    page.wait_for_url(re.compile(r"/documents/[^?#]+\?start=\d+&end=\d+&q=.+#\d+-\d+$"))
+    start, end = map(int, page.url.rsplit("#", 1)[1].split("-"))
+    mark = page.locator(f"#doc-text mark[id='{start}-{end}']")
+    assert mark.count() == 1
+    assert mark.inner_text() == passage and "Syngman Rhee" in passage
+    assert in_viewport(page, mark), "the cited passage is scrolled into view"
+    assert page.evaluate("document.activeElement.tagName") == "MARK"
+    document = page.request.get(base_url + "/api" + urlsplit(page.url).path).json()
+    assert page.locator("#doc-text").text_content() == document["text"]
+    assert document["text"][start:end] == passage
+    assert "highlighted" in page.inner_text("#reader-status")
+    page.click("p.back a")
+    page.wait_for_url(re.compile(r"/\?q="))
+    assert page.input_value("#q") == SEED
+
+
+def test_reader_view_marks_a_bare_fragment_with_javascript(page, base_url):
+    answer = page.request.get(base_url + "/api/ask", params={"question": SEED}).json()
+    c = answer["passages"][0]["citation"]
+    page.goto(f"{base_url}/documents/{c['doc_id']}#{c['start']}-{c['end']}")
+    mark = page.locator(f"#doc-text mark[id='{c['start']}-{c['end']}']")
+    mark.wait_for()
+    assert "Syngman Rhee" in mark.inner_text()
+    assert in_viewport(page, mark)
+    page.evaluate("location.hash = '#0-20'")
+    page.wait_for_selector("#doc-text mark[id='0-20']")
+    assert page.locator("#doc-text mark").count() == 1
+
+
+def test_reload_and_shared_links_restore_the_results(page, base_url):
+    page.goto(base_url + "/?q=" + SEED)
+    assert "Syngman Rhee" in wait_for_results(page).nth(0).inner_text()
+    page.reload()
+    assert page.input_value("#q") == SEED
+    assert "Syngman Rhee" in wait_for_results(page).nth(0).inner_text()
+
+
+def test_back_and_forward_restore_each_question(page, base_url):
+    page.goto(base_url + "/")
+    ask_with_box(page, SEED)
+    wait_for_results(page)
+    expect(page.locator("#status")).to_contain_text("South Korea sign")
+    ask_with_box(page, UNANSWERABLE)
+    expect(page.locator("#status")).to_contain_text("capital of France")
+    page.go_back()
+    expect(page.locator("#status")).to_contain_text("South Korea sign")
+    assert page.input_value("#q") == SEED and "?q=why" in page.url
+    assert "Syngman Rhee" in wait_for_results(page).nth(0).inner_text()
+    page.go_forward()
+    expect(page.locator("#status")).to_contain_text("capital of France")
+    assert page.input_value("#q") == UNANSWERABLE
+    page.go_back()
+    page.go_back()
+    expect(page.locator("#result-list li")).to_have_count(0)
+    assert page.input_value("#q") == "" and page.url == base_url + "/"
+
+
+def test_example_questions_are_clickable(page, base_url):
+    page.goto(base_url + "/")
+    example = page.locator("a.example").first
+    text = example.inner_text()
+    example.click()
+    wait_for_results(page)
+    assert page.input_value("#q") == text
+    assert page.evaluate("new URLSearchParams(location.search).get('q')") == text
+
+
+def test_keyboard_only(page, base_url):
+    page.goto(base_url + "/")
+    for _ in range(5):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "q":
+            break
+    assert page.evaluate("document.activeElement.id") == "q", "the question box is reached by Tab"
+    page.keyboard.type(SEED)
+    page.keyboard.press("Enter")
+    assert "Syngman Rhee" in wait_for_results(page).nth(0).inner_text()
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.classList.contains('reader-link')"):
+            break
+    focused = page.evaluate("document.activeElement.closest('li.result').dataset.rank")
+    assert focused == "1", "the first result's reader link is the first one reached"
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/documents/"))
+    page.locator("#doc-text mark").wait_for()
+    assert in_viewport(page, page.locator("#doc-text mark"))
+    assert page.evaluate("document.activeElement.tagName") == "MARK"
+
+
+def test_without_javascript_the_server_renders_everything(static_page, base_url):
+    page = static_page
+    page.goto(base_url + "/")
+    page.fill("#q", SEED)
+    page.press("#q", "Enter")  # a plain GET form submission
+    page.wait_for_url(re.compile(r"/\?q=why"))
+    items = page.locator("#result-list li.result")
+    assert items.count() == 5
+    assert "Syngman Rhee" in items.nth(0).locator("blockquote").inner_text()
+    assert items.nth(0).locator("mark").is_visible()
+    assert page.locator("#error").is_hidden()
+    items.nth(0).locator("a.reader-link").click()
+    page.wait_for_url(re.compile(r"/documents/.*#\d+-\d+$"))
+    mark = page.locator("#doc-text mark")
+    assert mark.count() == 1 and "Syngman Rhee" in mark.inner_text()
+    assert in_viewport(page, mark), "the #start-end fragment is the mark's id: the browser scrolls to it"
+    page.goto(base_url + "/")
+    page.click("a.example >> nth=0")
+    page.wait_for_url(re.compile(r"/\?q="))
+    assert page.locator("#result-list li.result").count() > 0
+    page.goto(base_url + "/?q=" + "x" * 1001)
+    assert "limit is 1000" in page.inner_text("#error")
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_the_hostile_document_renders_harmlessly(browser, hostile_url, javascript):
+    context, page, watch = open_page(browser, javascript=javascript)
+    try:
+        page.goto(hostile_url + "/?q=armistice script image link")
+        if javascript:
+            ask_with_box(page, "ceasefire onerror template breakout")
+            expect(page).to_have_title(re.compile(r"^ceasefire"))
+        items = page.locator("#result-list li.result")
+        items.first.wait_for()
+        shown = page.inner_text("#result-list")
+        assert "<script>window.__pwned" in shown and "onerror=" in shown
+        links = [items.nth(i).locator("a.reader-link").get_attribute("href") for i in range(items.count())]
+        for href in links:
+            page.goto(hostile_url + href)
+            page.locator("#doc-text mark").wait_for()
+            assert "<script>" in page.inner_text("#doc-text")
+            check_harmless(page, watch, javascript)
+        if javascript:  # the script re-marks from a bare fragment, rebuilding the text node by node
+            page.goto(hostile_url + links[0].split("?")[0] + "#10-300")
+            page.locator("#doc-text mark[id='10-300']").wait_for()
+            check_harmless(page, watch, javascript)
+        page.goto(hostile_url + "/?q=armistice")
+        check_harmless(page, watch, javascript)
+        assert page.locator("a.source").count() == 0, "a javascript: source is shown as text"
+        assert page.locator("span.source").first.inner_text().startswith("javascript:")
+    finally:
+        context.close()
+    assert watch.dialogs == [] and watch.errors == [] and watch.csp == [], vars(watch)
+
+
+def check_harmless(page, watch, javascript: bool) -> None:
+    assert result_scripts(page) == ["/static/app.js"], "no <script> element from the corpus"
+    for selector in ("img", "svg", "iframe", "b", "[onerror]", "[onclick]", "[onload]", "a[href^='javascript:' i]"):
+        assert page.locator(selector).count() == 0, selector
+    if javascript:
+        assert page.evaluate("typeof window.__pwned") == "undefined"
+    assert watch.dialogs == []
+
+
+def test_api_errors_are_shown_to_the_user(page, base_url):
+    page.goto(base_url + "/")
+    ask_with_box(page, "x" * 1001)
+    error = page.locator("#error")
+    error.wait_for()
+    api = page.request.get(base_url + "/api/ask", params={"question": "x" * 1001, "k": "5"})
+    assert api.status == 400
+    assert api.json()["error"]["message"] in error.inner_text(), "the API's own message is shown"
+    assert error.get_attribute("role") == "alert"
+    assert page.locator("#result-list li").count() == 0
+    assert page.get_attribute("#results", "aria-busy") == "false"
+
+    page.route("**/api/ask?*", lambda route: route.fulfill(
+        status=503, content_type="application/json",
+        body='{"error": {"code": "index_unavailable", "message": "the index is being rebuilt"}}'))
+    ask_with_box(page, SEED)
+    expect(error).to_contain_text("being rebuilt")
+    assert error.is_visible()
+    page.route("**/api/ask?*", lambda route: route.fulfill(status=502, content_type="text/html", body="<h1>bad</h1>"))
+    ask_with_box(page, SEED + "?")
+    expect(error).to_contain_text("HTTP 502")
+    page.route("**/api/ask?*", lambda route: route.abort())
+    ask_with_box(page, SEED + "??")
+    expect(error).to_contain_text("Could not reach")
+
+
+def test_loading_no_results_and_not_found_states(page, base_url):
+    page.goto(base_url + "/")
+    page.evaluate("""() => {
+        window.__states = [];
+        const status = document.querySelector('#status'), region = document.querySelector('#results');
+        new MutationObserver(() => window.__states.push(region.getAttribute('aria-busy') + ' ' + status.textContent))
+            .observe(region, {attributes: true, childList: true, subtree: true, characterData: true});
+    }""")
+    ask_with_box(page, SEED)
+    wait_for_results(page)
+    states = page.evaluate("window.__states")
+    assert any(s.startswith("true Searching") for s in states), states
+
+    ask_with_box(page, UNANSWERABLE)
+    expect(page.locator("#status")).to_contain_text("capital of France")
+    notice = page.locator("#notice")
+    assert notice.is_visible() and "Not found in the article" in notice.inner_text()
+
+    page.route("**/api/ask?*", lambda route: route.fulfill(status=200, content_type="application/json", body=(
+        '{"question": "nothing", "k": 5, "mode": "hybrid", "answered": false, "passages": [], "took_ms": 1}')))
+    ask_with_box(page, "nothing")
+    page.locator("#empty").wait_for()
+    assert page.locator("#notice").is_hidden() and page.locator("#result-list li").count() == 0
+
+
+def test_readable_at_phone_width(browser, base_url):
+    context, page, watch = open_page(browser, width=360, height=740)
+    try:
+        page.goto(base_url + "/?q=" + SEED)
+        wait_for_results(page)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "no sideways scrolling"
+        box = page.locator("#q").bounding_box()
+        assert box["width"] > 250, "the question box uses the width"
+        assert page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") >= 16
+        page.goto(base_url + "/documents/korea-armistice-time-2018?start=3199&end=3636#3199-3636")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    finally:
+        context.close()
+    assert watch.errors == [] and watch.csp == []

@@ -1,0 +1,99 @@
+import pytest
+
+from qa.chunking import ChunkingParams, chunk_corpus, chunk_document, paragraphs, sentence_spans
+from qa.corpus import load_corpus
+from qa.records import Document
+
+from conftest import CORPUS
+
+
+def _doc(text: str) -> Document:
+    return Document(doc_id="d", path="d.txt", title="d", text=text)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The armistice was signed by U.S. Army Lt. Gen. William K. Harrison Jr. of the United Nations Command.",
+        "In Dec. 1991, the two sides promised to work towards reconciliation.",
+        "The U.S. announced it would suspend joint military exercises.",
+    ],
+)
+def test_abbreviations_do_not_end_a_sentence(sentence):
+    text = f"First sentence here. {sentence} Last one."
+    spans = sentence_spans(text)
+    assert [text[s.start:s.end] for s in spans] == ["First sentence here.", sentence, "Last one."]
+
+
+def test_sentence_offsets_follow_repeats_in_order():
+    text = "Same line.\nSame line.\nOther.\nSame line."
+    spans = sentence_spans(text)
+    assert [(s.start, s.end) for s in spans] == [(0, 10), (11, 21), (22, 28), (29, 39)]
+
+
+def test_paragraphs_are_blocks_separated_by_blank_lines():
+    text = "One. Two.\n\n\n  Three.\n \nFour."
+    assert [(p.number, text[p.start:p.end]) for p in paragraphs(text)] == [(1, "One. Two."), (2, "Three."), (3, "Four.")]
+
+
+def test_chunks_respect_character_and_token_limits(token_counter):
+    corpus = load_corpus(CORPUS)
+    params = ChunkingParams(max_chars=300, max_tokens=60)
+    for chunk in chunk_corpus(corpus.documents, params, token_counter):
+        assert len(chunk.text) <= 300
+        assert token_counter(chunk.text) <= 60
+
+
+def test_overlong_sentence_is_cut_at_word_boundaries_with_exact_offsets():
+    text = "word " * 300 + "end."
+    chunks = chunk_document(_doc(text), ChunkingParams(max_chars=100))
+    assert len(chunks) > 1
+    for chunk in chunks:
+        assert text[chunk.start:chunk.end] == chunk.text and len(chunk.text) <= 100
+
+
+def test_boilerplate_gallery_lines_do_not_become_passages_and_captions_stay():
+    [document] = load_corpus(CORPUS).documents
+    chunks = chunk_corpus([document], ChunkingParams())
+    texts = [c.text for c in chunks]
+    assert not any(t.strip() in {"The 1st Cavalry in Korea, July 1950.", "Caption from LIFE."} for t in texts)
+    assert not any(t.startswith("The 1st Cavalry in Korea, July 1950.") for t in texts)
+    assert len(texts) == len(set(texts)), "identical passages are indexed once"
+    assert any("P'ohang-Dong's harbor" in t for t in texts)
+    assert any("24th \"Victory\" Division" in t for t in texts)
+
+
+def test_identical_passages_across_documents_are_indexed_once():
+    a, b = _doc("Shared paragraph here.\n\nUnique A."), Document("e", "e.txt", "e", "Shared paragraph here.\n\nUnique B.")
+    texts = [c.text for c in chunk_corpus([a, b], ChunkingParams())]
+    assert texts.count("Shared paragraph here.") == 1 and "Unique B." in texts
+    assert [c.chunk_id for c in chunk_corpus([a, b], ChunkingParams())] == [0, 1, 2]
+
+
+def test_offset_invariant_on_the_seed_corpus(token_counter):
+    corpus = load_corpus(CORPUS)
+    by_id = {d.doc_id: d for d in corpus.documents}
+    for chunk in chunk_corpus(corpus.documents, ChunkingParams(), token_counter):
+        document = by_id[chunk.doc_id]
+        assert document.text[chunk.start:chunk.end] == chunk.text
+        for a, b in chunk.sentences:
+            assert 0 <= a < b <= len(chunk.text)
+
+
+def test_offset_invariant_on_the_squad_articles(squad, token_counter):
+    for article in squad["data"]:
+        text = "\n\n".join(p["context"] for p in article["paragraphs"])
+        document = _doc(text)
+        chunks = chunk_document(document, ChunkingParams(), token_counter)
+        assert chunks
+        covered = 0
+        for chunk in chunks:
+            assert text[chunk.start:chunk.end] == chunk.text
+            covered += len(chunk.text)
+        assert covered > 0.9 * len(text.replace("\n\n", ""))
+
+
+def test_paragraph_numbers_are_one_based_and_match_blocks():
+    text = "Alpha one.\n\nBeta two. Beta three."
+    chunks = chunk_document(_doc(text), ChunkingParams())
+    assert [(c.paragraph, c.text) for c in chunks] == [(1, "Alpha one."), (2, "Beta two. Beta three.")]

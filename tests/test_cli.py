@@ -1,0 +1,70 @@
+"""The `qa` command line as a user runs it: a real process, real model, real index."""
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from conftest import CORPUS
+
+QA = str(Path(sys.executable).with_name("qa"))
+
+
+def run(*args, check=True):
+    return subprocess.run([QA, *args], capture_output=True, text=True, check=check, timeout=300)
+
+
+def test_help_is_fast_and_does_not_import_torch():
+    started = time.perf_counter()
+    result = run("--help")
+    assert "index" in result.stdout and "ask" in result.stdout
+    assert time.perf_counter() - started < 5  # generous bound; the real figure is in docs/performance.md
+    probe = subprocess.run([sys.executable, "-c", "import sys, qa.cli; print('torch' in sys.modules)"],
+                           capture_output=True, text=True, check=True)
+    assert probe.stdout.strip() == "False"
+
+
+def test_index_info_without_torch(built_index):
+    probe = subprocess.run(
+        [sys.executable, "-c",
+         "import sys; from qa.cli import main; sys.argv=['qa','index','info','--index',sys.argv[1]];\n"
+         "try: main()\nexcept SystemExit: pass\nprint('torch' in sys.modules, 'faiss' in sys.modules)",
+         str(built_index)], capture_output=True, text=True, check=True)
+    assert "sentence-transformers/all-MiniLM-L6-v2" in probe.stdout
+    assert "unchanged since the build" in probe.stdout
+    assert probe.stdout.strip().endswith("False False")
+
+
+def test_index_info_reports_a_changed_corpus(built_index, tmp_path):
+    (tmp_path / "a.md").write_text("Different corpus.")
+    result = run("index", "info", "--index", str(built_index), "--corpus", str(tmp_path))
+    assert "CHANGED" in result.stdout and "a.md" in result.stdout
+
+
+def test_ask_prints_citations_and_json(built_index):
+    result = run("ask", "why didn't South Korea sign?", "-k", "2", "--index", str(built_index))
+    assert "Syngman Rhee" in result.stdout and "¶13" in result.stdout
+    data = json.loads(run("ask", "why didn't South Korea sign?", "-k", "2", "--json", "--index", str(built_index)).stdout)
+    assert len(data["passages"]) == 2 and data["passages"][0]["citation"]["doc_id"] == "korea-armistice-time-2018"
+
+
+def test_bad_corpus_file_fails_with_one_line_naming_it(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "good.md").write_text("Fine.")
+    (corpus / "bad.md").write_bytes(b"\xff\xfe\x00binary")
+    result = run("index", "build", "--corpus", str(corpus), "--index", str(tmp_path / "index"), check=False)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == ["qa: error: bad.md: binary file (contains NUL bytes); only UTF-8 text is indexed"]
+    assert not (tmp_path / "index" / "current").exists()
+
+
+def test_missing_index_is_a_clear_error(tmp_path):
+    result = run("ask", "hello", "--index", str(tmp_path), check=False)
+    assert result.returncode == 1 and "qa index build" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_build_if_stale_does_nothing_when_up_to_date(built_index):
+    result = run("index", "build", "--corpus", str(CORPUS), "--index", str(built_index), "--if-stale")
+    assert "is up to date" in result.stdout

@@ -1,0 +1,85 @@
+from pathlib import Path
+
+import pytest
+
+from qa.corpus import load_corpus, parse_document, slugify, split_front_matter
+from qa.errors import CorpusError
+
+from conftest import CORPUS, SHARED
+
+
+def test_seed_article_body_is_the_source_byte_for_byte():
+    corpus = load_corpus(CORPUS)
+    [document] = corpus.documents
+    assert document.text == (SHARED / "seed" / "article.txt").read_text(encoding="utf-8")
+    assert document.title == "Why North Korea and South Korea Are Technically Still at War"
+    assert document.author == "Olivia B. Waxman"
+    assert document.publisher == "TIME"
+    assert document.published == "2018-04-26"
+    assert document.source == "https://time.com/5253054/north-korea-south-korea-war-history/"
+    assert document.doc_id == "korea-armistice-time-2018"
+
+
+def test_front_matter_is_optional_and_title_defaults_to_file_name():
+    document = parse_document(b"Plain text.\n", "notes/plain file.txt")
+    assert document.title == "plain file"
+    assert document.text == "Plain text.\n"
+    assert document.doc_id == "notes-plain-file"
+
+
+def test_crlf_becomes_lf_and_body_after_front_matter_is_exact():
+    raw = b"---\r\ntitle: T\r\n---\r\n\r\n  Indented first line.\r\nSecond.\r\n"
+    document = parse_document(raw, "a.md")
+    assert document.title == "T"
+    assert document.text == "\n  Indented first line.\nSecond.\n"
+
+
+@pytest.mark.parametrize(
+    "raw, problem",
+    [
+        (b"---\ntitle: [unclosed\n---\nbody", "malformed YAML"),
+        (b"---\ntitle: x\nbody without end", "never closed"),
+        (b"---\n- a list\n---\nbody", "mapping"),
+        (b"\xff\xfe bad", "not valid UTF-8"),
+        (b"abc\x00def", "binary"),
+    ],
+)
+def test_bad_files_raise_an_error_naming_the_file(raw, problem):
+    with pytest.raises(CorpusError) as error:
+        parse_document(raw, "dir/bad.md")
+    assert "dir/bad.md" in error.value.message and problem in error.value.message
+
+
+def test_empty_file_is_skipped_with_a_warning(tmp_path):
+    (tmp_path / "a.md").write_text("Some text.")
+    (tmp_path / "empty.txt").write_text("")
+    corpus = load_corpus(tmp_path)
+    assert [d.path for d in corpus.documents] == ["a.md"]
+    assert corpus.warnings == ["empty.txt: empty file, skipped"]
+    assert set(corpus.files) == {"a.md", "empty.txt"}
+
+
+def test_duplicate_doc_ids_are_refused(tmp_path):
+    (tmp_path / "a b.md").write_text("One.")
+    (tmp_path / "a-b.txt").write_text("Two.")
+    with pytest.raises(CorpusError, match="already used"):
+        load_corpus(tmp_path)
+
+
+def test_slug_is_stable_and_url_safe():
+    assert slugify("News/Korea War (2018).md") == "news-korea-war-2018"
+    assert slugify("Éire/café.txt") == "eire-cafe"
+    assert slugify("日本.md").startswith("doc-")
+
+
+def test_split_front_matter_without_front_matter_returns_text_unchanged():
+    assert split_front_matter("no --- here\n", "x.md") == ({}, "no --- here\n")
+
+
+def test_only_md_and_txt_and_no_hidden_files(tmp_path):
+    (tmp_path / "a.md").write_text("A.")
+    (tmp_path / "b.html").write_text("B.")
+    (tmp_path / ".hidden.md").write_text("H.")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "c.txt").write_text("C.")
+    assert [d.path for d in load_corpus(tmp_path).documents] == ["a.md", "sub/c.txt"]
