@@ -34,6 +34,7 @@ class Case:
     question: str
     spans: list[tuple[int, int]] = field(default_factory=list)  # gold offsets (SQuAD)
     evidence: str | None = None  # exact substring (JSONL)
+    answerable: bool = True  # JSONL rows with "answerable": false test the "not in the article" signal
 
 
 @dataclass
@@ -52,9 +53,13 @@ def load_suites(path: str, workdir: Path) -> list[Suite]:
                 continue
             try:
                 row = json.loads(line)
-                cases.append(Case(question=row["question"], evidence=row["evidence"]))
-            except (ValueError, KeyError, TypeError):
-                raise QAError(f"{path}:{number}: expected a JSON object with question and evidence", code="bad_eval_file") from None
+                if row.get("answerable", True) is False:
+                    cases.append(Case(question=row["question"], answerable=False))
+                else:
+                    cases.append(Case(question=row["question"], evidence=row["evidence"]))
+            except (ValueError, KeyError, TypeError, AttributeError):
+                raise QAError(f"{path}:{number}: expected a JSON object with question and evidence "
+                              "(or \"answerable\": false)", code="bad_eval_file") from None
         return [Suite(Path(path).stem, cases)]
     try:
         data = json.loads(text)["data"]
@@ -113,7 +118,7 @@ def evaluate(
 def _score(service: QAService, suite: str, case: Case, k: int, mode: str) -> dict[str, Any]:
     answer = service.ask(case.question, k, mode)
     rank, highlight_ok = 0, False
-    for passage in answer.passages:
+    for passage in answer.passages if case.answerable else []:
         c = passage.citation
         if case.evidence is not None:
             position = passage.text.find(case.evidence)
@@ -129,14 +134,16 @@ def _score(service: QAService, suite: str, case: Case, k: int, mode: str) -> dic
             break
     top = answer.passages[0] if answer.passages else None
     return {
-        "suite": suite, "question": case.question, "rank": rank, "highlight_ok": highlight_ok,
+        "suite": suite, "question": case.question, "rank": rank, "answerable": case.answerable, "highlight_ok": highlight_ok,
         "answered": answer.answered, "took_ms": answer.took_ms,
         "lengths": [len(p.text) for p in answer.passages],
         "top": top.text if top else "",
     }
 
 
-def _summary(rows: list[dict[str, Any]], k: int, mode: str, path: str) -> dict[str, Any]:
+def _summary(all_rows: list[dict[str, Any]], k: int, mode: str, path: str) -> dict[str, Any]:
+    unanswerable = [r for r in all_rows if not r["answerable"]]
+    rows = [r for r in all_rows if r["answerable"]]
     n = len(rows) or 1
     ranks = [r["rank"] for r in rows]
     found = [r for r in rows if r["rank"]]
@@ -146,6 +153,8 @@ def _summary(rows: list[dict[str, Any]], k: int, mode: str, path: str) -> dict[s
         "mode": mode,
         "k": k,
         "questions": len(rows),
+        "unanswerable_questions": len(unanswerable),
+        "rejected_rate": (sum(1 for r in unanswerable if not r["answered"]) / len(unanswerable)) if unanswerable else None,
         "hit@1": sum(1 for x in ranks if x == 1) / n,
         "hit@3": sum(1 for x in ranks if 1 <= x <= 3) / n,
         "hit@5": sum(1 for x in ranks if 1 <= x <= 5) / n,
@@ -153,16 +162,25 @@ def _summary(rows: list[dict[str, Any]], k: int, mode: str, path: str) -> dict[s
         "mean_passage_chars": statistics.fmean(lengths) if lengths else 0.0,
         "highlight_accuracy": (sum(1 for r in found if r["highlight_ok"]) / len(found)) if found else 0.0,
         "answered_rate": sum(1 for r in rows if r["answered"]) / n,
-        "latency_ms_median": statistics.median(r["took_ms"] for r in rows) if rows else 0.0,
+        "latency_ms_median": statistics.median(r["took_ms"] for r in all_rows) if all_rows else 0.0,
         "misses": [
             {"suite": r["suite"], "question": r["question"], "rank": r["rank"] or None, "top": r["top"][:160]}
             for r in rows if r["rank"] != 1
         ],
+        "wrongly_answered": [r["question"] for r in unanswerable if r["answered"]],
+        "wrongly_rejected": [r["question"] for r in rows if not r["answered"]],
     }
 
 
 def format_report(report: dict[str, Any]) -> str:
     k = report["k"]
+    if report["questions"] == 0:  # a set of unanswerable questions only
+        lines = [f"{report['questions_file']}  mode={report['mode']}  unanswerable questions={report['unanswerable_questions']}",
+                 f"rejected (answered=false) {report['rejected_rate']:.3f}   latency median {report['latency_ms_median']:.1f} ms"]
+        if report["wrongly_answered"]:
+            lines.append(f"answered although unanswerable ({len(report['wrongly_answered'])}):")
+            lines += [f"  {q}" for q in report["wrongly_answered"]]
+        return "\n".join(lines)
     lines = [
         f"{report['questions_file']}  mode={report['mode']}  k={k}  questions={report['questions']}",
         f"hit@1 {report['hit@1']:.3f}   hit@3 {report['hit@3']:.3f}   hit@5 {report['hit@5']:.3f}   "
@@ -170,6 +188,9 @@ def format_report(report: dict[str, Any]) -> str:
         f"mean passage {report['mean_passage_chars']:.0f} chars   highlight accuracy {report['highlight_accuracy']:.3f}   "
         f"answered {report['answered_rate']:.3f}   latency median {report['latency_ms_median']:.1f} ms",
     ]
+    if report["wrongly_rejected"]:
+        lines.append(f"answered=false although answerable ({len(report['wrongly_rejected'])}): "
+                     + "; ".join(report["wrongly_rejected"][:10]))
     misses = report["misses"]
     if misses:
         lines.append(f"not at rank 1 ({len(misses)}):")

@@ -20,6 +20,28 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
+# Words that carry no subject matter in a question: auxiliaries, question words, and words
+# about the document itself ("article", "quoted"). Used to find a question's salient terms.
+QUESTION_STOPWORDS = frozenset("""
+a an the and or but if of to in on at by for with from as into about over after before between
+during under above than then so such that this these those there here it its it's they them their
+he him his she her we us our you your i me my is are was were be been being am do does did done
+doing have has had having can could would should will shall may might must ought how what which
+who whom whose when where why whether many much any some every each all more most other another
+also just only not no nor very too get got make made tell know known happen happened happens
+article text document passage author mention mentioned mentions quote quoted quotes say says said
+according write writes wrote written reported report story piece
+""".split())
+
+
+def salient_terms(text: str) -> list[str]:
+    """Stemmed content words of a question (QUESTION_STOPWORDS removed)."""
+    import bm25s
+
+    return bm25s.tokenize([text], stopwords=list(QUESTION_STOPWORDS), stemmer=_stemmer(),
+                          return_ids=False, show_progress=False)[0]
+
+
 def tokenize(texts: Sequence[str]) -> list[list[str]]:
     import bm25s
 
@@ -50,11 +72,9 @@ class LexicalIndex:
         retriever = bm25s.BM25.load(str(folder), allow_pickle=False, load_corpus=False)
         return cls(retriever, size)
 
-    def known_terms(self, question: str) -> tuple[list[str], list[str]]:
-        """Question terms (stemmed, stopwords removed) split into (in the index, not in it)."""
-        terms = tokenize([question])[0]
-        vocab = self._retriever.vocab_dict
-        return [t for t in terms if t in vocab], [t for t in terms if t not in vocab]
+    def knows(self, term: str) -> bool:
+        """Is this stemmed term anywhere in the indexed passages?"""
+        return term in self._retriever.vocab_dict
 
     def scores(self, question: str) -> np.ndarray:
         terms = [t for t in tokenize([question])[0] if t in self._retriever.vocab_dict]

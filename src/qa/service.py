@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 import unicodedata
-from functools import lru_cache
+from collections import OrderedDict
 from typing import Any
 
 from .embedding import Embedder, ModelSpec
@@ -61,6 +61,42 @@ def cache_key(question: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", question).casefold().split())
 
 
+class AnswerCache:
+    """A bounded LRU of ranked answers, keyed by normalized question, k, mode and index
+    version (so a reload never serves an old index's answer), with hit/miss counters."""
+
+    def __init__(self, maxsize: int):
+        self.maxsize = maxsize
+        self.hits = 0
+        self.misses = 0
+        self._entries: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        if self.maxsize <= 0:
+            return None
+        with self._lock:
+            value = self._entries.get(key)
+            if value is None:
+                self.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return value
+
+    def put(self, key, value) -> None:
+        if self.maxsize <= 0:
+            return
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.maxsize:
+                self._entries.popitem(last=False)
+
+    def info(self) -> dict[str, int]:
+        return {"hits": self.hits, "misses": self.misses, "size": len(self._entries), "maxsize": self.maxsize}
+
+
 class QAService:
     def __init__(
         self,
@@ -81,7 +117,7 @@ class QAService:
         self._last_check = 0.0
         self.last_error: str | None = None
         self.reloads = 0
-        self._cached = lru_cache(maxsize=cache_size)(self._rank_uncached) if cache_size > 0 else self._rank_uncached
+        self.cache = AnswerCache(cache_size)
 
     # -- lifecycle -----------------------------------------------------------------------
     def load(self) -> "QAService":
@@ -136,20 +172,15 @@ class QAService:
         question = check_question(question)
         k, mode = check_k(k), check_mode(mode)
         index = self.index
-        passages, answered = self._cached(cache_key(question), k, mode, index.version)
+        key = (cache_key(question), k, mode, index.version)
+        result = self.cache.get(key)
+        if result is None:
+            result = self._rank(index, question, k, mode)
+            self.cache.put(key, result)
+        passages, answered = result
         return Answer(question, k, mode, answered, list(passages), (time.perf_counter() - started) * 1000)
 
-    def cache_info(self) -> dict[str, int]:
-        info = getattr(self._cached, "cache_info", None)
-        if info is None:
-            return {"hits": 0, "misses": 0, "size": 0, "maxsize": 0}
-        i = info()
-        return {"hits": i.hits, "misses": i.misses, "size": i.currsize, "maxsize": i.maxsize or 0}
-
-    def _rank_uncached(self, question: str, k: int, mode: str, version: str) -> tuple[tuple[Passage, ...], bool]:
-        index = self.index
-        if index.version != version:  # swapped between the caller's read and ours: use the caller's
-            raise IndexUnavailable("index changed during the request; retry")
+    def _rank(self, index: LoadedIndex, question: str, k: int, mode: str) -> tuple[tuple[Passage, ...], bool]:
         vector = self.embedder.encode_one(question)
         hits = rank(index, question, vector, k, mode)
         answered = is_answered(index, question, vector, hits)
