@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from .errors import BadRequest, QAError
 from .schemas import AnswerOut, AskBody, AskQuery, DocumentListOut, DocumentOut, ErrorOut, HealthOut
+from .metrics import count_cache, count_reload, register_metrics
 from .service import QAService
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ def create_app(config: dict[str, Any] | None = None, service: QAService | None =
         QA_MODEL=os.environ.get("QA_MODEL"),
         QA_THREADS=int(os.environ.get("QA_THREADS", "0")) or None,
         QA_CACHE_SIZE=int(os.environ.get("QA_CACHE_SIZE", "1024")),
+        QA_RATE_LIMIT=os.environ.get("QA_RATE_LIMIT"),  # e.g. "60/minute" per client; off by default
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         VALIDATION_ERROR_STATUS_CODE=400,
         VALIDATION_ERROR_SCHEMA=ErrorOut,
@@ -60,6 +62,8 @@ def create_app(config: dict[str, Any] | None = None, service: QAService | None =
     app.register_blueprint(api)
     _register_health(app)
     _register_errors(app)
+    _register_rate_limit(app)
+    register_metrics(app)
     from .web import register_web
 
     register_web(app)
@@ -68,8 +72,30 @@ def create_app(config: dict[str, Any] | None = None, service: QAService | None =
 
 def qa_service() -> QAService:
     service: QAService = current_app.extensions["qa"]
-    service.maybe_reload()
+    if service.maybe_reload():
+        count_reload()
     return service
+
+
+def _answer(question: Any, k: Any, mode: Any) -> dict[str, Any]:
+    answer = qa_service().ask(question, k, mode)
+    count_cache(answer.cached)
+    return answer.to_json()
+
+
+def _register_rate_limit(app: APIFlask) -> None:
+    """Per-client limit on /api/ask (flask-limiter, in memory per worker); off unless
+    ``QA_RATE_LIMIT`` is set, because local use needs none."""
+    limit = app.config.get("QA_RATE_LIMIT")
+    if not limit:
+        return
+    from flask_limiter import Limiter
+    from flask_limiter.util import get_remote_address
+
+    limiter = Limiter(get_remote_address, app=app, default_limits=[], storage_uri="memory://",
+                      headers_enabled=True)
+    for name in ("api.ask_post", "api.ask_get"):
+        limiter.limit(limit)(app.view_functions[name])
 
 
 @api.before_request
@@ -118,17 +144,17 @@ def _depth(value: Any, level: int = 1) -> int:
 @api.post("/ask")
 @api.input(AskBody, location="json", arg_name="body")
 @api.output(AnswerOut)
-@api.doc(summary="Ask a question", responses=[400, 413, 415, 503])
+@api.doc(summary="Ask a question", responses=[400, 413, 415, 429, 503])
 def ask_post(body: dict[str, Any]):
-    return qa_service().ask(body["question"], body["k"], body["mode"]).to_json()
+    return _answer(body["question"], body["k"], body["mode"])
 
 
 @api.get("/ask")
 @api.input(AskQuery, location="query", arg_name="query")
 @api.output(AnswerOut)
-@api.doc(summary="Ask a question (query string)", responses=[400, 503])
+@api.doc(summary="Ask a question (query string)", responses=[400, 429, 503])
 def ask_get(query: dict[str, Any]):
-    return qa_service().ask(query["question"], query["k"], query["mode"]).to_json()
+    return _answer(query["question"], query["k"], query["mode"])
 
 
 @api.get("/documents")
@@ -187,6 +213,7 @@ def _register_errors(app: APIFlask) -> None:
 _HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
                415: "unsupported_media_type", 429: "rate_limited", 500: "internal_error"}
 _HTTP_MESSAGES = {
+    429: "too many requests from this client; slow down",
     404: "no such route; see /api/openapi.json",
     405: "method not allowed for this route",
     413: f"request body is larger than {MAX_BODY_BYTES} bytes",

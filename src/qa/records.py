@@ -123,6 +123,8 @@ class Answer:
     answered: bool
     passages: list[Passage]
     took_ms: float
+    index_version: str = ""
+    cached: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -132,6 +134,7 @@ class Answer:
             "answered": self.answered,
             "passages": [p.to_json() for p in self.passages],
             "took_ms": round(self.took_ms, 3),
+            "index_version": self.index_version,
         }
 
 

@@ -73,6 +73,7 @@ class AnswerOut(Schema):
     answered = Boolean(required=True, metadata={"description": "false when the corpus does not seem to answer"})
     passages = List(Nested(PassageOut), required=True)
     took_ms = Float(required=True)
+    index_version = String(required=True, metadata={"description": "the index version that answered"})
 
 
 class DocumentSummaryOut(Schema):

@@ -113,6 +113,9 @@ class QAService:
         self.spec = self.embedder.spec
         self._index: LoadedIndex | None = None
         self._lock = threading.Lock()
+        self._reload_lock = threading.Lock()
+        self._loaded_pointer: str | None = None
+        self._failed_pointer: str | None = None
         self._reload_check_seconds = reload_check_seconds
         self._last_check = 0.0
         self.last_error: str | None = None
@@ -123,7 +126,9 @@ class QAService:
     def load(self) -> "QAService":
         """Load the model, then the index; an unusable index is recorded, not raised."""
         _ = self.embedder.model
-        self._try_load(current_version(self.index_dir))
+        pointer = current_version(self.index_dir)
+        if not self._try_load(pointer):
+            self._failed_pointer = pointer
         return self
 
     def _try_load(self, version: str | None) -> bool:
@@ -140,24 +145,30 @@ class QAService:
         log.info("index %s loaded: %d passages", index.version, len(index.chunks))
         return True
 
-    def maybe_reload(self, force: bool = False) -> None:
-        """Cheap check (one readlink, at most every ``reload_check_seconds``); swap if changed."""
+    def maybe_reload(self, force: bool = False) -> bool:
+        """Cheap check (one readlink, at most every ``reload_check_seconds``); swap if the
+        ``current`` pointer moved. Returns True when a new index was swapped in."""
         now = time.monotonic()
         if not force and now - self._last_check < self._reload_check_seconds:
-            return
+            return False
         self._last_check = now
         pointer = current_version(self.index_dir)
-        if self._index is not None and pointer == getattr(self, "_loaded_pointer", None) and not force:
-            return
-        if pointer is None and self._index is not None:
-            return
-        if pointer == getattr(self, "_failed_pointer", object()) and not force:
-            return
-        if self._try_load(pointer):
-            self.reloads += 1
-            self._failed_pointer = None
-        else:
+        if not force:
+            if pointer is None and self._index is not None:
+                return False  # pointer vanished (someone deleting by hand): keep serving
+            if self._index is not None and pointer == self._loaded_pointer:
+                return False
+            if pointer is not None and pointer == self._failed_pointer:
+                return False  # already refused this version; don't re-verify on every request
+        with self._reload_lock:
+            if self._index is not None and pointer == self._loaded_pointer and not force:
+                return False
+            if self._try_load(pointer):
+                self.reloads += 1
+                self._failed_pointer = None
+                return True
             self._failed_pointer = pointer
+            return False
 
     @property
     def index(self) -> LoadedIndex:
@@ -174,11 +185,13 @@ class QAService:
         index = self.index
         key = (cache_key(question), k, mode, index.version)
         result = self.cache.get(key)
+        cached = result is not None
         if result is None:
             result = self._rank(index, question, k, mode)
             self.cache.put(key, result)
         passages, answered = result
-        return Answer(question, k, mode, answered, list(passages), (time.perf_counter() - started) * 1000)
+        return Answer(question, k, mode, answered, list(passages), (time.perf_counter() - started) * 1000,
+                      index_version=index.version, cached=cached)
 
     def _rank(self, index: LoadedIndex, question: str, k: int, mode: str) -> tuple[tuple[Passage, ...], bool]:
         vector = self.embedder.encode_one(question)

@@ -4,12 +4,18 @@ The model and index are loaded once in the gunicorn master (``preload_app``) and
 workers fork from it, so they share that memory. torch gets ``cores / workers`` threads
 per worker (at least one): torch's default of one thread per core collapses when
 workers share cores (17 ms -> ~480 ms per encode under load, docs/performance.md).
+
+A new index version is picked up by every worker on its next request (a readlink at
+most once a second, ``QAService.maybe_reload``); ``kill -HUP <master>`` also works: the
+master reloads the index, then gunicorn replaces the workers, which fork with it.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import shutil
+import tempfile
 
 
 def serve(*, index_dir: str, model: str | None, host: str, port: int, workers: int | None,
@@ -18,6 +24,10 @@ def serve(*, index_dir: str, model: str | None, host: str, port: int, workers: i
     workers = workers or cores
     threads = threads or max(1, cores // workers)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    metrics_dir = None
+    if not dev:  # before prometheus_client is imported: one metrics folder shared by all workers
+        metrics_dir = tempfile.mkdtemp(prefix="qa-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     from .api import create_app
 
     app = create_app({"QA_INDEX": index_dir, "QA_MODEL": model, "QA_THREADS": threads})
@@ -26,6 +36,8 @@ def serve(*, index_dir: str, model: str | None, host: str, port: int, workers: i
         return
     from gunicorn.app.base import BaseApplication
 
+    service = app.extensions["qa"]
+
     class Server(BaseApplication):
         def load_config(self):
             self.cfg.set("bind", f"{host}:{port}")
@@ -33,13 +45,20 @@ def serve(*, index_dir: str, model: str | None, host: str, port: int, workers: i
             self.cfg.set("preload_app", True)
             self.cfg.set("worker_class", "sync")
             self.cfg.set("timeout", 60)
+            self.cfg.set("graceful_timeout", 10)
             self.cfg.set("accesslog", None)
             self.cfg.set("post_fork", _post_fork(threads))
+            self.cfg.set("on_reload", lambda server: service.maybe_reload(force=True))
+            self.cfg.set("child_exit", _child_exit)
 
         def load(self):
             return app
 
-    Server().run()
+    try:
+        Server().run()
+    finally:
+        if metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def _post_fork(threads: int):
@@ -49,3 +68,9 @@ def _post_fork(threads: int):
         torch.set_num_threads(threads)
 
     return hook
+
+
+def _child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
