@@ -6,11 +6,14 @@ loaded back is a pickle.
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s logs every index build at DEBUG
 
 
 @lru_cache(maxsize=1)

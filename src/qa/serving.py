@@ -50,15 +50,14 @@ def serve(*, index_dir: str, model: str | None, host: str, port: int, workers: i
             self.cfg.set("post_fork", _post_fork(threads))
             self.cfg.set("on_reload", lambda server: service.maybe_reload(force=True))
             self.cfg.set("child_exit", _child_exit)
+            # on_exit runs in the master only; a `finally` around run() would also run in each
+            # exiting worker (they fork inside run()) and delete the folder under its siblings
+            self.cfg.set("on_exit", lambda server: shutil.rmtree(metrics_dir, ignore_errors=True))
 
         def load(self):
             return app
 
-    try:
-        Server().run()
-    finally:
-        if metrics_dir:
-            shutil.rmtree(metrics_dir, ignore_errors=True)
+    Server().run()
 
 
 def _post_fork(threads: int):

@@ -1,0 +1,168 @@
+"""Live index rebuilds under a real gunicorn server (2 workers): no failed request, no
+answer mixing two indexes, every worker swapped; a broken new version is refused."""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from qa.chunking import ChunkingParams
+from qa.corpus import load_corpus
+from qa.index import build_index, current_version
+
+from conftest import CORPUS
+
+QA = str(Path(sys.executable).with_name("qa"))
+EXTRA = "---\ntitle: Extra\n---\nThe Cheonan was a corvette of the South Korean navy. It sank in 2010.\n"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture()
+def server(tmp_path, embedder, token_counter):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    index = tmp_path / "index"
+    build_index(load_corpus(corpus), corpus, index, embedder, ChunkingParams(), count_tokens=token_counter)
+    port = _free_port()
+    log = (tmp_path / "server.log").open("w")
+    process = subprocess.Popen([QA, "serve", "--index", str(index), "--port", str(port), "--workers", "2"],
+                               stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
+                break
+        except requests.ConnectionError:
+            time.sleep(0.3)
+    else:
+        process.kill()
+        process.wait()
+        log.close()
+        pytest.fail("server did not start: " + (tmp_path / "server.log").read_text()[-2000:])
+    yield {"url": url, "corpus": corpus, "index": index, "process": process, "log": tmp_path / "server.log"}
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    log.close()
+
+
+def _documents_of(index: Path, version: str) -> set[str]:
+    manifest = json.loads((index / version / "manifest.json").read_text())
+    return {d["doc_id"] for d in manifest["documents"]}
+
+
+def test_rebuild_loop_under_traffic(server, embedder, token_counter):
+    url, corpus, index = server["url"], server["corpus"], server["index"]
+    versions: dict[str, set[str]] = {current_version(index): _documents_of(index, current_version(index))}
+    stop = time.time() + 20
+    errors: list[str] = []
+    answers: list[dict] = []
+
+    def rebuild():
+        flip = False
+        while time.time() < stop - 2:
+            flip = not flip
+            extra = corpus / "extra.md"
+            if flip:
+                extra.write_text(EXTRA)
+            else:
+                extra.unlink()
+            build_index(load_corpus(corpus), corpus, index, embedder, ChunkingParams(), count_tokens=token_counter)
+            version = current_version(index)
+            versions[version] = _documents_of(index, version)
+
+    def client(question):
+        session = requests.Session()
+        n = 0
+        while time.time() < stop:
+            n += 1
+            try:
+                response = session.post(f"{url}/api/ask", json={"question": f"{question} ({n})", "k": 5}, timeout=30)
+            except requests.RequestException as exc:
+                errors.append(repr(exc))
+                continue
+            if response.status_code != 200:
+                errors.append(f"{response.status_code} {response.text[:200]}")
+            else:
+                answers.append(response.json())
+
+    threads = [threading.Thread(target=rebuild)] + [
+        threading.Thread(target=client, args=(q,)) for q in ("Which warship sank in 2010?", "why didn't South Korea sign?")
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert not errors, errors[:5]
+    assert len(versions) >= 4, "the loop should have rebuilt several times"
+    seen_versions = {a["index_version"] for a in answers}
+    assert len(seen_versions) >= 2, "answers should come from more than one index version"
+    for answer in answers:
+        allowed = versions[answer["index_version"]]
+        assert {p["citation"]["doc_id"] for p in answer["passages"]} <= allowed
+    # every worker ends on the last version (each checks the pointer at most once a second)
+    time.sleep(1.5)
+    last = current_version(index)
+    reported = {requests.post(f"{url}/api/ask", json={"question": f"sync {i}"}, timeout=30).json()["index_version"]
+                for i in range(12)}
+    assert reported == {last}
+
+
+def test_a_corrupted_new_version_is_refused_and_the_old_one_keeps_serving(server):
+    url, index = server["url"], server["index"]
+    good = current_version(index)
+    broken = index / "v-99999999T999999-broken"
+    shutil.copytree(index / good, broken)
+    vectors = broken / "vectors.faiss"
+    vectors.write_bytes(vectors.read_bytes()[: 200])
+    link = index / ".current-test"
+    os.symlink(broken.name, link)
+    os.replace(link, index / "current")
+    time.sleep(1.5)
+    for i in range(6):
+        response = requests.post(f"{url}/api/ask", json={"question": f"Which warship sank in 2010? {i}"}, timeout=30)
+        assert response.status_code == 200 and response.json()["index_version"] == good
+    health = [requests.get(f"{url}/healthz", timeout=10).json() for _ in range(6)]
+    assert all(h["index"]["version"] == good for h in health)
+    assert any("corrupted or truncated" in (h["error"] or "") for h in health)
+    assert "corrupted or truncated" in server["log"].read_text()
+
+
+def test_sighup_swaps_the_index_in_every_worker(server, embedder, token_counter):
+    url, corpus, index = server["url"], server["corpus"], server["index"]
+    (corpus / "extra.md").write_text(EXTRA)
+    build_index(load_corpus(corpus), corpus, index, embedder, ChunkingParams(), count_tokens=token_counter)
+    new = current_version(index)
+    server["process"].send_signal(signal.SIGHUP)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        seen = set()
+        for i in range(8):
+            try:
+                body = requests.post(f"{url}/api/ask", json={"question": f"hup {i}"}, timeout=30).json()
+                seen.add(body.get("index_version") or json.dumps(body))
+            except requests.RequestException:
+                seen.add("error")
+        if seen == {new}:
+            break
+        time.sleep(0.5)
+    assert seen == {new}
