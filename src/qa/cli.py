@@ -65,9 +65,11 @@ def _model_option(f):
 @click.option("--ann-threshold", default=100_000, show_default=True,
               help="Above this many passages use an approximate (HNSW) FAISS index instead of exact search.")
 @click.option("--if-stale", is_flag=True, help="Do nothing when the index is up to date with the corpus.")
+@click.option("--onnx/--no-onnx", default=True, show_default=True,
+              help="Export and verify the ONNX question encoder the server answers with (torch otherwise).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
 def index_build(corpus_dir, index_dir, model, max_chars, max_tokens, boilerplate_repeats, max_file_bytes,
-                ann_threshold, if_stale, quiet):
+                ann_threshold, if_stale, onnx, quiet):
     """Chunk and embed the corpus into a new index version, switched in atomically."""
     from .chunking import ChunkingParams
     from .corpus import load_corpus
@@ -90,11 +92,15 @@ def index_build(corpus_dir, index_dir, model, max_chars, max_tokens, boilerplate
         click.echo(f"qa: warning: {warning}", err=True)
     progress = not quiet and sys.stderr.isatty()
     manifest = build_index(corpus, corpus_dir, index_dir, Embedder(spec), params,
-                           count_tokens=TokenCounter(spec.path), progress=progress, ann_threshold=ann_threshold)
+                           count_tokens=TokenCounter(spec.path), progress=progress, ann_threshold=ann_threshold,
+                           onnx=onnx)
     if not quiet:
+        encoder = manifest["encoder"]
+        answering = (f"ONNX question encoder (min cosine vs torch {encoder['min_cosine_vs_torch']})"
+                     if encoder.get("use_onnx") else "torch question encoder")
         click.echo(
             f"built {manifest['version']}: {len(manifest['documents'])} documents, "
-            f"{manifest['passage_count']} passages, {manifest['faiss_index']['type']}, "
+            f"{manifest['passage_count']} passages, {manifest['faiss_index']['type']}, {answering}, "
             f"{manifest['build_seconds']:.1f} s -> {Path(index_dir) / 'current'}"
         )
 
@@ -124,6 +130,10 @@ def index_info(index_dir, corpus_dir, as_json):
     click.echo(f"built      {m['built_at']} in {m['build_seconds']} s")
     click.echo(f"model      {m['model']['id']} (dimension {m['model']['dimension']})")
     click.echo(f"faiss      {m['faiss_index']['type']}")
+    encoder = m.get("encoder") or {}
+    click.echo("encoder    " + (f"ONNX, min cosine vs torch {encoder.get('min_cosine_vs_torch')} on "
+                                f"{encoder.get('checked_texts')} texts" if encoder.get("use_onnx") else
+                                f"torch ({encoder.get('error', 'ONNX disabled')})"))
     click.echo(f"chunking   {json.dumps(m['chunking'])}")
     click.echo(f"passages   {m['passage_count']}")
     click.echo(f"documents  {len(m['documents'])}")
@@ -147,7 +157,7 @@ def ask(question, k, mode, index_dir, model, as_json):
     """Ask one question; print the best passages with their citations."""
     from .service import QAService
 
-    service = QAService(index_dir, model=model, cache_size=0).load()
+    service = QAService(index_dir, model=model, cache_size=0, threads=os.cpu_count()).load()
     answer = service.ask(question, k, mode)
     if as_json:
         click.echo(json.dumps(answer.to_json(), indent=2, ensure_ascii=False))

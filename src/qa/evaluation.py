@@ -94,6 +94,7 @@ def evaluate(
     k: int = 5,
     mode: str = "hybrid",
     params: ChunkingParams | None = None,
+    backend: str = "auto",
 ) -> dict[str, Any]:
     params = params or ChunkingParams()
     with tempfile.TemporaryDirectory(prefix="qa-eval-") as tmp:
@@ -105,14 +106,22 @@ def evaluate(
             if source is not None:
                 folder = str(workdir / f"index-{suite_number}")
                 corpus = load_corpus(source)
-                build_index(corpus, source, folder, embedder, params, count_tokens=TokenCounter(embedder.spec.path))
+                build_index(corpus, source, folder, embedder, params, count_tokens=TokenCounter(embedder.spec.path),
+                            encoder_dir=workdir / "encoders")
             if folder is None:
                 raise QAError("give --index or --corpus", code="bad_eval_args")
-            service = QAService(folder, embedder=embedder, cache_size=0)
+            # questions are answered as the server answers them (ONNX when the index has it)
+            service = QAService(folder, model=model_path(embedder), cache_size=0, backend=backend)
             service.load()
             for case in suite.cases:
                 rows.append(_score(service, suite.name, case, k, mode))
     return _summary(rows, k, mode, questions_path)
+
+
+def model_path(embedder: Embedder) -> str | None:
+    from .embedding import DEFAULT_MODEL_ID
+
+    return None if embedder.spec.model_id == DEFAULT_MODEL_ID else embedder.spec.path
 
 
 def _score(service: QAService, suite: str, case: Case, k: int, mode: str) -> dict[str, Any]:

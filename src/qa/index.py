@@ -23,7 +23,7 @@ import os
 import shutil
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
@@ -45,6 +45,8 @@ CHUNKS = "chunks.jsonl"
 DOCUMENTS = "documents.jsonl"
 BM25 = "bm25"
 SENTENCES = "sentences.npy"
+ENCODERS = "encoders"
+ONNX_CHECK_TEXTS = 2000  # texts compared torch vs ONNX at build (all of them in small corpora)
 KEEP_VERSIONS = 2
 DEFAULT_ANN_THRESHOLD = 100_000  # chunks; above it an HNSW graph replaces exact search
 
@@ -61,6 +63,7 @@ class LoadedIndex:
     lexical: LexicalIndex
     sentence_vectors: np.ndarray  # one row per sentence of every chunk, in chunk order
     sentence_offsets: np.ndarray  # chunk i owns rows sentence_offsets[i]:sentence_offsets[i+1]
+    features: dict[str, Any] = field(default_factory=dict)  # per-chunk facts search.py computes once
 
     @property
     def version(self) -> str:
@@ -99,6 +102,8 @@ def build_index(
     count_tokens: Callable[[str], int] | None = None,
     progress: bool = False,
     ann_threshold: int = DEFAULT_ANN_THRESHOLD,
+    onnx: bool = True,
+    encoder_dir: str | os.PathLike[str] | None = None,
 ) -> dict[str, Any]:
     """Chunk, embed and write a new index version, then switch ``current`` to it."""
     import faiss
@@ -115,6 +120,9 @@ def build_index(
     dimension = int(vectors.shape[1])
     faiss_index, faiss_info = _make_faiss_index(vectors, ann_threshold)
 
+    encoder = _prepare_onnx_encoder(embedder, Path(encoder_dir) if encoder_dir else root / ENCODERS,
+                                    texts + sentences, everything) if onnx else {"use_onnx": False}
+
     version = "v-" + datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     temporary = root / f".tmp-{version}"
     temporary.mkdir()
@@ -129,6 +137,7 @@ def build_index(
             "version": version,
             "qa_version": __version__,
             "model": {"id": embedder.spec.model_id, "path": embedder.spec.path, "dimension": dimension},
+            "encoder": encoder,
             "faiss_index": faiss_info,
             "chunking": params.to_json(),
             "corpus": {"path": str(Path(corpus_dir)), "files": corpus.files, "warnings": corpus.warnings},
@@ -150,6 +159,50 @@ def build_index(
     _point_current_at(root, version)
     _remove_old_versions(root, keep=KEEP_VERSIONS)
     return manifest
+
+
+def _prepare_onnx_encoder(embedder: Any, encoders: Path, texts: list[str], reference: np.ndarray) -> dict[str, Any]:
+    """Export the ONNX question encoder once per model and check it against torch.
+
+    Returns the manifest's ``encoder`` entry; ``use_onnx`` is false (queries then use
+    torch) when the export is impossible or its vectors drift from torch's."""
+    import logging
+
+    from .embedding import ONNX_MIN_COSINE, OnnxEncoder, export_onnx
+
+    log = logging.getLogger(__name__)
+    spec = embedder.spec
+    weights = sorted((p.name, p.stat().st_size) for p in Path(spec.path).glob("*") if p.is_file())
+    key = hashlib.sha256(f"{spec.model_id}|{weights}".encode()).hexdigest()[:16]
+    target = encoders / key / "model.onnx"
+    try:
+        if not target.is_file():
+            export_onnx(spec, target)
+        onnx_encoder = OnnxEncoder(spec, target)
+        count = min(len(texts), ONNX_CHECK_TEXTS)
+        vectors = onnx_encoder.encode(texts[:count])
+        min_cosine = float(np.min(np.sum(vectors * reference[:count], axis=1))) if count else 1.0
+    except Exception as exc:  # no onnx package, exporter change...: serve with torch instead
+        log.warning("ONNX question encoder unavailable, queries will use torch: %s", exc)
+        return {"use_onnx": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+    use = min_cosine >= ONNX_MIN_COSINE
+    if not use:
+        log.warning("ONNX encoder differs from torch (min cosine %.6f); queries will use torch", min_cosine)
+    return {"use_onnx": use, "onnx_key": key, "onnx_file": str(target.resolve()),
+            "min_cosine_vs_torch": round(min_cosine, 7), "checked_texts": count}
+
+
+def onnx_encoder_file(folder: Path, manifest: dict[str, Any]) -> Path | None:
+    """The ONNX file for this index version, if it has a usable one: beside the version
+    (``../encoders/<key>``, so a copied index folder keeps working), else where built."""
+    encoder = manifest.get("encoder") or {}
+    if not encoder.get("use_onnx"):
+        return None
+    for candidate in (folder.parent / ENCODERS / str(encoder.get("onnx_key")) / "model.onnx",
+                      Path(str(encoder.get("onnx_file")))):
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 def _make_faiss_index(vectors: np.ndarray, ann_threshold: int) -> tuple[Any, dict[str, Any]]:

@@ -61,15 +61,32 @@ def rank(index: LoadedIndex, question: str, question_vector: np.ndarray, k: int,
 
 def _priors(index: LoadedIndex, candidates: np.ndarray, question: str) -> np.ndarray:
     """Answer-type boost and non-answer penalty, in z-score units (answer_types.py)."""
+    prior = WEIGHTS["non_answer"] * _feature(index, "non_answer")[candidates]
     pattern = expected_answer(question)
-    prior = np.zeros(len(candidates), dtype=np.float32)
-    for position, chunk_id in enumerate(candidates):
-        chunk = index.chunks[chunk_id]
-        if pattern is not None and pattern.search(chunk.text):
-            prior[position] += WEIGHTS["answer_type"]
-        if is_non_answer(chunk.text, chunk.sentences):
-            prior[position] += WEIGHTS["non_answer"]
-    return prior
+    if pattern is not None:
+        prior = prior + WEIGHTS["answer_type"] * _feature(index, pattern)[candidates]
+    return prior.astype(np.float32)
+
+
+def _feature(index: LoadedIndex, name) -> np.ndarray:
+    """Per-chunk flags, computed once per loaded index (not per question)."""
+    cached = index.features.get(name)
+    if cached is None:
+        if name == "non_answer":
+            cached = np.array([is_non_answer(c.text, c.sentences) for c in index.chunks], dtype=np.float32)
+        else:  # an answer-type pattern
+            cached = np.array([bool(name.search(c.text)) for c in index.chunks], dtype=np.float32)
+        index.features[name] = cached
+    return cached
+
+
+def _sentence_terms(index: LoadedIndex) -> list[frozenset[str]]:
+    cached = index.features.get("sentence_terms")
+    if cached is None:
+        texts = [c.text[a:b] for c in index.chunks for a, b in c.sentences]
+        cached = [frozenset(terms) for terms in tokenize(texts)] if texts else []
+        index.features["sentence_terms"] = cached
+    return cached
 
 
 def _candidates(index: LoadedIndex, question: str, question_vector: np.ndarray, mode: str) -> np.ndarray:
@@ -119,12 +136,16 @@ def highlight(index: LoadedIndex, hit: Hit, question: str, question_vector: np.n
         start, end = chunk.sentences[0]
         return {"start": start, "end": end}
     terms = set(tokenize([question])[0])
-    rows = index.sentence_vectors[index.sentence_offsets[hit.chunk_id] : index.sentence_offsets[hit.chunk_id + 1]]
+    first = int(index.sentence_offsets[hit.chunk_id])
+    rows = index.sentence_vectors[first : int(index.sentence_offsets[hit.chunk_id + 1])] @ question_vector
+    all_terms = _sentence_terms(index)
+    pattern = expected_answer(question)
     best, best_value = 0, -np.inf
     for position, (start, end) in enumerate(chunk.sentences):
-        sentence_terms = set(tokenize([chunk.text[start:end]])[0])
-        overlap = len(terms & sentence_terms) / max(1, len(terms))
-        value = float(rows[position] @ question_vector) + 0.3 * overlap
+        overlap = len(terms & all_terms[first + position]) / max(1, len(terms))
+        value = float(rows[position]) + 0.3 * overlap
+        if pattern is not None and pattern.search(chunk.text[start:end]):
+            value += 0.1
         if value > best_value:
             best, best_value = position, value
     start, end = chunk.sentences[best]

@@ -17,9 +17,9 @@ import unicodedata
 from collections import OrderedDict
 from typing import Any
 
-from .embedding import Embedder, ModelSpec
+from .embedding import Embedder, ModelSpec, OnnxEncoder
 from .errors import BadQuestion, IndexUnavailable, NotFound
-from .index import LoadedIndex, current_version, load_index
+from .index import LoadedIndex, current_version, load_index, onnx_encoder_file, read_manifest, resolve_folder
 from .judge import is_answered
 from .records import Answer, Citation, Passage
 from .search import DEFAULT_MODE, MODES, highlight, rank
@@ -107,10 +107,16 @@ class QAService:
         cache_size: int = 1024,
         reload_check_seconds: float = 1.0,
         embedder: Embedder | None = None,
+        backend: str = "auto",
     ):
+        """``backend``: ``auto`` answers with the index's ONNX encoder when it has a
+        verified one (no torch in the server), else torch; ``torch`` forces torch.
+        An ``embedder`` given explicitly is used as is (tests, ``qa eval``)."""
         self.index_dir = str(index_dir)
-        self.embedder = embedder or Embedder(ModelSpec.resolve(model), threads=threads)
-        self.spec = self.embedder.spec
+        self.spec = embedder.spec if embedder is not None else ModelSpec.resolve(model)
+        self.embedder = embedder
+        self.backend = backend
+        self.threads = threads
         self._index: LoadedIndex | None = None
         self._lock = threading.Lock()
         self._reload_lock = threading.Lock()
@@ -124,16 +130,32 @@ class QAService:
 
     # -- lifecycle -----------------------------------------------------------------------
     def load(self) -> "QAService":
-        """Load the model, then the index; an unusable index is recorded, not raised."""
+        """Load the encoder, then the index; an unusable index is recorded, not raised."""
+        if self.embedder is None:
+            self.embedder = self._choose_encoder()
         _ = self.embedder.model
+        self.dimension = self.embedder.dimension
         pointer = current_version(self.index_dir)
         if not self._try_load(pointer):
             self._failed_pointer = pointer
         return self
 
+    def _choose_encoder(self):
+        if self.backend == "auto":
+            try:
+                folder = resolve_folder(self.index_dir)
+                onnx_file = onnx_encoder_file(folder, read_manifest(folder))
+            except IndexUnavailable:
+                onnx_file = None
+            if onnx_file is not None:
+                log.info("answering with the ONNX encoder %s", onnx_file)
+                return OnnxEncoder(self.spec, onnx_file, threads=self.threads)
+        log.info("answering with the torch encoder")
+        return Embedder(self.spec, threads=self.threads)
+
     def _try_load(self, version: str | None) -> bool:
         try:
-            index = load_index(self.index_dir, expect_model_id=self.spec.model_id, expect_dimension=self.embedder.dimension)
+            index = load_index(self.index_dir, expect_model_id=self.spec.model_id, expect_dimension=self.dimension)
         except IndexUnavailable as exc:
             self.last_error = exc.message
             log.error("index refused: %s", exc.message)
