@@ -25,7 +25,9 @@ CORPUS = ROOT / "corpus"
 def embedder():
     from qa.embedding import Embedder, ModelSpec
 
-    return Embedder(ModelSpec.resolve())
+    # one torch thread: servers started by the tests share the two cores, and torch's
+    # default of one thread per core collapses under such contention (docs/performance.md)
+    return Embedder(ModelSpec.resolve(), threads=1)
 
 
 @pytest.fixture(scope="session")

@@ -45,9 +45,9 @@ def server(tmp_path, embedder, token_counter):
     deadline = time.time() + 120
     while time.time() < deadline:
         try:
-            if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
+            if requests.get(f"{url}/healthz", timeout=10).status_code == 200:
                 break
-        except requests.ConnectionError:
+        except requests.RequestException:
             time.sleep(0.3)
     else:
         process.kill()
@@ -72,13 +72,16 @@ def _documents_of(index: Path, version: str) -> set[str]:
 def test_rebuild_loop_under_traffic(server, embedder, token_counter):
     url, corpus, index = server["url"], server["corpus"], server["index"]
     versions: dict[str, set[str]] = {current_version(index): _documents_of(index, current_version(index))}
-    stop = time.time() + 20
+    started = time.time()
+    done = threading.Event()
     errors: list[str] = []
     answers: list[dict] = []
 
     def rebuild():
-        flip = False
-        while time.time() < stop - 2:
+        # at least 20 s and at least 4 rebuilds (a busy machine builds slower), at most 120 s
+        flip, builds = False, 0
+        while (time.time() - started < 20 or builds < 4) and time.time() - started < 120:
+            builds += 1
             flip = not flip
             extra = corpus / "extra.md"
             if flip:
@@ -88,11 +91,13 @@ def test_rebuild_loop_under_traffic(server, embedder, token_counter):
             build_index(load_corpus(corpus), corpus, index, embedder, ChunkingParams(), count_tokens=token_counter)
             version = current_version(index)
             versions[version] = _documents_of(index, version)
+        time.sleep(1.5)  # let the clients see the last version too
+        done.set()
 
     def client(question):
         session = requests.Session()
         n = 0
-        while time.time() < stop:
+        while not done.is_set():
             n += 1
             try:
                 response = session.post(f"{url}/api/ask", json={"question": f"{question} ({n})", "k": 5}, timeout=30)

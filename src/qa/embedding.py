@@ -222,13 +222,21 @@ class OnnxEncoder:
         return self._session
 
     @property
-    def model(self) -> "OnnxEncoder":  # parity with Embedder: touching .model loads it
-        self._get_session()
+    def model(self) -> "OnnxEncoder":
+        """Parity with Embedder. Deliberately does *not* start a session: the gunicorn
+        master must never touch onnxruntime, or forked workers inherit its threads and
+        abort at exit; each process starts its own session on first use."""
         return self
 
     @property
     def dimension(self) -> int:
-        return int(self.encode(["dimension probe"]).shape[1])
+        import json
+
+        pooling = Path(self.spec.path) / "1_Pooling" / "config.json"
+        try:
+            return int(json.loads(pooling.read_text())["word_embedding_dimension"])
+        except (OSError, ValueError, KeyError):
+            return int(self.encode(["dimension probe"]).shape[1])
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 32, progress: bool = False) -> np.ndarray:
         session = self._get_session()
