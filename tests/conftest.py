@@ -14,9 +14,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-if not SHARED.exists():  # CI clones next to a copy of shared/
-    SHARED = Path(os.environ.get("QA_SHARED", ROOT.parent / "shared"))
+# shared/ (seed article, public bench) sits beside the repository, in CI too; QA_SHARED overrides
+SHARED = Path(os.environ.get("QA_SHARED") or ROOT.parent / "shared")
 BENCH = SHARED / "bench"
 CORPUS = ROOT / "corpus"
 

@@ -60,6 +60,13 @@ def create_app(config: dict[str, Any] | None = None, service: QAService | None =
     app.extensions["qa"] = service
 
     app.register_blueprint(api)
+
+    @app.spec_processor
+    def body_is_required(spec: dict[str, Any]) -> dict[str, Any]:
+        # APIFlask leaves requestBody optional; POST /api/ask without one is a 415/400
+        spec["paths"]["/api/ask"]["post"]["requestBody"]["required"] = True
+        return spec
+
     _register_health(app)
     _register_errors(app)
     _register_rate_limit(app)
@@ -94,8 +101,9 @@ def _register_rate_limit(app: APIFlask) -> None:
 
     limiter = Limiter(get_remote_address, app=app, default_limits=[], storage_uri="memory://",
                       headers_enabled=True)
+    shared = limiter.shared_limit(limit, scope="ask")  # GET and POST asks share one budget
     for name in ("api.ask_post", "api.ask_get"):
-        limiter.limit(limit)(app.view_functions[name])
+        app.view_functions[name] = shared(app.view_functions[name])
 
 
 @api.before_request
@@ -107,7 +115,9 @@ def check_json_body() -> None:
     if not request.is_json:
         raise QAError("send the question as JSON with Content-Type: application/json",
                       code="unsupported_media_type", status=415)
-    raw = request.get_data(cache=True)
+    raw = _read_body()
+    if _depth_exceeds(raw, MAX_JSON_DEPTH):
+        raise BadRequest("the JSON body is nested too deeply")
     try:
         body = json.loads(raw, object_pairs_hook=_no_duplicate_keys)
     except _DuplicateKey as exc:
@@ -116,8 +126,42 @@ def check_json_body() -> None:
         raise BadRequest("the body is not valid JSON") from None
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object such as {\"question\": \"...\", \"k\": 5}")
-    if _depth(body) > MAX_JSON_DEPTH:
-        raise BadRequest("the JSON body is nested too deeply")
+
+
+def _read_body() -> bytes:
+    """The body, with the size limit enforced for chunked bodies too: werkzeug silently
+    truncates a chunked body at MAX_CONTENT_LENGTH instead of refusing it."""
+    if request.content_length is None and "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+        limit = current_app.config["MAX_CONTENT_LENGTH"]
+        data = request.environ["wsgi.input"].read(limit + 1)
+        if len(data) > limit:
+            raise QAError(f"request body is larger than {limit} bytes", code="payload_too_large", status=413)
+        request._cached_data = data  # what get_data() (and webargs after us) will return
+        return data
+    return request.get_data(cache=True)
+
+
+def _depth_exceeds(raw: bytes, limit: int) -> bool:
+    """Bracket depth outside strings, counted without recursion (json.loads and any
+    recursive walk overflow Python's stack on a few hundred levels)."""
+    depth, in_string, escaped = 0, False, False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > limit:
+                return True
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return False
 
 
 class _DuplicateKey(ValueError):
@@ -131,14 +175,6 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
             raise _DuplicateKey(key)
         result[key] = value
     return result
-
-
-def _depth(value: Any, level: int = 1) -> int:
-    if isinstance(value, dict):
-        return max([level] + [_depth(v, level + 1) for v in value.values()])
-    if isinstance(value, list):
-        return max([level] + [_depth(v, level + 1) for v in value])
-    return level
 
 
 @api.post("/ask")

@@ -15,9 +15,9 @@ symlinked folders are not followed.
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
 import re
+import stat
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,8 +27,6 @@ from frontmatter.default_handlers import YAMLHandler
 
 from .errors import CorpusError
 from .records import Document
-
-log = logging.getLogger(__name__)
 
 SUFFIXES = (".md", ".txt")
 DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -73,10 +71,13 @@ def _raise_walk_error(error: OSError) -> None:
 def read_bytes(path: Path, root: Path, max_bytes: int) -> bytes:
     rel = path.relative_to(root).as_posix()
     try:
-        size = path.stat().st_size  # follows symlinks; a loop raises ELOOP
+        info = path.stat()  # follows symlinks; a loop raises ELOOP
     except OSError as exc:
         problem = "symlink loop" if exc.errno == 40 else f"cannot read file ({exc.strerror})"
         raise CorpusError(rel, problem) from None
+    if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block or never end
+        raise CorpusError(rel, "not a regular file")
+    size = info.st_size
     if size > max_bytes:
         raise CorpusError(rel, f"file is {size} bytes, over the limit of {max_bytes} bytes")
     try:
@@ -144,9 +145,7 @@ def load_corpus(root: str | os.PathLike[str], *, max_file_bytes: int = DEFAULT_M
         files[rel] = hashlib.sha256(raw).hexdigest()
         document = parse_document(raw, rel)
         if document is None:
-            message = f"{rel}: empty file, skipped"
-            log.warning(message)
-            warnings.append(message)
+            warnings.append(f"{rel}: empty file, skipped")  # the CLI prints these
             continue
         if document.doc_id in seen:
             raise CorpusError(rel, f"doc_id '{document.doc_id}' is already used by {seen[document.doc_id]}")

@@ -53,7 +53,9 @@ class CorpusError(QAError):
     code = "bad_corpus_file"
 
     def __init__(self, path: str, problem: str):
-        super().__init__(f"{path}: {problem}")
+        # control characters in a file name (a newline...) would break the one-line message
+        shown = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in path)
+        super().__init__(f"{shown}: {problem}")
         self.path = path
         self.problem = problem
 

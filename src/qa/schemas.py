@@ -8,13 +8,22 @@ from __future__ import annotations
 
 from apiflask import Schema
 from apiflask.fields import Boolean, Dict, Float, Integer, List, Nested, String
-from apiflask.validators import Length, OneOf, Range
+from apiflask.validators import Length, OneOf, Range, Regexp
 from marshmallow import RAISE
 
 from .search import DEFAULT_MODE, MODES
 from .service import DEFAULT_K, MAX_K, MAX_QUESTION_CHARS
 
-_QUESTION = {"required": True, "validate": Length(min=1, max=MAX_QUESTION_CHARS),
+# Allowed: any text with at least one visible character; no control characters except tab
+# and newlines, no unpaired surrogates (service.check_question enforces the same rule).
+# (Unpaired surrogates are refused too, but a surrogate range would make the pattern
+# invalid for regex engines that work on code points, such as Rust's.)
+_NOT_CONTROL = "[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]"
+_VISIBLE = "[^\\s\\x00-\\x1f\\x7f-\\x9f]"
+QUESTION_PATTERN = f"^{_NOT_CONTROL}*{_VISIBLE}{_NOT_CONTROL}*$"
+_QUESTION = {"required": True,
+             "validate": [Length(min=1, max=MAX_QUESTION_CHARS),
+                          Regexp(QUESTION_PATTERN, error="question must contain visible text and no control characters")],
              "metadata": {"description": "The question, 1 to 1000 characters.", "example": "why didn't South Korea sign?"}}
 _K = {"load_default": DEFAULT_K, "validate": Range(min=1, max=MAX_K),
       "metadata": {"description": "How many passages to return (1-20)."}}
@@ -22,12 +31,25 @@ _MODE = {"load_default": DEFAULT_MODE, "validate": OneOf(MODES),
          "metadata": {"description": "Retrieval: hybrid (default), dense (embeddings only) or bm25 (terms only)."}}
 
 
+class JsonInteger(Integer):
+    """A JSON integer as JSON Schema defines it: 7 and 7.0 yes; "7", 7.5 and true no."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.make_error("invalid")
+        if isinstance(value, float):
+            if not value.is_integer():
+                raise self.make_error("invalid")
+            value = int(value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class AskBody(Schema):
     class Meta:
         unknown = RAISE
 
     question = String(**_QUESTION)
-    k = Integer(strict=True, **_K)
+    k = JsonInteger(**_K)
     mode = String(**_MODE)
 
 

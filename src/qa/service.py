@@ -34,8 +34,9 @@ DEFAULT_K = 5
 def check_question(question: Any) -> str:
     if not isinstance(question, str):
         raise BadQuestion("question must be a string")
-    if any(unicodedata.category(ch) == "Cc" and ch not in "\t\n\r" for ch in question):
-        raise BadQuestion("question contains control characters (such as NUL)")
+    if any((unicodedata.category(ch) == "Cc" and ch not in "\t\n\r") or unicodedata.category(ch) == "Cs"
+           for ch in question):
+        raise BadQuestion("question contains control characters (such as NUL) or unpaired surrogates")
     stripped = question.strip()
     if not stripped:
         raise BadQuestion("question is empty")

@@ -47,6 +47,9 @@ def serve(*, index_dir: str, model: str | None, host: str, port: int, workers: i
             self.cfg.set("timeout", 60)
             self.cfg.set("graceful_timeout", 10)
             self.cfg.set("accesslog", None)
+            # a 1000-character question by GET is up to 12 kB once URL-encoded (emoji): more
+            # than gunicorn's 4094-byte default, whose 414 would be HTML; 0 = no line limit
+            self.cfg.set("limit_request_line", 0)
             self.cfg.set("post_fork", _post_fork(threads))
             self.cfg.set("on_reload", lambda server: service.maybe_reload(force=True))
             self.cfg.set("child_exit", _child_exit)
