@@ -129,3 +129,31 @@ def test_staleness_follows_corpus_chunking_and_model(built_index, tmp_path):
 def test_current_is_a_symlink_swapped_atomically(built_index):
     assert os.path.islink(built_index / CURRENT)
     assert (built_index / current_version(built_index) / "manifest.json").is_file()
+
+
+def test_above_the_threshold_an_hnsw_index_is_built_recorded_and_searched(tmp_path, embedder, token_counter):
+    from qa.search import rank
+
+    folder = tmp_path / "index"
+    manifest = build_index(load_corpus(CORPUS), CORPUS, folder, embedder, ChunkingParams(),
+                           count_tokens=token_counter, ann_threshold=10, onnx=False)
+    assert manifest["faiss_index"]["type"] == "IndexHNSWFlat" and manifest["faiss_index"]["exact"] is False
+    assert manifest["encoder"] == {"use_onnx": False}
+    index = load_index(folder)
+    assert index.vectors.hnsw.efSearch == 128
+    question = "Which warship sank in 2010?"
+    hits = rank(index, question, embedder.encode_one(question), 3, "hybrid")
+    assert "Cheonan" in index.chunks[hits[0].chunk_id].text
+
+
+def test_onnx_encoder_matches_torch_and_is_recorded(built_index, embedder):
+    from qa.embedding import OnnxEncoder
+    from qa.index import onnx_encoder_file
+
+    folder = built_index / current_version(built_index)
+    manifest = read_manifest(built_index)
+    assert manifest["encoder"]["use_onnx"] is True
+    assert manifest["encoder"]["min_cosine_vs_torch"] >= 0.9999
+    encoder = OnnxEncoder(embedder.spec, onnx_encoder_file(folder, manifest))
+    texts = ["why didn't South Korea sign?", "a much longer text " * 40]
+    assert np.min(np.sum(encoder.encode(texts) * embedder.encode(texts), axis=1)) >= 0.9999

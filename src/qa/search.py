@@ -80,13 +80,16 @@ def _feature(index: LoadedIndex, name) -> np.ndarray:
     return cached
 
 
-def _sentence_terms(index: LoadedIndex) -> list[frozenset[str]]:
-    cached = index.features.get("sentence_terms")
-    if cached is None:
-        texts = [c.text[a:b] for c in index.chunks for a, b in c.sentences]
-        cached = [frozenset(terms) for terms in tokenize(texts)] if texts else []
-        index.features["sentence_terms"] = cached
-    return cached
+def _sentence_terms(index: LoadedIndex, chunk_id: int) -> list[frozenset[str]]:
+    """Stemmed terms of each sentence of a chunk, memoized per chunk (large corpora never
+    pay for chunks that are never shown)."""
+    memo = index.features.setdefault("sentence_terms", {})
+    terms = memo.get(chunk_id)
+    if terms is None:
+        chunk = index.chunks[chunk_id]
+        terms = [frozenset(t) for t in tokenize([chunk.text[a:b] for a, b in chunk.sentences])]
+        memo[chunk_id] = terms
+    return terms
 
 
 def _candidates(index: LoadedIndex, question: str, question_vector: np.ndarray, mode: str) -> np.ndarray:
@@ -138,11 +141,11 @@ def highlight(index: LoadedIndex, hit: Hit, question: str, question_vector: np.n
     terms = set(tokenize([question])[0])
     first = int(index.sentence_offsets[hit.chunk_id])
     rows = index.sentence_vectors[first : int(index.sentence_offsets[hit.chunk_id + 1])] @ question_vector
-    all_terms = _sentence_terms(index)
+    sentence_terms = _sentence_terms(index, hit.chunk_id)
     pattern = expected_answer(question)
     best, best_value = 0, -np.inf
     for position, (start, end) in enumerate(chunk.sentences):
-        overlap = len(terms & all_terms[first + position]) / max(1, len(terms))
+        overlap = len(terms & sentence_terms[position]) / max(1, len(terms))
         value = float(rows[position]) + 0.3 * overlap
         if pattern is not None and pattern.search(chunk.text[start:end]):
             value += 0.1
