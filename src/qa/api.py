@@ -263,7 +263,7 @@ def _validation_message(detail: dict[str, Any]) -> tuple[str, str]:
         if not isinstance(location, dict):
             continue
         for field, messages in location.items():
-            text = "; ".join(_flatten(messages))
+            text = _flatten(messages)[0] if _flatten(messages) else "invalid"  # the first reason is enough
             if field == "_schema":
                 parts.append(text)
             else:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import sys
 import tempfile
 
 
@@ -50,7 +51,7 @@ def serve(*, index_dir: str, model: str | None, host: str, port: int, workers: i
             # a 1000-character question by GET is up to 12 kB once URL-encoded (emoji): more
             # than gunicorn's 4094-byte default, whose 414 would be HTML; 0 = no line limit
             self.cfg.set("limit_request_line", 0)
-            self.cfg.set("post_fork", _post_fork(threads))
+            self.cfg.set("post_fork", _post_fork(threads, service))
             self.cfg.set("on_reload", lambda server: service.maybe_reload(force=True))
             self.cfg.set("child_exit", _child_exit)
             # on_exit runs in the master only; a `finally` around run() would also run in each
@@ -63,11 +64,20 @@ def serve(*, index_dir: str, model: str | None, host: str, port: int, workers: i
     Server().run()
 
 
-def _post_fork(threads: int):
-    def hook(server, worker):
-        import torch
+def _post_fork(threads: int, service):
+    """Per worker, after the fork: size torch's threads (when torch answers), and start
+    the encoder's session with one throw-away question so that the first real request
+    does not pay for it."""
 
-        torch.set_num_threads(threads)
+    def hook(server, worker):
+        if "torch" in sys.modules:
+            import torch
+
+            torch.set_num_threads(threads)
+        try:
+            service.embedder.encode_one("warm-up question")
+        except Exception:  # the first request will report any real problem
+            logging.getLogger(__name__).exception("encoder warm-up failed")
 
     return hook
 
