@@ -119,12 +119,18 @@ def write_squad_corpus(folder: Path, title: str, paragraphs: list[str]) -> Path:
 
 
 def write_synthetic_corpus(folder: Path, target_passages: int, *, seed: int = 7,
-                           paragraphs_per_file: int = 40, sentences_per_paragraph: int = 2) -> dict[str, Any]:
-    """Paragraphs of shuffled SQuAD-sample sentences, ``paragraphs_per_file`` per .txt file.
+                           paragraphs_per_file: int = 40) -> dict[str, Any]:
+    """``target_passages`` one-sentence paragraphs made from the SQuAD sample, 40 per .txt file.
 
-    Every paragraph is short enough (2 sentences, < 600 chars) to be exactly one passage,
-    so the passage count is the paragraph count. Within one file no sentence repeats (the
-    chunker would drop a sentence seen 3 times in a document as boilerplate).
+    qa drops a passage whose text is already indexed, and the sample has only a few hundred
+    distinct sentences, so each paragraph is a new sentence spliced from two sample
+    sentences: the first part of one (cut at 35-65 % of its words) and the rest of another
+    (cut at the same share), e.g. "Many Normans of Italy, France and England | is the problem
+    of deciding whether the input has a factor less than k." Vocabulary, length and shape
+    stay those of the sample; every paragraph is unique, short enough to be one passage,
+    and one sentence long. qa embeds every passage and every sentence of it, so a build of
+    N passages embeds 2N short texts; two-sentence paragraphs would be 3N texts, half of them
+    twice as long, and would not fit the time budget on 2 cores.
     """
     import pysbd  # a qa dependency, no torch
 
@@ -133,25 +139,30 @@ def write_synthetic_corpus(folder: Path, target_passages: int, *, seed: int = 7,
     for _title, paragraphs in squad_articles():
         for paragraph in paragraphs:
             for sentence in segmenter.segment(paragraph):
-                sentence = " ".join(sentence.split())
-                if 20 <= len(sentence) <= 280:
-                    sentences.append(sentence)
-    sentences = sorted(set(sentences))
+                words = sentence.split()
+                if 8 <= len(words) and len(sentence) <= 280:
+                    sentences.append(words)
+    sentences = sorted({tuple(w) for w in sentences})
     rng = random.Random(seed)
+    made: set[str] = set()
+    lines: list[str] = []
+    while len(lines) < target_passages:
+        first, second = rng.sample(sentences, 2)
+        share = rng.uniform(0.35, 0.65)
+        text = " ".join(first[: max(1, int(len(first) * share))] + second[int(len(second) * share) :])
+        if text not in made:
+            made.add(text)
+            lines.append(text)
     folder.mkdir(parents=True, exist_ok=True)
-    per_file = paragraphs_per_file * sentences_per_paragraph
-    files = (target_passages + paragraphs_per_file - 1) // paragraphs_per_file
-    written = 0
     chars = 0
-    for number in range(files):
-        picked = rng.sample(sentences, per_file)
-        paragraphs = [" ".join(picked[i : i + sentences_per_paragraph]) for i in range(0, per_file, sentences_per_paragraph)]
-        paragraphs = paragraphs[: target_passages - written]
-        text = f"Synthetic document {number}\n\n" + "\n\n".join(paragraphs) + "\n"
-        (folder / f"doc-{number:05d}.txt").write_text(text, encoding="utf-8")
-        written += len(paragraphs)
+    files = 0
+    for start in range(0, len(lines), paragraphs_per_file):
+        text = "\n\n".join(lines[start : start + paragraphs_per_file]) + "\n"
+        (folder / f"doc-{files:05d}.txt").write_text(text, encoding="utf-8")
+        files += 1
         chars += len(text)
-    return {"files": files, "paragraphs": written, "sentence_pool": len(sentences), "chars": chars}
+    return {"files": files, "paragraphs": len(lines), "sentence_pool": len(sentences), "chars": chars,
+            "mean_paragraph_chars": sum(map(len, lines)) / max(1, len(lines))}
 
 
 def combined_corpus(folder: Path) -> Path:
@@ -402,3 +413,61 @@ def is_hit(row: dict[str, Any], passages: list[tuple[str, int, int, str]]) -> bo
         return any(start < row["end"] and row["start"] < end and (row.get("doc_id") is None or doc == row["doc_id"])
                    for doc, start, end, _text in passages)
     return any(answer in text for answer in row["answers"] for *_rest, text in passages)
+
+
+# -- who else used the CPU ------------------------------------------------------------------
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _descendants(root: int) -> list[int]:
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        parents.setdefault(ppid, []).append(int(entry.name))
+    found, stack = [], [root]
+    while stack:
+        for child in parents.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
+def _own_cpu_seconds() -> float:
+    """CPU of this process, its reaped children, and its live descendants (not yet reaped)."""
+    t = os.times()
+    total = t.user + t.system + t.children_user + t.children_system
+    for pid in _descendants(os.getpid()):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += sum(int(v) for v in fields[11:15]) / _TICK  # utime stime cutime cstime
+        except (OSError, ValueError, IndexError):
+            pass
+    return total
+
+
+class CpuWatch:
+    """How much of the machine other processes used between ``start()`` and ``stop()``.
+
+    Busy CPU of the whole machine (/proc/stat) minus the CPU of this benchmark's own process
+    tree, as a share of all cores. An approximation (a descendant that exits between two
+    reads is counted only once reaped), good enough to flag a section measured under load.
+    """
+
+    def start(self) -> "CpuWatch":
+        self._wall = time.monotonic()
+        self._total, self._idle = _cpu_times()
+        self._own = _own_cpu_seconds()
+        return self
+
+    def stop(self) -> float:
+        wall = time.monotonic() - self._wall
+        total, idle = _cpu_times()
+        busy = ((total - self._total) - (idle - self._idle)) / _TICK
+        own = _own_cpu_seconds() - self._own
+        cores = os.cpu_count() or 1
+        return 0.0 if wall <= 0 else max(0.0, min(1.0, (busy - own) / (wall * cores)))

@@ -9,8 +9,11 @@ passages (chunks.jsonl of the same index), embedded by
 integration is missing, the peer falls back to plain sentence-transformers + a FAISS
 IndexFlatIP, and says so in ``peer``.
 
-Both run in one process with the same torch threads; questions alternate between the two
-so that background noise hits both alike. qa's cache is off (``cache_size=0``).
+Both run in one process, each with one intra-op thread (qa's encoder default in-process;
+torch set to 1 for the peer, its fastest setting for one short question and the one that
+does not collapse when another process busies a core; ``QA_PEER_TORCH_THREADS`` changes
+it). Questions alternate between the two so that background noise hits both alike.
+qa's cache is off (``cache_size=0``).
 QUESTIONS.json: a list of {"question", "answers", "source", "start", "end"}; a hit is a top-5
 passage that contains an answer text (SQuAD) or overlaps the evidence span (article).
 """
@@ -47,10 +50,16 @@ class HaystackPeer:
         from haystack import __version__ as haystack_version
         from haystack.components.retrievers.in_memory import InMemoryEmbeddingRetriever
         from haystack.document_stores.in_memory import InMemoryDocumentStore
-        from haystack_integrations.components.embedders.sentence_transformers import (
-            SentenceTransformersDocumentEmbedder,
-            SentenceTransformersTextEmbedder,
-        )
+        try:  # haystack-ai 3: the embedders live in sentence-transformers-haystack
+            from haystack_integrations.components.embedders.sentence_transformers import (
+                SentenceTransformersDocumentEmbedder,
+                SentenceTransformersTextEmbedder,
+            )
+        except ImportError:  # haystack-ai 2.x ships them itself
+            from haystack.components.embedders import (
+                SentenceTransformersDocumentEmbedder,
+                SentenceTransformersTextEmbedder,
+            )
 
         self.name = self.name.format(version=haystack_version)
         common = {"model": model_path, "local_files_only": True, "progress_bar": False, "normalize_embeddings": True}
@@ -91,6 +100,12 @@ class PlainPeer:
                 for i in ids[0] if i >= 0]
 
 
+def _backend(service) -> str:
+    """Which question encoder qa's service answers with."""
+    name = type(service.embedder).__name__
+    return {"OnnxEncoder": "ONNX (onnxruntime)", "Embedder": "torch (sentence-transformers)"}.get(name, name)
+
+
 def main() -> None:
     index_dir, questions_file = sys.argv[1], sys.argv[2]
     rows = json.loads(Path(questions_file).read_text(encoding="utf-8"))
@@ -103,6 +118,8 @@ def main() -> None:
     chunks = [json.loads(line) for line in (folder / "chunks.jsonl").read_text(encoding="utf-8").splitlines() if line]
     model_path = service.spec.path
     import torch
+
+    torch.set_num_threads(int(os.environ.get("QA_PEER_TORCH_THREADS", "1")))
 
     started = time.perf_counter()
     try:
@@ -133,6 +150,7 @@ def main() -> None:
     print(json.dumps({
         "peer": peer.name,
         "torch_threads": torch.get_num_threads(),
+        "qa_backend": _backend(service),
         "passages": len(chunks),
         "qa": {**summary(times["qa"]), "load_s": qa_load_s, "hits": hits["qa"]},
         "peer_stats": {**summary(times["peer"]), "load_s": peer_load_s, "hits": hits["peer"]},
