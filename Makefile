@@ -29,6 +29,8 @@ test: install
 	$(PY) -m pytest
 
 bench: install
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(PIP) install --quiet -r benchmarks/requirements.txt
 	$(PY) benchmarks/run_all.py
 
 clean:

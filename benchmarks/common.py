@@ -34,13 +34,10 @@ ARTICLE_QUESTIONS = SHARED_BENCH / "article_questions.jsonl"
 SQUAD_SAMPLE = SHARED_BENCH / "squad2_dev_sample.json"
 CORPUS = ROOT / "corpus"
 
+from qa.embedding import _QUIET_ENV  # noqa: E402  the offline settings qa itself uses
+
 QUIET_ENV = {
-    "HF_HUB_OFFLINE": "1",
-    "TRANSFORMERS_OFFLINE": "1",
-    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
-    "HF_HUB_DISABLE_TELEMETRY": "1",
-    "TRANSFORMERS_VERBOSITY": "error",
-    "TOKENIZERS_PARALLELISM": "false",
+    **_QUIET_ENV,
     "TQDM_DISABLE": "1",
     "HAYSTACK_TELEMETRY_ENABLED": "False",
     "PYTHONWARNINGS": "ignore",

@@ -269,6 +269,12 @@ def _remove_old_versions(root: Path, keep: int) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
+def set_search_threads(threads: int) -> None:
+    import faiss
+
+    faiss.omp_set_num_threads(max(1, threads))
+
+
 def current_version(index_dir: str | os.PathLike[str]) -> str | None:
     """The version ``current`` points at; a cheap check used for live reloads."""
     try:

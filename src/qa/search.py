@@ -7,7 +7,7 @@ names, dates and numbers that a small embedding model blurs. The dense signals
 are z-normalized over the candidate set, BM25 is divided by its best score (it is
 sparse; see ``_lexical``), and they are summed with weights
 ``0.5 * chunk + 1.0 * best sentence + 4.0 * bm25``, plus two priors from
-answer_types.py (expected answer type +1, question-only or heading chunk -2), measured
+answer_types.py (expected answer type +2, question-only or heading chunk -2), measured
 on the public bench (``qa eval``; README). Rank fusion (RRF) was measured too and ranks
 worse: it throws the score margins away.
 """
@@ -39,10 +39,11 @@ class Hit:
 
 
 def rank(index: LoadedIndex, question: str, question_vector: np.ndarray, k: int, mode: str) -> list[Hit]:
-    candidates = _candidates(index, question, question_vector, mode)
+    all_bm25 = index.lexical.scores(question)  # sparse and cheap: every chunk, once
+    candidates = _candidates(index, all_bm25, question_vector, mode)
     dense = index.chunk_vectors(candidates) @ question_vector
     sentence, best = _best_sentences(index, candidates, question_vector)
-    bm25 = index.lexical.scores(question)[candidates]
+    bm25 = all_bm25[candidates]
     if mode == "dense":
         score = dense
     elif mode == "bm25":
@@ -92,7 +93,7 @@ def _sentence_terms(index: LoadedIndex, chunk_id: int) -> list[frozenset[str]]:
     return terms
 
 
-def _candidates(index: LoadedIndex, question: str, question_vector: np.ndarray, mode: str) -> np.ndarray:
+def _candidates(index: LoadedIndex, bm25: np.ndarray, question_vector: np.ndarray, mode: str) -> np.ndarray:
     total = len(index.chunks)
     if total <= CANDIDATES:
         return np.arange(total)
@@ -100,7 +101,6 @@ def _candidates(index: LoadedIndex, question: str, question_vector: np.ndarray, 
     if mode != "bm25":
         pools.append(index.search_dense(question_vector, CANDIDATES)[1])
     if mode != "dense":
-        bm25 = index.lexical.scores(question)
         pools.append(np.argpartition(-bm25, CANDIDATES)[:CANDIDATES])
     return np.unique(np.concatenate(pools)).astype(np.int64)
 

@@ -44,7 +44,11 @@ def serve(*, index_dir: str, model: str | None, host: str, port: int, workers: i
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
             self.cfg.set("preload_app", True)
-            self.cfg.set("worker_class", "sync")
+            # gthread with one thread: still one request at a time per worker (the work is
+            # CPU-bound), but connections are kept alive instead of closed after each answer
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("threads", 1)
+            self.cfg.set("keepalive", 5)
             self.cfg.set("timeout", 60)
             self.cfg.set("graceful_timeout", 10)
             self.cfg.set("accesslog", None)
@@ -74,6 +78,9 @@ def _post_fork(threads: int, service):
             import torch
 
             torch.set_num_threads(threads)
+        from .index import set_search_threads
+
+        set_search_threads(threads)  # FAISS's OpenMP pool would otherwise use every core
         try:
             service.embedder.encode_one("warm-up question")
         except Exception:  # the first request will report any real problem
