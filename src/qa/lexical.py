@@ -37,12 +37,24 @@ according write writes wrote written reported report story piece
 """.split())
 
 
-def salient_terms(text: str) -> list[str]:
-    """Stemmed content words of a question (QUESTION_STOPWORDS removed)."""
+@lru_cache(maxsize=4096)
+def _salient(text: str) -> tuple[str, ...]:
     import bm25s
 
-    return bm25s.tokenize([text], stopwords=list(QUESTION_STOPWORDS), stemmer=_stemmer(),
-                          return_ids=False, show_progress=False)[0]
+    return tuple(bm25s.tokenize([text], stopwords=list(QUESTION_STOPWORDS), stemmer=_stemmer(),
+                                return_ids=False, show_progress=False)[0])
+
+
+def salient_terms(text: str) -> list[str]:
+    """Stemmed content words of a question (QUESTION_STOPWORDS removed)."""
+    return list(_salient(text))
+
+
+@lru_cache(maxsize=4096)
+def question_terms(text: str) -> tuple[str, ...]:
+    """A question's BM25 terms, memoized: one request needs them for scoring, for every
+    highlight and for the judge, and bm25s.tokenize is slow per call."""
+    return tuple(tokenize([text])[0])
 
 
 def tokenize(texts: Sequence[str]) -> list[list[str]]:
@@ -80,7 +92,7 @@ class LexicalIndex:
         return term in self._retriever.vocab_dict
 
     def scores(self, question: str) -> np.ndarray:
-        terms = [t for t in tokenize([question])[0] if t in self._retriever.vocab_dict]
+        terms = [t for t in question_terms(question) if t in self._retriever.vocab_dict]
         if not terms:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._retriever.get_scores(terms), dtype=np.float32)

@@ -20,7 +20,7 @@ import numpy as np
 
 from .answer_types import expected_answer, is_non_answer
 from .index import LoadedIndex
-from .lexical import tokenize
+from .lexical import question_terms, tokenize
 
 MODES = ("hybrid", "dense", "bm25")
 DEFAULT_MODE = "hybrid"
@@ -35,14 +35,13 @@ class Hit:
     dense: float  # cosine of question and chunk
     sentence: float  # best cosine of question and one sentence of the chunk
     bm25: float
-    best_sentence: int  # index into chunk.sentences
 
 
 def rank(index: LoadedIndex, question: str, question_vector: np.ndarray, k: int, mode: str) -> list[Hit]:
     all_bm25 = index.lexical.scores(question)  # sparse and cheap: every chunk, once
     candidates = _candidates(index, all_bm25, question_vector, mode)
     dense = index.chunk_vectors(candidates) @ question_vector
-    sentence, best = _best_sentences(index, candidates, question_vector)
+    sentence = _best_sentences(index, candidates, question_vector)
     bm25 = all_bm25[candidates]
     if mode == "dense":
         score = dense
@@ -55,7 +54,7 @@ def rank(index: LoadedIndex, question: str, question_vector: np.ndarray, k: int,
         )
     order = np.argsort(-score, kind="stable")[:k]
     return [
-        Hit(int(candidates[i]), float(score[i]), float(dense[i]), float(sentence[i]), float(bm25[i]), int(best[i]))
+        Hit(int(candidates[i]), float(score[i]), float(dense[i]), float(sentence[i]), float(bm25[i]))
         for i in order
     ]
 
@@ -105,15 +104,14 @@ def _candidates(index: LoadedIndex, bm25: np.ndarray, question_vector: np.ndarra
     return np.unique(np.concatenate(pools)).astype(np.int64)
 
 
-def _best_sentences(index: LoadedIndex, candidates: np.ndarray, question_vector: np.ndarray):
-    best_score = np.empty(len(candidates), dtype=np.float32)
-    best_index = np.empty(len(candidates), dtype=np.int64)
+def _best_sentences(index: LoadedIndex, candidates: np.ndarray, question_vector: np.ndarray) -> np.ndarray:
+    """For each candidate chunk, the best cosine of the question with one of its sentences."""
     offsets = index.sentence_offsets
-    for position, chunk_id in enumerate(candidates):
-        rows = index.sentence_vectors[offsets[chunk_id] : offsets[chunk_id + 1]] @ question_vector
-        best_index[position] = int(np.argmax(rows))
-        best_score[position] = rows[best_index[position]]
-    return best_score, best_index
+    if len(candidates) == len(index.chunks):  # small corpus: one product, one segmented max
+        return np.maximum.reduceat(index.sentence_vectors @ question_vector, offsets[:-1]).astype(np.float32)
+    rows = np.concatenate([np.arange(offsets[c], offsets[c + 1]) for c in candidates])
+    starts = np.concatenate([[0], np.cumsum([offsets[c + 1] - offsets[c] for c in candidates])[:-1]])
+    return np.maximum.reduceat(index.sentence_vectors[rows] @ question_vector, starts).astype(np.float32)
 
 
 def _lexical(values: np.ndarray) -> np.ndarray:
@@ -138,7 +136,7 @@ def highlight(index: LoadedIndex, hit: Hit, question: str, question_vector: np.n
     if len(chunk.sentences) == 1:
         start, end = chunk.sentences[0]
         return {"start": start, "end": end}
-    terms = set(tokenize([question])[0])
+    terms = set(question_terms(question))
     first = int(index.sentence_offsets[hit.chunk_id])
     rows = index.sentence_vectors[first : int(index.sentence_offsets[hit.chunk_id + 1])] @ question_vector
     sentence_terms = _sentence_terms(index, hit.chunk_id)
