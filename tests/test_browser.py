@@ -1,8 +1,8 @@
 """The question page in headless Chromium (issue 3): with and without JavaScript,
 keyboard only, the reader view, history, error states and a hostile corpus.
 
-Debian's Chromium is driven by the plain ``playwright.sync_api`` (``playwright install``
-cannot download browsers here). When ``/usr/bin/chromium`` is missing the tests skip
+Debian's Chromium is driven by the plain ``playwright.sync_api`` (playwright's own
+browser download cannot work on these machines). When ``/usr/bin/chromium`` is missing the tests skip
 locally but FAIL in CI (``CI`` set), so a broken CI image cannot pass silently.
 """
 
