@@ -97,3 +97,38 @@ def test_paragraph_numbers_are_one_based_and_match_blocks():
     text = "Alpha one.\n\nBeta two. Beta three."
     chunks = chunk_document(_doc(text), ChunkingParams())
     assert [(c.paragraph, c.text) for c in chunks] == [(1, "Alpha one."), (2, "Beta two. Beta three.")]
+
+
+def test_every_sentence_anchors_exactly_one_window_with_one_sentence_before_it(token_counter):
+    [document] = load_corpus(CORPUS).documents
+    chunks = chunk_corpus([document], ChunkingParams(), token_counter)
+    anchored: list[tuple[int, int]] = []
+    for chunk in chunks:
+        spans = [(chunk.start + a, chunk.start + b) for a, b in chunk.sentences]
+        assert chunk.anchors and all(0 <= a < len(spans) for a in chunk.anchors)
+        assert min(chunk.anchors) <= 1, "at most context_before=1 sentence before the first anchor"
+        for a in chunk.anchors:
+            anchored.append(spans[a])
+        assert len(chunk.text) <= 800 and token_counter(chunk.text) <= 200
+    assert len(anchored) == len(set(anchored)), "a sentence anchors one window only"
+    # windows overlap: the sentence after a long paragraph's first window start is inside two windows
+    starts = sorted(c.start for c in chunks)
+    assert len(starts) > len(set((c.paragraph) for c in chunks))
+
+
+def test_window_keeps_the_antecedent_sentence_before_its_anchor():
+    text = "But the armistice was a ceasefire, not a treaty. That means the countries are still at war. More follows."
+    chunks = chunk_document(_doc(text), ChunkingParams(max_chars=100))
+    by_anchor = {c.text[slice(*c.sentences[a])]: c for c in chunks for a in c.anchors}
+    window = by_anchor["That means the countries are still at war."]
+    assert window.text.startswith("But the armistice was a ceasefire")
+    assert text[window.start:window.end] == window.text
+
+
+def test_anchors_with_the_same_window_share_one_chunk():
+    chunks = chunk_document(_doc("One here. Two here. Three here."), ChunkingParams())
+    # "One" and "Two" (one sentence of context before it) both get the whole paragraph;
+    # "Three" starts one sentence before itself
+    assert [(c.text, c.anchors) for c in chunks] == [
+        ("One here. Two here. Three here.", (0, 1)), ("Two here. Three here.", (1,)),
+    ]

@@ -13,7 +13,7 @@ import pytest
 from qa.chunking import ChunkingParams
 from qa.corpus import load_corpus
 from qa.errors import IndexMismatch, IndexUnavailable
-from qa.index import CURRENT, build_index, current_version, is_stale, load_index, read_manifest
+from qa.index import CURRENT, FORMAT_VERSION, build_index, current_version, is_stale, load_index, read_manifest
 
 from conftest import CORPUS, ROOT
 
@@ -23,7 +23,7 @@ QA = str(Path(sys.executable).with_name("qa"))
 def test_round_trip_keeps_chunks_documents_and_vectors(built_index, embedder):
     index = load_index(built_index, expect_model_id=embedder.spec.model_id, expect_dimension=384)
     manifest = index.manifest
-    assert manifest["format_version"] == 1
+    assert manifest["format_version"] == FORMAT_VERSION == 2
     assert manifest["model"] == {"id": "sentence-transformers/all-MiniLM-L6-v2", "path": embedder.spec.path, "dimension": 384}
     assert manifest["passage_count"] == len(index.chunks) == index.vectors.ntotal
     assert manifest["chunking"] == ChunkingParams().to_json()
@@ -37,6 +37,12 @@ def test_round_trip_keeps_chunks_documents_and_vectors(built_index, embedder):
     fresh = embedder.encode([c.text for c in index.chunks[:3]])
     assert np.allclose(stored, fresh, atol=1e-5)
     assert np.allclose(np.linalg.norm(stored, axis=1), 1.0, atol=1e-5)
+    # overlapping windows share sentence vectors: one row per distinct sentence, each slot mapped to its row
+    slots = [c.text[a:b] for c in index.chunks for a, b in c.sentences]
+    assert len(index.sentence_rows) == len(slots) and len(index.sentence_vectors) == len(set(slots)) < len(slots)
+    for position in (0, len(slots) // 2, len(slots) - 1):
+        fresh = embedder.encode([slots[position]])[0]
+        assert np.allclose(index.sentence_vectors[index.sentence_rows[position]], fresh, atol=2e-3)  # stored as float16
 
 
 def test_no_pickle_files_in_the_index(built_index):

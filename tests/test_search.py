@@ -51,3 +51,27 @@ def test_highlight_marks_the_answering_sentence(service):
     passage = service.ask("Which warship sank in 2010?", 1).passages[0]
     marked = passage.text[passage.highlight["start"]:passage.highlight["end"]]
     assert "Cheonan" in marked
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("• History\n  • conflict", True),
+    ("Why North Korea and South Korea Are Technically Still at War", True),
+    ("So why wasn’t a permanent peace treaty signed back then? And why wasn’t South Korea on board?", True),
+    ("The armistice was signed on July 27, 1953.", False),
+    ("5 minute read", True),
+    ("Casualties\n• 2.5 million civilians died in the war.", False),
+])
+def test_questions_headings_and_label_lists_are_non_answers(text, expected):
+    from qa.answer_types import is_non_answer
+    from qa.chunking import sentence_spans
+
+    sentences = tuple((s.start, s.end) for s in sentence_spans(text))
+    assert is_non_answer(text, sentences) is expected
+
+
+def test_returned_passages_never_overlap(service):
+    for question in ("Why are the two Koreas technically still at war?", "armistice", "Who is Syngman Rhee?"):
+        passages = service.ask(question, 10).passages
+        spans = sorted((p.citation.doc_id, p.citation.start, p.citation.end) for p in passages)
+        for (doc_a, _, end_a), (doc_b, start_b, _) in zip(spans, spans[1:]):
+            assert doc_a != doc_b or end_a <= start_b

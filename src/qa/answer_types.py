@@ -6,8 +6,8 @@ Two classic question-answering priors, applied to every corpus alike:
   question by a number, a "why" question by a cause ("because", "due to"...). A chunk
   that contains such an expression gets a boost.
 * Questions and headings do not answer: a chunk made only of questions ("So why wasn't
-  a treaty signed?") or a short heading without final punctuation echoes the wording of
-  many questions but never answers them, so it is pushed down.
+  a treaty signed?") or a short heading or label list without final punctuation echoes
+  the wording of many questions but never answers them, so it is pushed down.
 """
 
 from __future__ import annotations
@@ -44,8 +44,9 @@ def is_question(sentence: str) -> bool:
 
 
 def is_non_answer(text: str, sentences: tuple[tuple[int, int], ...]) -> bool:
-    """Only questions, or a short heading (one line, no final punctuation)."""
+    """Only questions, or a short heading or label list ("• History / • conflict"): at most
+    15 words, no line ending in sentence punctuation."""
     if sentences and all(is_question(text[a:b]) for a, b in sentences):
         return True
-    stripped = text.strip()
-    return len(sentences) <= 1 and "\n" not in stripped and not _TERMINAL.search(stripped) and len(stripped.split()) <= 15
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return bool(lines) and len(text.split()) <= 15 and not any(_TERMINAL.search(line) for line in lines)

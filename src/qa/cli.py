@@ -57,8 +57,10 @@ def _model_option(f):
               type=click.Path(file_okay=False), help="Folder of *.md / *.txt documents (env QA_CORPUS).")
 @_index_option
 @_model_option
-@click.option("--max-chars", default=600, show_default=True, help="Largest passage, in characters.")
-@click.option("--max-tokens", default=128, show_default=True, help="Largest passage, in model word pieces.")
+@click.option("--max-chars", default=800, show_default=True, help="Largest passage, in characters.")
+@click.option("--max-tokens", default=200, show_default=True, help="Largest passage, in model word pieces.")
+@click.option("--context-before", default=1, show_default=True,
+              help="Sentences kept before each passage's anchor sentence.")
 @click.option("--boilerplate-repeats", default=3, show_default=True,
               help="A sentence repeated this often in a document is boilerplate and not indexed.")
 @click.option("--max-file-bytes", default=10 * 1024 * 1024, show_default=True, help="Refuse larger files.")
@@ -68,15 +70,16 @@ def _model_option(f):
 @click.option("--onnx/--no-onnx", default=True, show_default=True,
               help="Export and verify the ONNX question encoder the server answers with (torch otherwise).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
-def index_build(corpus_dir, index_dir, model, max_chars, max_tokens, boilerplate_repeats, max_file_bytes,
-                ann_threshold, if_stale, onnx, quiet):
+def index_build(corpus_dir, index_dir, model, max_chars, max_tokens, context_before, boilerplate_repeats,
+                max_file_bytes, ann_threshold, if_stale, onnx, quiet):
     """Chunk and embed the corpus into a new index version, switched in atomically."""
     from .chunking import ChunkingParams
     from .corpus import load_corpus
     from .embedding import Embedder, ModelSpec, TokenCounter
     from .index import build_index, is_stale, read_manifest
 
-    params = ChunkingParams(max_chars=max_chars, max_tokens=max_tokens, boilerplate_min_repeats=boilerplate_repeats)
+    params = ChunkingParams(max_chars=max_chars, max_tokens=max_tokens, context_before=context_before,
+                            boilerplate_min_repeats=boilerplate_repeats)
     spec = ModelSpec.resolve(model)
     if if_stale:
         try:

@@ -37,7 +37,7 @@ from .errors import IndexMismatch, IndexUnavailable
 from .lexical import LexicalIndex
 from .records import Chunk, Document
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: sentence-anchored windows, unique sentence vectors + sentence_rows.npy
 CURRENT = "current"
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
@@ -45,6 +45,7 @@ CHUNKS = "chunks.jsonl"
 DOCUMENTS = "documents.jsonl"
 BM25 = "bm25"
 SENTENCES = "sentences.npy"
+SENTENCE_ROWS = "sentence_rows.npy"
 ENCODERS = "encoders"
 ONNX_CHECK_TEXTS = 2000  # texts compared torch vs ONNX at build (all of them in small corpora)
 KEEP_VERSIONS = 2
@@ -61,9 +62,22 @@ class LoadedIndex:
     chunks: list[Chunk]
     vectors: Any  # faiss.Index
     lexical: LexicalIndex
-    sentence_vectors: np.ndarray  # one row per sentence of every chunk, in chunk order
-    sentence_offsets: np.ndarray  # chunk i owns rows sentence_offsets[i]:sentence_offsets[i+1]
+    sentence_vectors: np.ndarray  # one row per distinct sentence (windows overlap, so they share them)
+    sentence_rows: np.ndarray  # per sentence slot of every chunk, in chunk order: its row in sentence_vectors
+    sentence_offsets: np.ndarray  # chunk i owns slots sentence_offsets[i]:sentence_offsets[i+1]
+    anchor_rows: np.ndarray  # the sentence_vectors rows of every chunk's anchors, in chunk order
+    anchor_offsets: np.ndarray  # chunk i owns anchor_rows[anchor_offsets[i]:anchor_offsets[i+1]]
     features: dict[str, Any] = field(default_factory=dict)  # per-chunk facts search.py computes once
+
+    @classmethod
+    def assemble(cls, folder, manifest, documents, chunks, vectors, lexical, sentence_vectors, sentence_rows):
+        """Derive the per-chunk offsets and anchor rows from the chunks themselves."""
+        offsets = np.cumsum([0] + [len(c.sentences) for c in chunks]).astype(np.int64)
+        anchor_rows = np.array([sentence_rows[offsets[i] + a] for i, c in enumerate(chunks) for a in c.anchors],
+                               dtype=np.int64)
+        anchor_offsets = np.cumsum([0] + [len(c.anchors) for c in chunks]).astype(np.int64)
+        return cls(folder, manifest, documents, chunks, vectors, lexical, sentence_vectors,
+                   np.asarray(sentence_rows, dtype=np.int64), offsets, anchor_rows, anchor_offsets)
 
     @property
     def version(self) -> str:
@@ -114,7 +128,10 @@ def build_index(
     _remove_stale_temporaries(root)
     chunks = chunk_corpus(corpus.documents, params, count_tokens)
     texts = [c.text for c in chunks]
-    sentences = [c.text[a:b] for c in chunks for a, b in c.sentences]
+    rows_of: dict[str, int] = {}  # windows overlap: each distinct sentence is embedded once
+    sentence_rows = np.array([rows_of.setdefault(c.text[a:b], len(rows_of)) for c in chunks for a, b in c.sentences],
+                             dtype=np.int32)
+    sentences = list(rows_of)
     everything = embedder.encode(texts + sentences, batch_size=32, progress=progress)
     vectors, sentence_vectors = everything[: len(texts)], everything[len(texts) :]
     dimension = int(vectors.shape[1])
@@ -129,6 +146,7 @@ def build_index(
     try:
         faiss.write_index(faiss_index, str(temporary / VECTORS))
         np.save(temporary / SENTENCES, sentence_vectors.astype(np.float16), allow_pickle=False)
+        np.save(temporary / SENTENCE_ROWS, sentence_rows, allow_pickle=False)
         _write_jsonl(temporary / CHUNKS, (c.to_json() for c in chunks))
         _write_jsonl(temporary / DOCUMENTS, (_document_json(d) for d in corpus.documents))
         LexicalIndex.build(texts).save(temporary / BM25)
@@ -347,6 +365,7 @@ def load_index(
             )
         lexical = LexicalIndex.load(folder / BM25, len(chunks))
         sentence_vectors = np.load(folder / SENTENCES, allow_pickle=False).astype(np.float32)
+        sentence_rows = np.load(folder / SENTENCE_ROWS, allow_pickle=False)
     except IndexUnavailable:
         raise
     except Exception as exc:
@@ -357,10 +376,14 @@ def load_index(
         raise IndexMismatch(f"{folder}: vectors have dimension {vectors.d}, manifest says {model.get('dimension')}")
     if manifest["faiss_index"].get("efSearch"):
         vectors.hnsw.efSearch = int(manifest["faiss_index"]["efSearch"])
-    offsets = np.cumsum([0] + [len(c.sentences) for c in chunks])
-    if sentence_vectors.shape != (int(offsets[-1]), vectors.d):
+    slots = sum(len(c.sentences) for c in chunks)
+    if (
+        sentence_vectors.ndim != 2 or sentence_vectors.shape[1] != vectors.d or sentence_rows.shape != (slots,)
+        or (slots and (int(sentence_rows.min()) < 0 or int(sentence_rows.max()) >= len(sentence_vectors)))
+        or any(not 0 <= a < len(c.sentences) for c in chunks for a in c.anchors)
+    ):
         raise IndexUnavailable(f"{folder}: sentence vectors do not match the passages; rebuild the index")
-    return LoadedIndex(folder, manifest, documents, chunks, vectors, lexical, sentence_vectors, offsets)
+    return LoadedIndex.assemble(folder, manifest, documents, chunks, vectors, lexical, sentence_vectors, sentence_rows)
 
 
 def _lines(path: Path):

@@ -61,10 +61,12 @@ class Chunk:
     end: int
     text: str
     sentences: tuple[tuple[int, int], ...] = ()  # sentence spans, offsets within ``text``
+    anchors: tuple[int, ...] = (0,)  # the sentences (indexes into ``sentences``) this window is built around
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["sentences"] = [list(s) for s in self.sentences]
+        data["anchors"] = list(self.anchors)
         return data
 
     @classmethod
@@ -77,6 +79,7 @@ class Chunk:
             end=int(data["end"]),
             text=str(data["text"]),
             sentences=tuple((int(a), int(b)) for a, b in data.get("sentences", ())),
+            anchors=tuple(int(a) for a in data.get("anchors", (0,))),
         )
 
 

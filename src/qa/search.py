@@ -1,15 +1,17 @@
-"""Rank chunks for a question: dense (FAISS), lexical (BM25) or hybrid, then highlight.
+"""Rank passages for a question: dense (FAISS), lexical (BM25) or hybrid, then highlight.
 
-Hybrid scoring, and why: three signals see different things. The chunk embedding sees
-the passage as a whole; the best *sentence* embedding in the chunk sees the one
-sentence that usually carries the answer (a long chunk dilutes it); BM25 sees exact
-names, dates and numbers that a small embedding model blurs. The dense signals
-are z-normalized over the candidate set, BM25 is divided by its best score (it is
-sparse; see ``_lexical``), and they are summed with weights
-``0.5 * chunk + 1.0 * best sentence + 4.0 * bm25``, plus two priors from
-answer_types.py (expected answer type +2, question-only or heading chunk -2), measured
-on the public bench (``qa eval``; README). Rank fusion (RRF) was measured too and ranks
-worse: it throws the score margins away.
+Passages are sentence-anchored windows (chunking.py). Hybrid scoring, and why: three
+signals see different things. The window embedding sees the passage as a whole; the
+*anchor* sentence embedding sees the one sentence the window is built around, which
+usually carries the answer (a long passage dilutes it); BM25 sees exact names, dates and
+numbers that a small embedding model blurs. The dense signals are z-normalized over the
+candidate set, BM25 is divided by its best score (it is sparse; see ``_lexical``), and
+they are summed with weights ``0.5 * window + 1.0 * anchor + 3.0 * bm25``, plus two
+priors from answer_types.py (expected answer type +2; a passage made only of questions
+or a heading -6, i.e. below any real answer), measured on the public bench
+(``qa eval``; README). Rank fusion (RRF) was measured too and ranks worse: it throws
+the score margins away. Windows overlap, so the ranking keeps the best of overlapping
+ones (greedy, like non-maximum suppression): the k passages returned never overlap.
 """
 
 from __future__ import annotations
@@ -25,15 +27,15 @@ from .lexical import question_terms, tokenize
 MODES = ("hybrid", "dense", "bm25")
 DEFAULT_MODE = "hybrid"
 CANDIDATES = 200  # per retriever, before fusion; every chunk when the corpus is smaller
-WEIGHTS = {"chunk": 0.5, "sentence": 1.0, "bm25": 4.0, "answer_type": 2.0, "non_answer": -2.0}
+WEIGHTS = {"chunk": 0.5, "anchor": 1.0, "bm25": 3.0, "answer_type": 2.0, "non_answer": -6.0}
 
 
 @dataclass(frozen=True)
 class Hit:
     chunk_id: int
     score: float
-    dense: float  # cosine of question and chunk
-    sentence: float  # best cosine of question and one sentence of the chunk
+    dense: float  # cosine of question and passage
+    sentence: float  # best cosine of question and one sentence of the passage
     bm25: float
 
 
@@ -41,22 +43,40 @@ def rank(index: LoadedIndex, question: str, question_vector: np.ndarray, k: int,
     all_bm25 = index.lexical.scores(question)  # sparse and cheap: every chunk, once
     candidates = _candidates(index, all_bm25, question_vector, mode)
     dense = index.chunk_vectors(candidates) @ question_vector
-    sentence = _best_sentences(index, candidates, question_vector)
     bm25 = all_bm25[candidates]
     if mode == "dense":
         score = dense
     elif mode == "bm25":
         score = bm25
     else:
+        anchor = _segment_max(index.sentence_vectors, index.anchor_rows, index.anchor_offsets, candidates,
+                              question_vector)
         score = (
-            WEIGHTS["chunk"] * _z(dense) + WEIGHTS["sentence"] * _z(sentence) + WEIGHTS["bm25"] * _lexical(bm25)
+            WEIGHTS["chunk"] * _z(dense) + WEIGHTS["anchor"] * _z(anchor) + WEIGHTS["bm25"] * _lexical(bm25)
             + _priors(index, candidates, question)
         )
-    order = np.argsort(-score, kind="stable")[:k]
+    chosen = _non_overlapping(index, candidates, np.argsort(-score, kind="stable"), k)
+    sentence = _segment_max(index.sentence_vectors, index.sentence_rows, index.sentence_offsets,
+                            candidates[chosen], question_vector)
     return [
-        Hit(int(candidates[i]), float(score[i]), float(dense[i]), float(sentence[i]), float(bm25[i]))
-        for i in order
+        Hit(int(candidates[i]), float(score[i]), float(dense[i]), float(sentence[n]), float(bm25[i]))
+        for n, i in enumerate(chosen)
     ]
+
+
+def _non_overlapping(index: LoadedIndex, candidates: np.ndarray, order: np.ndarray, k: int) -> list[int]:
+    """The best k positions (into ``candidates``) whose passages do not overlap."""
+    chosen: list[int] = []
+    taken: list[tuple[str, int, int]] = []
+    for i in order:
+        chunk = index.chunks[int(candidates[i])]
+        if any(doc == chunk.doc_id and start < chunk.end and chunk.start < end for doc, start, end in taken):
+            continue
+        chosen.append(int(i))
+        taken.append((chunk.doc_id, chunk.start, chunk.end))
+        if len(chosen) == k:
+            break
+    return chosen
 
 
 def _priors(index: LoadedIndex, candidates: np.ndarray, question: str) -> np.ndarray:
@@ -104,14 +124,15 @@ def _candidates(index: LoadedIndex, bm25: np.ndarray, question_vector: np.ndarra
     return np.unique(np.concatenate(pools)).astype(np.int64)
 
 
-def _best_sentences(index: LoadedIndex, candidates: np.ndarray, question_vector: np.ndarray) -> np.ndarray:
-    """For each candidate chunk, the best cosine of the question with one of its sentences."""
-    offsets = index.sentence_offsets
-    if len(candidates) == len(index.chunks):  # small corpus: one product, one segmented max
-        return np.maximum.reduceat(index.sentence_vectors @ question_vector, offsets[:-1]).astype(np.float32)
-    rows = np.concatenate([np.arange(offsets[c], offsets[c + 1]) for c in candidates])
-    starts = np.concatenate([[0], np.cumsum([offsets[c + 1] - offsets[c] for c in candidates])[:-1]])
-    return np.maximum.reduceat(index.sentence_vectors[rows] @ question_vector, starts).astype(np.float32)
+def _segment_max(vectors: np.ndarray, rows: np.ndarray, offsets: np.ndarray, chunks: np.ndarray,
+                 question_vector: np.ndarray) -> np.ndarray:
+    """For each chunk, the best cosine of the question with the sentences ``rows[offsets[c]:offsets[c+1]]``."""
+    if len(chunks) == 0:
+        return np.zeros(0, dtype=np.float32)
+    counts = offsets[chunks + 1] - offsets[chunks]
+    slots = np.concatenate([np.arange(offsets[c], offsets[c + 1]) for c in chunks])
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    return np.maximum.reduceat(vectors[rows[slots]] @ question_vector, starts).astype(np.float32)
 
 
 def _lexical(values: np.ndarray) -> np.ndarray:
@@ -137,8 +158,8 @@ def highlight(index: LoadedIndex, hit: Hit, question: str, question_vector: np.n
         start, end = chunk.sentences[0]
         return {"start": start, "end": end}
     terms = set(question_terms(question))
-    first = int(index.sentence_offsets[hit.chunk_id])
-    rows = index.sentence_vectors[first : int(index.sentence_offsets[hit.chunk_id + 1])] @ question_vector
+    first, last = int(index.sentence_offsets[hit.chunk_id]), int(index.sentence_offsets[hit.chunk_id + 1])
+    rows = index.sentence_vectors[index.sentence_rows[first:last]] @ question_vector
     sentence_terms = _sentence_terms(index, hit.chunk_id)
     pattern = expected_answer(question)
     best, best_value = 0, -np.inf
