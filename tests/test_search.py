@@ -1,5 +1,6 @@
 """Ranking on the real model and index: the seed question and the public article questions."""
 
+import numpy as np
 import pytest
 
 from qa.search import MODES
@@ -75,3 +76,52 @@ def test_returned_passages_never_overlap(service):
         spans = sorted((p.citation.doc_id, p.citation.start, p.citation.end) for p in passages)
         for (doc_a, _, end_a), (doc_b, start_b, _) in zip(spans, spans[1:]):
             assert doc_a != doc_b or end_a <= start_b
+
+
+def test_ascii_folding_and_quoted_phrases_are_pure_functions():
+    from qa.lexical import contains_phrase, fold, quoted_phrases, tokenize
+
+    assert fold("fiancée Fécamp Île") == "fiancee Fecamp Ile" and fold("plain") == "plain"
+    assert tokenize(["his fiancée"]) == tokenize(["his fiancee"])
+    assert quoted_phrases('Who wrote "On the Computational Complexity of Algorithms"?') == (
+        "on the computational complexity of algorithms",)
+    assert quoted_phrases("What did “Davidian  Revolution” mean, and “good”?") == ("davidian revolution",)
+    assert quoted_phrases("No quotes here?") == ()
+    assert contains_phrase('the paper "On the Computational\nComplexity of Algorithms" by', ("computational complexity",))
+    assert not contains_phrase("complexity computational", ("computational complexity",))
+
+
+def test_quoted_phrase_and_accented_terms_rank_their_passage_first(tmp_path, embedder, token_counter):
+    from qa.chunking import ChunkingParams
+    from qa.corpus import load_corpus
+    from qa.index import build_index
+    from qa.service import QAService
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "papers.md").write_text(
+        "Many papers shaped complexity theory and the study of algorithms over the years.\n\n"
+        "Researchers wrote about the complexity of algorithms in many influential papers.\n\n"
+        'The seminal paper "On the Computational Complexity of Algorithms" was written in 1965.\n\n'
+        "Richard left Messina with a fleet. His fiancée Berengaria was on one of the boats.\n\n"
+        "Richard conquered the island of Cyprus and married there.\n",
+        encoding="utf-8",
+    )
+    build_index(load_corpus(corpus), corpus, tmp_path / "index", embedder, ChunkingParams(), count_tokens=token_counter)
+    service = QAService(str(tmp_path / "index"), embedder=embedder).load()
+    quoted = service.ask('Who wrote "On the Computational Complexity of Algorithms"?', 3, "bm25")
+    assert "seminal paper" in quoted.passages[0].text
+    hybrid = service.ask('When was "On the Computational Complexity of Algorithms" written?', 3)
+    assert "seminal paper" in hybrid.passages[0].text
+    # the phrase boost itself: exactly the windows holding the quoted words in order get it
+    from qa.search import WEIGHTS, _priors
+
+    index = service.index
+    everything = np.arange(len(index.chunks))
+    boost = _priors(index, everything, 'Who wrote "On the Computational Complexity of Algorithms"?') - _priors(
+        index, everything, "Who wrote On the Computational Complexity of Algorithms?")
+    expected = [WEIGHTS["phrase"] if "On the Computational Complexity of Algorithms" in c.text else 0.0
+                for c in index.chunks]
+    assert boost.tolist() == expected and 0 < expected.count(WEIGHTS["phrase"]) < len(expected)
+    accented = service.ask("fiancee", 3, "bm25")
+    assert "Berengaria" in accented.passages[0].text and accented.passages[0].scores["bm25"] > 0

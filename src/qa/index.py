@@ -34,7 +34,7 @@ from . import __version__
 from .chunking import ChunkingParams, chunk_corpus
 from .corpus import Corpus, fingerprint_files
 from .errors import IndexMismatch, IndexUnavailable
-from .lexical import LexicalIndex
+from .lexical import LEXICAL_ANALYZER, LexicalIndex
 from .records import Chunk, Document
 
 FORMAT_VERSION = 2  # 2: sentence-anchored windows, unique sentence vectors + sentence_rows.npy
@@ -158,6 +158,7 @@ def build_index(
             "encoder": encoder,
             "faiss_index": faiss_info,
             "chunking": params.to_json(),
+            "lexical": LEXICAL_ANALYZER,
             "corpus": {"path": str(Path(corpus_dir)), "files": corpus.files, "warnings": corpus.warnings},
             "documents": [
                 {"doc_id": d.doc_id, "path": d.path, "title": d.title, "fingerprint": d.fingerprint, "length": len(d.text)}
@@ -409,5 +410,6 @@ def is_stale(manifest: dict[str, Any], corpus_dir: str | os.PathLike[str], param
     return (
         any(changes.values())
         or manifest.get("chunking") != params.to_json()
+        or manifest.get("lexical") != LEXICAL_ANALYZER
         or manifest.get("model", {}).get("id") != model_id
     )

@@ -7,6 +7,8 @@ loaded back is a pickle.
 from __future__ import annotations
 
 import logging
+import re
+import unicodedata
 from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
@@ -37,11 +39,37 @@ according write writes wrote written reported report story piece
 """.split())
 
 
+def fold(text: str) -> str:
+    """ASCII folding, as Elasticsearch's asciifolding filter: "fiancée" matches "fiancee",
+    "Fécamp" matches "Fecamp". Only the terms are folded; passage text is never changed."""
+    if text.isascii():
+        return text
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+# Recorded in the manifest: an index whose terms were made another way is stale.
+LEXICAL_ANALYZER = "bm25s k1=1.2 b=0.75; english stopwords; snowball english stemmer; ascii folding"
+_QUOTED = re.compile(r'["“”]([^"“”]+)["“”]')
+
+
+@lru_cache(maxsize=4096)
+def quoted_phrases(question: str) -> tuple[str, ...]:
+    """Phrases of two words or more the question puts in quotes ("On the Computational
+    Complexity of Algorithms"), folded and lower-cased: a phrase query, as in Elasticsearch's
+    query_string, asks for those words in that order."""
+    return tuple(" ".join(fold(p).lower().split()) for p in _QUOTED.findall(question) if len(p.split()) >= 2)
+
+
+def contains_phrase(text: str, phrases: Sequence[str]) -> bool:
+    folded = " ".join(fold(text).lower().split())
+    return any(p in folded for p in phrases)
+
+
 @lru_cache(maxsize=4096)
 def _salient(text: str) -> tuple[str, ...]:
     import bm25s
 
-    return tuple(bm25s.tokenize([text], stopwords=list(QUESTION_STOPWORDS), stemmer=_stemmer(),
+    return tuple(bm25s.tokenize([fold(text)], stopwords=list(QUESTION_STOPWORDS), stemmer=_stemmer(),
                                 return_ids=False, show_progress=False)[0])
 
 
@@ -60,7 +88,8 @@ def question_terms(text: str) -> tuple[str, ...]:
 def tokenize(texts: Sequence[str]) -> list[list[str]]:
     import bm25s
 
-    return bm25s.tokenize(list(texts), stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
+    return bm25s.tokenize([fold(t) for t in texts], stopwords="en", stemmer=_stemmer(), return_ids=False,
+                          show_progress=False)
 
 
 class LexicalIndex:

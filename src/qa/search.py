@@ -7,8 +7,9 @@ usually carries the answer (a long passage dilutes it); BM25 sees exact names, d
 numbers that a small embedding model blurs. The dense signals are z-normalized over the
 candidate set, BM25 is divided by its best score (it is sparse; see ``_lexical``), and
 they are summed with weights ``0.5 * window + 1.0 * anchor + 3.0 * bm25``, plus two
-priors from answer_types.py (expected answer type +2; a passage made only of questions
-or a heading -6, i.e. below any real answer), measured on the public bench
+priors (answer_types.py: expected answer type +2; a passage made only of questions or a
+heading -6, i.e. below any real answer) and a phrase boost (+2 when the passage has a
+phrase the question puts in quotes), measured on the public bench
 (``qa eval``; README). Rank fusion (RRF) was measured too and ranks worse: it throws
 the score margins away. Windows overlap, so the ranking keeps the best of overlapping
 ones (greedy, like non-maximum suppression): the k passages returned never overlap.
@@ -22,12 +23,12 @@ import numpy as np
 
 from .answer_types import expected_answer, is_non_answer
 from .index import LoadedIndex
-from .lexical import question_terms, tokenize
+from .lexical import contains_phrase, question_terms, quoted_phrases, tokenize
 
 MODES = ("hybrid", "dense", "bm25")
 DEFAULT_MODE = "hybrid"
 CANDIDATES = 200  # per retriever, before fusion; every chunk when the corpus is smaller
-WEIGHTS = {"chunk": 0.5, "anchor": 1.0, "bm25": 3.0, "answer_type": 2.0, "non_answer": -6.0}
+WEIGHTS = {"chunk": 0.5, "anchor": 1.0, "bm25": 3.0, "answer_type": 2.0, "phrase": 2.0, "non_answer": -6.0}
 
 
 @dataclass(frozen=True)
@@ -80,11 +81,16 @@ def _non_overlapping(index: LoadedIndex, candidates: np.ndarray, order: np.ndarr
 
 
 def _priors(index: LoadedIndex, candidates: np.ndarray, question: str) -> np.ndarray:
-    """Answer-type boost and non-answer penalty, in z-score units (answer_types.py)."""
+    """Answer-type and quoted-phrase boosts, non-answer penalty, in z-score units
+    (answer_types.py, lexical.quoted_phrases)."""
     prior = WEIGHTS["non_answer"] * _feature(index, "non_answer")[candidates]
     pattern = expected_answer(question)
     if pattern is not None:
         prior = prior + WEIGHTS["answer_type"] * _feature(index, pattern)[candidates]
+    phrases = quoted_phrases(question)
+    if phrases:
+        prior = prior + WEIGHTS["phrase"] * np.array(
+            [contains_phrase(index.chunks[int(c)].text, phrases) for c in candidates], dtype=np.float32)
     return prior.astype(np.float32)
 
 
