@@ -437,3 +437,17 @@ def test_readable_at_phone_width(browser, base_url):
     finally:
         context.close()
     assert watch.errors == [] and watch.csp == []
+
+
+def test_a_wrong_address_shows_an_html_404_page(browser, base_url):
+    context, page, watch = open_page(browser)
+    try:
+        response = page.goto(base_url + "/no/such/page")
+        assert response.status == 404
+        assert "404" in page.locator("h1").inner_text()
+        page.get_by_role("link", name="Ask a question").click()
+        page.wait_for_url(base_url + "/")
+        assert page.locator("#q").is_visible()
+    finally:
+        context.close()
+    assert watch.errors == [] and watch.csp == []

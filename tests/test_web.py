@@ -259,6 +259,31 @@ def test_reader_view_of_an_unknown_document_is_a_404_page(client):
     assert "no document with id" in dom(response).one(cls="error").text
 
 
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+@pytest.mark.parametrize(("method", "path", "status"), [
+    ("GET", "/no/such/page", 404), ("GET", "/documents/a/b", 404), ("POST", "/", 405), ("DELETE", "/documents/x", 405),
+])
+def test_a_browser_gets_an_html_error_page_off_the_api(client, method, path, status):
+    response = client.open(path, method=method, headers={"Accept": BROWSER_ACCEPT})
+    assert response.status_code == status and response.mimetype == "text/html"
+    page = dom(response)
+    assert str(status) in page.one(tag="h1").text
+    assert response.headers["Content-Security-Policy"].startswith("default-src 'none'")
+
+
+@pytest.mark.parametrize("accept", [None, "*/*", "application/json", BROWSER_ACCEPT])
+def test_the_api_health_and_json_clients_keep_json_errors(client, accept):
+    headers = {"Accept": accept} if accept else {}
+    for path in ("/api/nothing-here", "/api/documents/nope"):
+        response = client.get(path, headers=headers)
+        assert response.status_code == 404 and response.get_json()["error"]["code"] == "not_found"
+    if accept != BROWSER_ACCEPT:  # a JSON client (or curl) off the API still gets JSON
+        response = client.get("/no/such/page", headers=headers)
+        assert response.status_code == 404 and response.get_json()["error"]["code"] == "not_found"
+
+
 # -- headers, assets, routes ------------------------------------------------------------------
 @pytest.mark.parametrize(("method", "path"), [
     ("GET", "/"), ("GET", f"/?q={SEED}"), ("GET", "/?q=" + "x" * 1001), ("GET", "/documents/korea-armistice-time-2018"),

@@ -132,12 +132,14 @@ def _candidates(index: LoadedIndex, bm25: np.ndarray, question_vector: np.ndarra
 
 def _segment_max(vectors: np.ndarray, rows: np.ndarray, offsets: np.ndarray, chunks: np.ndarray,
                  question_vector: np.ndarray) -> np.ndarray:
-    """For each chunk, the best cosine of the question with the sentences ``rows[offsets[c]:offsets[c+1]]``."""
+    """For each chunk, the best cosine of the question with the sentences ``rows[offsets[c]:offsets[c+1]]``.
+
+    Vectorized (no Python loop over chunks): this runs on every candidate for every question."""
     if len(chunks) == 0:
         return np.zeros(0, dtype=np.float32)
-    counts = offsets[chunks + 1] - offsets[chunks]
-    slots = np.concatenate([np.arange(offsets[c], offsets[c + 1]) for c in chunks])
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    firsts, counts = offsets[chunks], offsets[chunks + 1] - offsets[chunks]
+    starts = np.cumsum(counts) - counts  # where each chunk's run begins in the gathered slots
+    slots = np.repeat(firsts - starts, counts) + np.arange(int(counts.sum()))
     return np.maximum.reduceat(vectors[rows[slots]] @ question_vector, starts).astype(np.float32)
 
 

@@ -15,16 +15,29 @@ Every response, the JSON API's included, gets the security headers from
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from flask import Blueprint, Flask, Response, current_app, render_template, request
+from werkzeug.http import HTTP_STATUS_CODES
 
 from .errors import QAError
 
-DEFAULT_WEB_DIR = Path(__file__).resolve().parents[2] / "web"
+def _default_web_dir() -> Path:
+    """``web/`` of the checkout; in an installed wheel, the same files as package ``qa_web``."""
+    checkout = Path(__file__).resolve().parents[2] / "web"
+    if (checkout / "templates").is_dir():
+        return checkout
+    spec = importlib.util.find_spec("qa_web")
+    if spec is not None and spec.submodule_search_locations:
+        return Path(list(spec.submodule_search_locations)[0])
+    return checkout
+
+
+DEFAULT_WEB_DIR = _default_web_dir()
 DEFAULT_K = 5
 EXAMPLES = (
     "Why didn't South Korea sign the armistice?",
@@ -73,6 +86,19 @@ def register_web(app: Flask) -> None:
     app.after_request(security_headers)
     app.jinja_env.globals["source_link"] = source_link
     app.jinja_env.globals["reader_url"] = reader_url
+
+
+def wants_html_error() -> bool:
+    """A browser asking for a page gets an HTML error page; the API, health checks,
+    metrics and any client that does not prefer HTML keep the JSON error body."""
+    if request.path.startswith("/api/") or request.path in ("/healthz", "/metrics"):
+        return False
+    return request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
+
+
+def html_error(status: int, message: str) -> tuple[str, int]:
+    title = HTTP_STATUS_CODES.get(status, "Error")
+    return render_template("error.html", status=status, title=title, message=message), status
 
 
 def security_headers(response: Response) -> Response:
