@@ -23,7 +23,7 @@ QA = str(Path(sys.executable).with_name("qa"))
 def test_round_trip_keeps_chunks_documents_and_vectors(built_index, embedder):
     index = load_index(built_index, expect_model_id=embedder.spec.model_id, expect_dimension=384)
     manifest = index.manifest
-    assert manifest["format_version"] == FORMAT_VERSION == 2
+    assert manifest["format_version"] == FORMAT_VERSION == 3
     assert manifest["model"] == {"id": "sentence-transformers/all-MiniLM-L6-v2", "path": embedder.spec.path, "dimension": 384}
     assert manifest["passage_count"] == len(index.chunks) == index.vectors.ntotal
     assert manifest["chunking"] == ChunkingParams().to_json()
@@ -40,6 +40,8 @@ def test_round_trip_keeps_chunks_documents_and_vectors(built_index, embedder):
     # overlapping windows share sentence vectors: one row per distinct sentence, each slot mapped to its row
     slots = [c.text[a:b] for c in index.chunks for a, b in c.sentences]
     assert len(index.sentence_rows) == len(slots) and len(index.sentence_vectors) == len(set(slots)) < len(slots)
+    assert index.sentence_lexical.documents == len(index.sentence_vectors) and index.lexical.documents == len(index.chunks)
+    assert "sentences k1=1.2 b=0" in manifest["lexical"] and index.sentence_lexical._retriever.b == 0.0
     for position in (0, len(slots) // 2, len(slots) - 1):
         fresh = embedder.encode([slots[position]])[0]
         assert np.allclose(index.sentence_vectors[index.sentence_rows[position]], fresh, atol=2e-3)  # stored as float16

@@ -37,13 +37,14 @@ from .errors import IndexMismatch, IndexUnavailable
 from .lexical import LEXICAL_ANALYZER, LexicalIndex
 from .records import Chunk, Document
 
-FORMAT_VERSION = 2  # 2: sentence-anchored windows, unique sentence vectors + sentence_rows.npy
+FORMAT_VERSION = 3  # 2: sentence windows, sentence_rows.npy; 3: bm25_sentences/
 CURRENT = "current"
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
 CHUNKS = "chunks.jsonl"
 DOCUMENTS = "documents.jsonl"
 BM25 = "bm25"
+SENTENCE_BM25 = "bm25_sentences"
 SENTENCES = "sentences.npy"
 SENTENCE_ROWS = "sentence_rows.npy"
 ENCODERS = "encoders"
@@ -61,7 +62,8 @@ class LoadedIndex:
     documents: dict[str, Document]
     chunks: list[Chunk]
     vectors: Any  # faiss.Index
-    lexical: LexicalIndex
+    lexical: LexicalIndex  # BM25 over the passages
+    sentence_lexical: LexicalIndex  # BM25 over the distinct sentences (rows of sentence_vectors), b = 0
     sentence_vectors: np.ndarray  # one row per distinct sentence (windows overlap, so they share them)
     sentence_rows: np.ndarray  # per sentence slot of every chunk, in chunk order: its row in sentence_vectors
     sentence_offsets: np.ndarray  # chunk i owns slots sentence_offsets[i]:sentence_offsets[i+1]
@@ -70,13 +72,14 @@ class LoadedIndex:
     features: dict[str, Any] = field(default_factory=dict)  # per-chunk facts search.py computes once
 
     @classmethod
-    def assemble(cls, folder, manifest, documents, chunks, vectors, lexical, sentence_vectors, sentence_rows):
+    def assemble(cls, folder, manifest, documents, chunks, vectors, lexical, sentence_lexical, sentence_vectors,
+                 sentence_rows):
         """Derive the per-chunk offsets and anchor rows from the chunks themselves."""
         offsets = np.cumsum([0] + [len(c.sentences) for c in chunks]).astype(np.int64)
         anchor_rows = np.array([sentence_rows[offsets[i] + a] for i, c in enumerate(chunks) for a in c.anchors],
                                dtype=np.int64)
         anchor_offsets = np.cumsum([0] + [len(c.anchors) for c in chunks]).astype(np.int64)
-        return cls(folder, manifest, documents, chunks, vectors, lexical, sentence_vectors,
+        return cls(folder, manifest, documents, chunks, vectors, lexical, sentence_lexical, sentence_vectors,
                    np.asarray(sentence_rows, dtype=np.int64), offsets, anchor_rows, anchor_offsets)
 
     @property
@@ -150,6 +153,7 @@ def build_index(
         _write_jsonl(temporary / CHUNKS, (c.to_json() for c in chunks))
         _write_jsonl(temporary / DOCUMENTS, (_document_json(d) for d in corpus.documents))
         LexicalIndex.build(texts).save(temporary / BM25)
+        LexicalIndex.build(sentences, b=0.0).save(temporary / SENTENCE_BM25)
         manifest = {
             "format_version": FORMAT_VERSION,
             "version": version,
@@ -366,6 +370,7 @@ def load_index(
             )
         lexical = LexicalIndex.load(folder / BM25, len(chunks))
         sentence_vectors = np.load(folder / SENTENCES, allow_pickle=False).astype(np.float32)
+        sentence_lexical = LexicalIndex.load(folder / SENTENCE_BM25, len(sentence_vectors))
         sentence_rows = np.load(folder / SENTENCE_ROWS, allow_pickle=False)
     except IndexUnavailable:
         raise
@@ -384,7 +389,10 @@ def load_index(
         or any(not 0 <= a < len(c.sentences) for c in chunks for a in c.anchors)
     ):
         raise IndexUnavailable(f"{folder}: sentence vectors do not match the passages; rebuild the index")
-    return LoadedIndex.assemble(folder, manifest, documents, chunks, vectors, lexical, sentence_vectors, sentence_rows)
+    if lexical.documents != len(chunks) or sentence_lexical.documents != len(sentence_vectors):
+        raise IndexUnavailable(f"{folder}: BM25 does not match the passages or sentences; rebuild the index")
+    return LoadedIndex.assemble(folder, manifest, documents, chunks, vectors, lexical, sentence_lexical,
+                                sentence_vectors, sentence_rows)
 
 
 def _lines(path: Path):

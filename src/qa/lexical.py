@@ -48,7 +48,8 @@ def fold(text: str) -> str:
 
 
 # Recorded in the manifest: an index whose terms were made another way is stale.
-LEXICAL_ANALYZER = "bm25s k1=1.2 b=0.75; english stopwords; snowball english stemmer; ascii folding"
+LEXICAL_ANALYZER = ("bm25s; passages k1=1.2 b=0.75, sentences k1=1.2 b=0; english stopwords; "
+                    "snowball english stemmer; ascii folding")
 _QUOTED = re.compile(r'["“”]([^"“”]+)["“”]')
 
 
@@ -98,10 +99,12 @@ class LexicalIndex:
         self.size = size
 
     @classmethod
-    def build(cls, texts: Sequence[str]) -> "LexicalIndex":
+    def build(cls, texts: Sequence[str], *, b: float = 0.75) -> "LexicalIndex":
+        """``b`` is BM25's length normalization: 0.75 for passages; 0 for single sentences,
+        where a long answering sentence must not lose to short ones for its length."""
         import bm25s
 
-        retriever = bm25s.BM25(k1=1.2, b=0.75)
+        retriever = bm25s.BM25(k1=1.2, b=b)
         tokens = tokenize(texts)
         retriever.index(tokens, show_progress=False)
         return cls(retriever, len(texts))
@@ -115,6 +118,11 @@ class LexicalIndex:
 
         retriever = bm25s.BM25.load(str(folder), allow_pickle=False, load_corpus=False)
         return cls(retriever, size)
+
+    @property
+    def documents(self) -> int:
+        """How many texts bm25s indexed (checked against the passages at load)."""
+        return int(self._retriever.scores["num_docs"])
 
     def knows(self, term: str) -> bool:
         """Is this stemmed term anywhere in the indexed passages?"""

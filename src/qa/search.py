@@ -4,9 +4,12 @@ Passages are sentence-anchored windows (chunking.py). Hybrid scoring, and why: t
 signals see different things. The window embedding sees the passage as a whole; the
 *anchor* sentence embedding sees the one sentence the window is built around, which
 usually carries the answer (a long passage dilutes it); BM25 sees exact names, dates and
-numbers that a small embedding model blurs. The dense signals are z-normalized over the
+numbers that a small embedding model blurs, over the whole window and over the anchor
+sentence alone (there without length normalization, b = 0: a long answering sentence must
+not lose to short ones for its length). The dense signals are z-normalized over the
 candidate set, BM25 is divided by its best score (it is sparse; see ``_lexical``), and
-they are summed with weights ``0.5 * window + 1.0 * anchor + 3.0 * bm25``, plus two
+they are summed with weights ``0.5 * window + 1.0 * anchor + 3.0 * bm25 + 1.0 * anchor
+bm25``, plus two
 priors (answer_types.py: expected answer type +2; a passage made only of questions or a
 heading -6, i.e. below any real answer) and a phrase boost (+2 when the passage has a
 phrase the question puts in quotes), measured on the public bench
@@ -28,7 +31,8 @@ from .lexical import contains_phrase, question_terms, quoted_phrases, tokenize
 MODES = ("hybrid", "dense", "bm25")
 DEFAULT_MODE = "hybrid"
 CANDIDATES = 200  # per retriever, before fusion; every chunk when the corpus is smaller
-WEIGHTS = {"chunk": 0.5, "anchor": 1.0, "bm25": 3.0, "answer_type": 2.0, "phrase": 2.0, "non_answer": -6.0}
+WEIGHTS = {"chunk": 0.5, "anchor": 1.0, "bm25": 3.0, "anchor_bm25": 1.0, "answer_type": 2.0, "phrase": 2.0,
+           "non_answer": -6.0}
 
 
 @dataclass(frozen=True)
@@ -52,9 +56,11 @@ def rank(index: LoadedIndex, question: str, question_vector: np.ndarray, k: int,
     else:
         anchor = _segment_max(index.sentence_vectors, index.anchor_rows, index.anchor_offsets, candidates,
                               question_vector)
+        anchor_bm25 = _segment_max_of(index.sentence_lexical.scores(question), index.anchor_rows,
+                                      index.anchor_offsets, candidates)
         score = (
             WEIGHTS["chunk"] * _z(dense) + WEIGHTS["anchor"] * _z(anchor) + WEIGHTS["bm25"] * _lexical(bm25)
-            + _priors(index, candidates, question)
+            + WEIGHTS["anchor_bm25"] * _lexical(anchor_bm25) + _priors(index, candidates, question)
         )
     chosen = _non_overlapping(index, candidates, np.argsort(-score, kind="stable"), k)
     sentence = _segment_max(index.sentence_vectors, index.sentence_rows, index.sentence_offsets,
@@ -130,17 +136,29 @@ def _candidates(index: LoadedIndex, bm25: np.ndarray, question_vector: np.ndarra
     return np.unique(np.concatenate(pools)).astype(np.int64)
 
 
+def _slots(offsets: np.ndarray, chunks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The slots ``offsets[c]:offsets[c+1]`` of every chunk, concatenated, and where each
+    chunk's run starts in them. Vectorized: this runs on every candidate for every question."""
+    firsts, counts = offsets[chunks], offsets[chunks + 1] - offsets[chunks]
+    starts = np.cumsum(counts) - counts
+    return np.repeat(firsts - starts, counts) + np.arange(int(counts.sum())), starts
+
+
 def _segment_max(vectors: np.ndarray, rows: np.ndarray, offsets: np.ndarray, chunks: np.ndarray,
                  question_vector: np.ndarray) -> np.ndarray:
-    """For each chunk, the best cosine of the question with the sentences ``rows[offsets[c]:offsets[c+1]]``.
-
-    Vectorized (no Python loop over chunks): this runs on every candidate for every question."""
+    """For each chunk, the best cosine of the question with the sentences ``rows[offsets[c]:offsets[c+1]]``."""
     if len(chunks) == 0:
         return np.zeros(0, dtype=np.float32)
-    firsts, counts = offsets[chunks], offsets[chunks + 1] - offsets[chunks]
-    starts = np.cumsum(counts) - counts  # where each chunk's run begins in the gathered slots
-    slots = np.repeat(firsts - starts, counts) + np.arange(int(counts.sum()))
+    slots, starts = _slots(offsets, chunks)
     return np.maximum.reduceat(vectors[rows[slots]] @ question_vector, starts).astype(np.float32)
+
+
+def _segment_max_of(values: np.ndarray, rows: np.ndarray, offsets: np.ndarray, chunks: np.ndarray) -> np.ndarray:
+    """For each chunk, the largest of ``values`` (one per sentence row) over its rows."""
+    if len(chunks) == 0:
+        return np.zeros(0, dtype=np.float32)
+    slots, starts = _slots(offsets, chunks)
+    return np.maximum.reduceat(values[rows[slots]], starts).astype(np.float32)
 
 
 def _lexical(values: np.ndarray) -> np.ndarray:
