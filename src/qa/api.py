@@ -228,37 +228,37 @@ def error_body(code: str, message: str) -> dict[str, Any]:
 def _register_errors(app: APIFlask) -> None:
     from .web import html_error, wants_html_error
 
+    def respond(status: int, code: str, message: str, headers=None):
+        """The one exit of every error: JSON, or for a browser on a page address an HTML
+        page with the same status."""
+        if wants_html_error():
+            return html_error(status, _PAGE_MESSAGES.get(status, message))
+        return error_body(code, message), status, headers
+
     @app.error_processor
     def http_error(error):  # APIFlask HTTPError: validation errors and werkzeug's HTTP errors
         if error.status_code == 400 and error.detail:
             return error_body(*_validation_message(error.detail)), 400
-        code = _HTTP_CODES.get(error.status_code, "http_error")
-        message = _HTTP_MESSAGES.get(error.status_code, error.message)
-        if wants_html_error():  # a browser on a page address: an HTML page, same status
-            return html_error(error.status_code, _PAGE_MESSAGES.get(error.status_code, message))
-        return error_body(code, message), error.status_code, error.headers
+        return respond(error.status_code, _HTTP_CODES.get(error.status_code, "http_error"),
+                       _HTTP_MESSAGES.get(error.status_code, error.message), error.headers)
 
     @app.errorhandler(QAError)
     def qa_error(error: QAError):
-        if wants_html_error():
-            return html_error(error.status, error.message)
-        return error_body(error.code, error.message), error.status
+        return respond(error.status, error.code, error.message)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
         if isinstance(error, HTTPException):  # already handled above; keep its status
-            if wants_html_error():
-                return html_error(error.code or 500, error.description or "")
-            return error_body(_HTTP_CODES.get(error.code or 500, "http_error"), error.description or ""), error.code
+            status = error.code or 500
+            return respond(status, _HTTP_CODES.get(status, "http_error"), error.description or "")
         log.exception("unexpected error")  # the traceback goes to the log, never to the client
-        if wants_html_error():
-            return html_error(500, "Something went wrong on our side; the error is logged.")
-        return error_body("internal_error", "internal server error"), 500
+        return respond(500, "internal_error", "internal server error")
 
 
 _HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
                415: "unsupported_media_type", 429: "rate_limited", 500: "internal_error"}
-_PAGE_MESSAGES = {404: "There is no page at this address.", 405: "This page cannot be used that way."}
+_PAGE_MESSAGES = {404: "There is no page at this address.", 405: "This page cannot be used that way.",
+                  500: "Something went wrong on our side; the error is logged."}
 _HTTP_MESSAGES = {
     429: "too many requests from this client; slow down",
     404: "no such route; see /api/openapi.json",

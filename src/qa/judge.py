@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
-
 from .index import LoadedIndex
 from .lexical import QUESTION_STOPWORDS, salient_terms
 
@@ -56,7 +54,7 @@ def judge(index: LoadedIndex, question: str, best_sentence_cosine: float) -> dic
             "best_sentence_cosine": round(float(best_sentence_cosine), 4), "required_cosine": round(required, 4)}
 
 
-def is_answered(index: LoadedIndex, question: str, question_vector: np.ndarray, hits) -> bool:
+def is_answered(index: LoadedIndex, question: str, hits) -> bool:
     if not hits:
         return False
     return judge(index, question, max(h.sentence for h in hits))["answered"]

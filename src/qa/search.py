@@ -8,11 +8,10 @@ numbers that a small embedding model blurs, over the whole window and over the a
 sentence alone (there without length normalization, b = 0: a long answering sentence must
 not lose to short ones for its length). The dense signals are z-normalized over the
 candidate set, BM25 is divided by its best score (it is sparse; see ``_lexical``), and
-they are summed with weights ``0.5 * window + 1.0 * anchor + 3.0 * bm25 + 1.0 * anchor
-bm25``, plus two
-priors (answer_types.py: expected answer type +2; a passage made only of questions or a
-heading -6, i.e. below any real answer) and a phrase boost (+2 when the passage has a
-phrase the question puts in quotes), measured on the public bench
+they are summed with ``WEIGHTS``: 0.5 window + 1.0 anchor + 3.0 window BM25 + 1.0 anchor
+BM25, plus two priors (answer_types.py: expected answer type +2; a passage made only of
+questions or a heading -6, i.e. below any real answer) and a phrase boost (+2 when the
+passage has a phrase the question puts in quotes), measured on the public bench
 (``qa eval``; README). Rank fusion (RRF) was measured too and ranks worse: it throws
 the score margins away. Windows overlap, so the ranking keeps the best of overlapping
 ones (greedy, like non-maximum suppression): the k passages returned never overlap.
@@ -113,15 +112,16 @@ def _feature(index: LoadedIndex, name) -> np.ndarray:
 
 
 def _sentence_terms(index: LoadedIndex, chunk_id: int) -> list[frozenset[str]]:
-    """Stemmed terms of each sentence of a chunk, memoized per chunk (large corpora never
-    pay for chunks that are never shown)."""
+    """Stemmed terms of each sentence of a chunk, memoized per distinct sentence (windows
+    overlap, so neighbours share them; chunks that are never shown never pay)."""
     memo = index.features.setdefault("sentence_terms", {})
-    terms = memo.get(chunk_id)
-    if terms is None:
-        chunk = index.chunks[chunk_id]
-        terms = [frozenset(t) for t in tokenize([chunk.text[a:b] for a, b in chunk.sentences])]
-        memo[chunk_id] = terms
-    return terms
+    chunk = index.chunks[chunk_id]
+    rows = index.sentence_rows[index.sentence_offsets[chunk_id] : index.sentence_offsets[chunk_id + 1]]
+    missing = [(int(row), chunk.text[a:b]) for row, (a, b) in zip(rows, chunk.sentences) if int(row) not in memo]
+    if missing:
+        for (row, _), terms in zip(missing, tokenize([text for _, text in missing])):
+            memo[row] = frozenset(terms)
+    return [memo[int(row)] for row in rows]
 
 
 def _candidates(index: LoadedIndex, bm25: np.ndarray, question_vector: np.ndarray, mode: str) -> np.ndarray:

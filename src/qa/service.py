@@ -219,7 +219,7 @@ class QAService:
     def _rank(self, index: LoadedIndex, question: str, k: int, mode: str) -> tuple[tuple[Passage, ...], bool]:
         vector = self.embedder.encode_one(question)
         hits = rank(index, question, vector, k, mode)
-        answered = is_answered(index, question, vector, hits)
+        answered = is_answered(index, question, hits)
         passages = []
         for position, hit in enumerate(hits, start=1):
             chunk = index.chunks[hit.chunk_id]

@@ -26,6 +26,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from .errors import QAError
 
+
 def _default_web_dir() -> Path:
     """``web/`` of the checkout; in an installed wheel, the same files as package ``qa_web``."""
     checkout = Path(__file__).resolve().parents[2] / "web"
