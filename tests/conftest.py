@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-# shared/ (seed article, public bench) sits beside the repository, in CI too; QA_SHARED overrides
-SHARED = Path(os.environ.get("QA_SHARED") or ROOT.parent / "shared")
+# shared/ (seed article, public bench): QA_SHARED, else ../shared beside the repository,
+# else the copy in tests/fixtures/shared (a clone on its own, e.g. in a temporary folder)
+SHARED = Path(os.environ.get("QA_SHARED") or next(
+    (p for p in (ROOT.parent / "shared", ROOT / "tests" / "fixtures" / "shared") if (p / "bench").is_dir())))
 BENCH = SHARED / "bench"
 CORPUS = ROOT / "corpus"
 

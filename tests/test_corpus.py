@@ -5,7 +5,7 @@ import pytest
 from qa.corpus import load_corpus, parse_document, slugify, split_front_matter
 from qa.errors import CorpusError
 
-from conftest import CORPUS, SHARED
+from conftest import CORPUS, ROOT, SHARED
 
 
 def test_seed_article_body_is_the_source_byte_for_byte():
@@ -83,3 +83,12 @@ def test_only_md_and_txt_and_no_hidden_files(tmp_path):
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "c.txt").write_text("C.")
     assert [d.path for d in load_corpus(tmp_path).documents] == ["a.md", "sub/c.txt"]
+
+
+def test_the_fixture_copy_of_shared_matches_the_original_when_both_exist():
+    original, copy = ROOT.parent / "shared", ROOT / "tests" / "fixtures" / "shared"
+    names = ["seed/article.txt", "bench/article_questions.jsonl", "bench/squad2_dev_sample.json"]
+    for name in names:
+        assert (copy / name).is_file(), name
+        if (original / name).is_file():
+            assert (copy / name).read_bytes() == (original / name).read_bytes(), name
