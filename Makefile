@@ -7,7 +7,7 @@ QA := $(VENV)/bin/qa
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: install run test index bench clean
+.PHONY: install run test test-fast index bench clean
 
 install: $(STAMP)
 
@@ -27,6 +27,10 @@ run: index
 
 test: install
 	$(PY) -m pytest
+
+# the edit-test loop: everything but real servers, subprocesses, browsers and load tools (under a minute)
+test-fast: install
+	$(PY) -m pytest -m "not slow"
 
 bench: install
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)

@@ -39,6 +39,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100)
     args = parser.parse_args()
     questions = json.loads(Path(args.questions).read_text(encoding="utf-8"))[: args.n]
+    from qa.query import analyse
+    from qa.records import AskRequest
     from qa.service import QAService
 
     import faiss
@@ -52,12 +54,12 @@ def main() -> None:
     loaded_rss = rss_mb()
     index = service.index
     for question in questions[:5]:
-        service.ask(question + " (warm-up)", 5)
+        service.ask(AskRequest(question + " (warm-up)", 5, "hybrid"))
     warm_rss = rss_mb()
     ask, encode, dense, lexical = [], [], [], []
     for question in questions:
         t = time.perf_counter()
-        service.ask(question, 5)
+        service.ask(AskRequest(question, 5, "hybrid"))
         ask.append(time.perf_counter() - t)
         t = time.perf_counter()
         vector = service.embedder.encode_one(question)
@@ -66,7 +68,7 @@ def main() -> None:
         index.search_dense(vector, 200)
         dense.append(time.perf_counter() - t)
         t = time.perf_counter()
-        index.lexical.scores(question)
+        index.lexical.scores(analyse(question).terms)
         lexical.append(time.perf_counter() - t)
     print(json.dumps({
         "passages": len(index.chunks), "sentences": int(index.sentence_vectors.shape[0]),

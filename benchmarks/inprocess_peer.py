@@ -109,6 +109,7 @@ def _backend(service) -> str:
 def main() -> None:
     index_dir, questions_file = sys.argv[1], sys.argv[2]
     rows = json.loads(Path(questions_file).read_text(encoding="utf-8"))
+    from qa.records import AskRequest
     from qa.service import QAService
 
     started = time.perf_counter()
@@ -129,7 +130,7 @@ def main() -> None:
     peer_load_s = time.perf_counter() - started
 
     def qa_ask(question: str) -> list[tuple[str, int, int, str]]:
-        answer = service.ask(question, K)
+        answer = service.ask(AskRequest(question, K, "hybrid"))
         return [(p.citation.doc_id, p.citation.start, p.citation.end, p.text) for p in answer.passages]
 
     for row in rows[:5]:  # warm-up

@@ -365,7 +365,7 @@ FIXES = {
     "startup": "Keep torch, transformers and sentence-transformers out of `qa serve` (answer with the ONNX encoder; "
                "load the tokenizer with `tokenizers` only).",
     "cli": "Keep heavy imports (torch, sentence-transformers, faiss) inside the commands that need them.",
-    "hnsw": "Raise efSearch (the sweep shows recall against time) or M/efConstruction in src/qa/index.py.",
+    "hnsw": "Raise efSearch (the sweep shows recall against time) or M/efConstruction in src/qa/settings.py.",
 }
 
 
@@ -520,7 +520,7 @@ def _peer(r: dict[str, Any]) -> list[str]:
     return [
         "## An established peer, in-process", "",
         f"Peer: {p['peer']}, over qa's own {p['passages']} passages of the same index, same model folder, "
-        f"normalized embeddings, top {p['k']}. qa: `QAService(index, cache_size=0).ask(question, {p['k']})` "
+        f"normalized embeddings, top {p['k']}. qa: `QAService(index, cache_size=0).ask(AskRequest(question, {p['k']}, 'hybrid'))` "
         f"(hybrid: dense + best sentence + BM25, priors, highlight), answering with its {p.get('qa_backend')} "
         f"question encoder. Same process, one thread each (peer: torch.set_num_threads({p['torch_threads']})); "
         f"the two alternate question by question over all {q['n']} questions.", "",

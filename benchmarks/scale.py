@@ -23,7 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
-HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 32, 80, 128  # as in src/qa/index.py
+from qa.settings import default  # noqa: E402
+
+HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = (default("hnsw_m"), default("hnsw_ef_construction"),
+                                                default("hnsw_ef_search"))  # qa's own (settings.py)
 
 
 def seeds(index_dir: str) -> np.ndarray:

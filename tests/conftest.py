@@ -43,7 +43,7 @@ def built_index(tmp_path_factory, embedder, token_counter) -> Path:
     """The seed corpus indexed once for the whole session."""
     from qa.chunking import ChunkingParams
     from qa.corpus import load_corpus
-    from qa.index import build_index
+    from qa.index.build import build_index
 
     folder = tmp_path_factory.mktemp("index")
     build_index(load_corpus(CORPUS), CORPUS, folder, embedder, ChunkingParams(), count_tokens=token_counter)
@@ -59,7 +59,7 @@ def service(built_index, embedder):
 
 @pytest.fixture(scope="session")
 def app(service):
-    from qa.api import create_app
+    from qa.app import create_app
 
     return create_app({"TESTING": True}, service=service)
 
@@ -89,3 +89,10 @@ def article_questions() -> list[dict]:
 @pytest.fixture(scope="session")
 def squad() -> dict:
     return json.loads((BENCH / "squad2_dev_sample.json").read_text())
+
+
+def ask(service, question: str, k: int = 5, mode: str = "hybrid"):
+    """QAService.ask with a request as the schema would have validated it."""
+    from qa.records import AskRequest
+
+    return service.ask(AskRequest(question, k, mode))

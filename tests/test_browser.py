@@ -18,14 +18,14 @@ from urllib.parse import urlsplit
 import pytest
 from werkzeug.serving import make_server
 
-from qa.api import create_app
+from qa.app import create_app
 
 try:
     from playwright.sync_api import expect, sync_playwright
 except ImportError:  # pragma: no cover - the browser fixture skips, or fails in CI
     expect = sync_playwright = None
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[1]
 HOSTILE_CORPUS = ROOT / "tests" / "fixtures" / "hostile"

@@ -62,7 +62,19 @@ def test_bad_corpus_file_fails_with_one_line_naming_it(tmp_path):
 
 def test_missing_index_is_a_clear_error(tmp_path):
     result = run("ask", "hello", "--index", str(tmp_path), check=False)
-    assert result.returncode == 1 and "qa index build" in result.stderr and "Traceback" not in result.stderr
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.splitlines() == [f"qa: error: no index in {tmp_path}: build one with "
+                                          f"`qa index build --index {tmp_path}`"]
+
+
+def test_ask_without_an_index_fails_before_loading_any_model(tmp_path):
+    probe = subprocess.run(
+        [sys.executable, "-c",
+         "import sys; from qa.cli import main; sys.argv=['qa','ask','hello','--index',sys.argv[1]];\n"
+         "try: main()\nexcept SystemExit as exit: print('exit', exit.code)\n"
+         "print(sorted(m for m in ('torch', 'sentence_transformers', 'onnxruntime', 'faiss') if m in sys.modules))",
+         str(tmp_path)], capture_output=True, text=True, check=True, timeout=60)
+    assert probe.stdout.splitlines() == ["exit 1", "[]"]
 
 
 def test_build_if_stale_does_nothing_when_up_to_date(built_index):

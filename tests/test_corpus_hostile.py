@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # real servers, subprocesses or external tools: not in `make test-fast`
+
 QA = str(Path(sys.executable).with_name("qa"))
 GOOD_TEXT = (
     "---\ntitle: Good document\nauthor: Test Author\n---\n"
@@ -37,7 +39,7 @@ def previous_index(tmp_path_factory, embedder, token_counter) -> Path:
     """A good index, built in process; every failing build below must leave it alone."""
     from qa.chunking import ChunkingParams
     from qa.corpus import load_corpus
-    from qa.index import build_index
+    from qa.index.build import build_index
 
     root = tmp_path_factory.mktemp("hostile")
     corpus = _good_corpus(root / "good-corpus")
@@ -64,7 +66,8 @@ def build(corpus: Path, index: Path, *extra: str, timeout: float = 120) -> subpr
 def assert_refused(result: subprocess.CompletedProcess, previous_index: Path, before: dict, *names: str,
                    problem: str | None = None) -> str:
     """Exit != 0, exactly one line ``qa: error: ...`` naming the file, the old index intact."""
-    from qa.index import current_version, load_index
+    from qa.index.layout import current_version
+    from qa.index.load import load_index
 
     assert result.returncode != 0, result
     assert "Traceback" not in result.stderr
@@ -98,7 +101,7 @@ def before(previous_index) -> dict:
 
 # -- skipped with a warning -----------------------------------------------------------------
 def test_empty_file_is_skipped_with_a_warning_and_the_build_succeeds(corpus, tmp_path):
-    from qa.index import load_index
+    from qa.index.load import load_index
 
     (corpus / "empty.md").write_bytes(b"")
     index = tmp_path / "index"

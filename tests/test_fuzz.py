@@ -14,6 +14,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
+pytestmark = pytest.mark.slow  # real servers, subprocesses or external tools: not in `make test-fast`
+
 
 @pytest.fixture(scope="module")
 def api_schema(app):

@@ -506,7 +506,7 @@ def test_security_headers_over_real_http(live_server):
 # -- rate limiting ------------------------------------------------------------------------
 @pytest.fixture()
 def limited_client(service):
-    from qa.api import create_app
+    from qa.app import create_app
 
     return create_app({"TESTING": True, "QA_RATE_LIMIT": "3/minute"}, service=service).test_client()
 

@@ -1,9 +1,11 @@
+import errno
 import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -13,7 +15,9 @@ import pytest
 from qa.chunking import ChunkingParams
 from qa.corpus import load_corpus
 from qa.errors import IndexMismatch, IndexUnavailable
-from qa.index import CURRENT, FORMAT_VERSION, build_index, current_version, is_stale, load_index, read_manifest
+from qa.index.build import build_index, is_stale
+from qa.index.layout import CURRENT, FORMAT_VERSION, current_version, read_manifest
+from qa.index.load import load_index
 
 from conftest import CORPUS, ROOT
 
@@ -90,7 +94,7 @@ def test_missing_index_says_how_to_build_one(tmp_path):
         load_index(tmp_path)
 
 
-def test_failed_build_leaves_the_previous_index_in_place(built_index, tmp_path, embedder):
+def test_failed_embedding_leaves_the_previous_index_in_place(built_index, tmp_path, embedder):
     target = _copy_version(built_index, tmp_path).parent
     before = current_version(target)
 
@@ -98,29 +102,68 @@ def test_failed_build_leaves_the_previous_index_in_place(built_index, tmp_path, 
         spec = embedder.spec
 
         def encode(self, *args, **kwargs):
-            raise RuntimeError("disk full")
+            raise RuntimeError("out of memory")
 
     with pytest.raises(RuntimeError):
         build_index(load_corpus(CORPUS), CORPUS, target, Exploding(), ChunkingParams())
     assert current_version(target) == before
-    assert not list(target.glob(".tmp-*"))
     load_index(target)
 
 
-def test_killed_build_leaves_the_previous_index_usable(built_index, tmp_path):
+def test_a_build_failing_at_the_rename_removes_its_temporary_and_keeps_the_index(
+        built_index, tmp_path, embedder, token_counter, monkeypatch):
     target = _copy_version(built_index, tmp_path).parent
     before = current_version(target)
-    process = subprocess.Popen([QA, "index", "build", "--corpus", str(CORPUS), "--index", str(target), "-q"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(2.5)  # mid-way: importing torch / loading the model / embedding
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    real_rename, written = os.rename, []
+
+    def rename(src, dst, *args, **kwargs):
+        if Path(src).name.startswith(".tmp-"):  # the finished temporary becoming a version
+            written.extend(sorted(p.name for p in Path(src).iterdir()))
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_rename(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "rename", rename)
+    with pytest.raises(OSError, match="No space left"):
+        build_index(load_corpus(CORPUS), CORPUS, target, embedder, ChunkingParams(), count_tokens=token_counter,
+                    onnx=False)
+    assert {"manifest.json", "vectors.faiss", "chunks.jsonl"} <= set(written), "the failure came after the writes"
+    assert not list(target.glob(".tmp-*")) and current_version(target) == before
+    assert sorted(p.name for p in target.glob("v-*")) == sorted(p.name for p in built_index.glob("v-*"))
+    load_index(target)
+
+
+KILL_DURING_A_WRITE = """
+import os, signal, sys
+import qa.index.build as build
+real = build.write_jsonl
+def write_then_die(path, rows):
+    rows = iter(rows)
+    real(path, [next(rows)])  # the first line of the file is on disk ...
+    os.kill(os.getpid(), signal.SIGKILL)  # ... and the process dies in the middle of writing it
+build.write_jsonl = write_then_die
+from qa.cli import main
+sys.argv = ["qa", "index", "build", "--corpus", sys.argv[1], "--index", sys.argv[2], "-q", "--no-onnx"]
+main()
+"""
+
+
+@pytest.mark.slow
+def test_build_killed_in_the_middle_of_a_write_leaves_the_previous_index_usable(built_index, tmp_path):
+    target = _copy_version(built_index, tmp_path).parent
+    before = current_version(target)
+    killed = subprocess.run([sys.executable, "-c", KILL_DURING_A_WRITE, str(CORPUS), str(target)], timeout=300)
+    assert killed.returncode == -signal.SIGKILL
+    [temporary] = target.glob(".tmp-*")  # killed half-way through writing this version
+    assert (temporary / "chunks.jsonl").read_text().count("\n") == 1 and not (temporary / "manifest.json").exists()
     assert current_version(target) == before
     load_index(target)
-    # the next build succeeds and cleans up
-    subprocess.run([QA, "index", "build", "--corpus", str(CORPUS), "--index", str(target), "-q"], check=True)
-    assert current_version(target) != before
+    # the next build succeeds and removes the stale temporary (older than a minute)
+    os.utime(temporary, (time.time() - 120, time.time() - 120))
+    subprocess.run([QA, "index", "build", "--corpus", str(CORPUS), "--index", str(target), "-q", "--no-onnx"],
+                   check=True, timeout=300)
+    assert current_version(target) != before and not temporary.exists()
     assert len(list(target.glob("v-*"))) <= 2
+    load_index(target)
 
 
 def test_staleness_follows_corpus_chunking_and_model(built_index, tmp_path):
@@ -134,12 +177,38 @@ def test_staleness_follows_corpus_chunking_and_model(built_index, tmp_path):
     assert is_stale(manifest, changed, ChunkingParams(), manifest["model"]["id"])
 
 
-def test_current_is_a_symlink_swapped_atomically(built_index):
-    assert os.path.islink(built_index / CURRENT)
-    assert (built_index / current_version(built_index) / "manifest.json").is_file()
+def test_readers_never_see_current_missing_or_half_built_during_builds(built_index, tmp_path, embedder,
+                                                                       token_counter):
+    """`current` is a symlink replaced with os.replace: a reader polling it while two
+    builds publish always finds a complete version behind it."""
+    target = _copy_version(built_index, tmp_path).parent
+    seen, problems, done = set(), [], threading.Event()
+
+    def read_current():
+        while not done.is_set():
+            try:
+                version = os.readlink(target / CURRENT)
+                seen.add(version)
+                if not (target / version / "manifest.json").is_file():
+                    problems.append(f"{version} has no manifest")
+            except OSError as exc:
+                problems.append(repr(exc))
+
+    reader = threading.Thread(target=read_current)
+    reader.start()
+    try:
+        for _ in range(2):
+            build_index(load_corpus(CORPUS), CORPUS, target, embedder, ChunkingParams(), count_tokens=token_counter,
+                        onnx=False)
+    finally:
+        done.set()
+        reader.join()
+    assert os.path.islink(target / CURRENT) and not problems
+    assert len(seen) == 3, seen  # the old version, then each new one
 
 
 def test_above_the_threshold_an_hnsw_index_is_built_recorded_and_searched(tmp_path, embedder, token_counter):
+    from qa.query import analyse
     from qa.search import rank
 
     folder = tmp_path / "index"
@@ -150,13 +219,13 @@ def test_above_the_threshold_an_hnsw_index_is_built_recorded_and_searched(tmp_pa
     index = load_index(folder)
     assert index.vectors.hnsw.efSearch == 128
     question = "Which warship sank in 2010?"
-    hits = rank(index, question, embedder.encode_one(question), 3, "hybrid")
+    hits = rank(index, analyse(question), embedder.encode_one(question), 3, "hybrid")
     assert "Cheonan" in index.chunks[hits[0].chunk_id].text
 
 
 def test_onnx_encoder_matches_torch_and_is_recorded(built_index, embedder):
-    from qa.embedding import OnnxEncoder
-    from qa.index import onnx_encoder_file
+    from qa.onnx_encoder import OnnxEncoder
+    from qa.onnx_encoder import onnx_encoder_file
 
     folder = built_index / current_version(built_index)
     manifest = read_manifest(built_index)

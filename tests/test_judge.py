@@ -3,8 +3,10 @@
 import json
 from pathlib import Path
 
-from qa.judge import judge, name_terms
-from qa.lexical import salient_terms
+from qa.judge import judge
+from qa.query import analyse
+
+from conftest import ask
 
 EVAL = Path(__file__).resolve().parents[1] / "eval"
 
@@ -14,16 +16,16 @@ def _questions(name):
 
 
 def _answered(service, question):
-    return service.ask(question, 5).answered
+    return ask(service, question, 5).answered
 
 
 def test_salient_terms_drop_question_words_and_stem():
-    assert salient_terms("How many sailors did the article say died?") == ["sailor", "die"]
+    assert analyse("How many sailors did the article say died?").salient == ("sailor", "die")
 
 
 def test_name_terms_are_capitalised_words_and_numbers():
-    assert name_terms("What happened at the 2018 Singapore summit?") == ["2018", "singapor"]
-    assert name_terms("Why did it happen?") == []
+    assert analyse("What happened at the 2018 Singapore summit?").names == ("2018", "singapor")
+    assert analyse("Why did it happen?").names == ()
 
 
 def test_targets_on_our_sets(service):
@@ -36,14 +38,14 @@ def test_targets_on_our_sets(service):
 
 
 def test_a_question_about_someone_never_named_is_not_answered_but_passages_still_come(service):
-    answer = service.ask("What role did General Douglas MacArthur play in the war?", 3)
+    answer = ask(service, "What role did General Douglas MacArthur play in the war?", 3)
     assert answer.answered is False and len(answer.passages) == 3
 
 
 def test_metonym_with_strong_evidence_is_still_answered(service):
-    assert service.ask("When did Pyongyang declare the armistice invalid?", 3).answered
+    assert ask(service, "When did Pyongyang declare the armistice invalid?", 3).answered
 
 
 def test_judge_explains_itself(service):
-    verdict = judge(service.index, "Who was Otto Warmbier?", 0.3)
+    verdict = judge(service.index, analyse("Who was Otto Warmbier?"), 0.3)
     assert verdict["answered"] is False and verdict["unknown_names"] == ["otto", "warmbier"]

@@ -28,6 +28,8 @@ from urllib.parse import urlencode
 import pytest
 import requests
 
+pytestmark = pytest.mark.slow  # real servers, subprocesses or external tools: not in `make test-fast`
+
 ROOT = Path(__file__).resolve().parents[1]
 QA = str(Path(sys.executable).with_name("qa"))
 WORKERS = 2

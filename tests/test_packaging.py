@@ -8,7 +8,11 @@ import subprocess
 import sys
 import zipfile
 
+import pytest
+
 from conftest import ROOT
+
+pytestmark = pytest.mark.slow  # real servers, subprocesses or external tools: not in `make test-fast`
 
 
 def test_the_wheel_ships_web_and_qa_finds_it_without_a_checkout(tmp_path):
@@ -27,7 +31,7 @@ def test_the_wheel_ships_web_and_qa_finds_it_without_a_checkout(tmp_path):
 
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
-    probe = ("import qa.web; from qa.api import create_app; "
+    probe = ("import qa.web; from qa.app import create_app; "
              "app = create_app({'TESTING': True, 'QA_INDEX': 'no-index-here'}); "
              "page = app.test_client().get('/static/app.js'); "
              "print(qa.web.__file__); print(qa.web.DEFAULT_WEB_DIR); print(page.status_code)")

@@ -17,11 +17,15 @@ import requests
 
 from qa.chunking import ChunkingParams
 from qa.corpus import load_corpus
-from qa.index import build_index, current_version
+from qa.index.build import build_index
+from qa.index.layout import current_version
 
 from conftest import CORPUS
 
+pytestmark = pytest.mark.slow  # real servers, subprocesses or external tools: not in `make test-fast`
+
 QA = str(Path(sys.executable).with_name("qa"))
+RELOAD_INTERVAL = 0.2  # seconds between a worker's checks of `current` (the setting QA_RELOAD_INTERVAL)
 EXTRA = "---\ntitle: Extra\n---\nThe Cheonan was a corvette of the South Korean navy. It sank in 2010.\n"
 
 
@@ -32,7 +36,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture()
-def server(tmp_path, embedder, token_counter):
+def server(request, tmp_path, embedder, token_counter):
+    """`qa serve` with 2 workers; ``indirect`` parametrization sets the reload interval."""
+    interval = getattr(request, "param", RELOAD_INTERVAL)
     corpus = tmp_path / "corpus"
     shutil.copytree(CORPUS, corpus)
     index = tmp_path / "index"
@@ -40,7 +46,8 @@ def server(tmp_path, embedder, token_counter):
     port = _free_port()
     log = (tmp_path / "server.log").open("w")
     process = subprocess.Popen([QA, "serve", "--index", str(index), "--port", str(port), "--workers", "2"],
-                               stdout=log, stderr=subprocess.STDOUT)
+                               stdout=log, stderr=subprocess.STDOUT,
+                               env={**os.environ, "QA_RELOAD_INTERVAL": str(interval)})
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -62,6 +69,22 @@ def server(tmp_path, embedder, token_counter):
         process.kill()
         process.wait()
     log.close()
+
+
+def eventually(check, timeout: float = 60.0):
+    """Poll ``check`` until it returns something truthy; fail with its last value at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            assert value, f"not reached within {timeout} s"
+            return value
+        time.sleep(RELOAD_INTERVAL / 2)
+
+
+def _versions_answering(url: str, n: int = 12) -> set[str]:
+    return {requests.post(f"{url}/api/ask", json={"question": f"sync {i} {time.monotonic()}"},
+                          timeout=30).json()["index_version"] for i in range(n)}
 
 
 def _documents_of(index: Path, version: str) -> set[str]:
@@ -91,7 +114,8 @@ def test_rebuild_loop_under_traffic(server, embedder, token_counter):
             build_index(load_corpus(corpus), corpus, index, embedder, ChunkingParams(), count_tokens=token_counter)
             version = current_version(index)
             versions[version] = _documents_of(index, version)
-        time.sleep(1.5)  # let the clients see the last version too
+        last = current_version(index)
+        eventually(lambda: any(a["index_version"] == last for a in answers[-50:]))  # clients saw it too
         done.set()
 
     def client(question):
@@ -124,12 +148,9 @@ def test_rebuild_loop_under_traffic(server, embedder, token_counter):
     for answer in answers:
         allowed = versions[answer["index_version"]]
         assert {p["citation"]["doc_id"] for p in answer["passages"]} <= allowed
-    # every worker ends on the last version (each checks the pointer at most once a second)
-    time.sleep(1.5)
+    # every worker ends on the last version (each checks the pointer every RELOAD_INTERVAL)
     last = current_version(index)
-    reported = {requests.post(f"{url}/api/ask", json={"question": f"sync {i}"}, timeout=30).json()["index_version"]
-                for i in range(12)}
-    assert reported == {last}
+    eventually(lambda: _versions_answering(url) == {last})
 
 
 def test_a_corrupted_new_version_is_refused_and_the_old_one_keeps_serving(server):
@@ -142,32 +163,24 @@ def test_a_corrupted_new_version_is_refused_and_the_old_one_keeps_serving(server
     link = index / ".current-test"
     os.symlink(broken.name, link)
     os.replace(link, index / "current")
-    time.sleep(1.5)
+    # both workers notice the new pointer and refuse it (each reports its own error)
+    eventually(lambda: all("corrupted or truncated" in (requests.get(f"{url}/healthz", timeout=10).json()["error"] or "")
+                           for _ in range(8)))
     for i in range(6):
         response = requests.post(f"{url}/api/ask", json={"question": f"Which warship sank in 2010? {i}"}, timeout=30)
         assert response.status_code == 200 and response.json()["index_version"] == good
     health = [requests.get(f"{url}/healthz", timeout=10).json() for _ in range(6)]
-    assert all(h["index"]["version"] == good for h in health)
-    assert any("corrupted or truncated" in (h["error"] or "") for h in health)
+    assert all(h["index"]["version"] == good and "corrupted or truncated" in h["error"] for h in health)
     assert "corrupted or truncated" in server["log"].read_text()
 
 
+@pytest.mark.parametrize("server", [3600.0], indirect=True)  # no polling: only SIGHUP can swap
 def test_sighup_swaps_the_index_in_every_worker(server, embedder, token_counter):
     url, corpus, index = server["url"], server["corpus"], server["index"]
+    old = current_version(index)
     (corpus / "extra.md").write_text(EXTRA)
     build_index(load_corpus(corpus), corpus, index, embedder, ChunkingParams(), count_tokens=token_counter)
     new = current_version(index)
+    assert _versions_answering(url) == {old}, "without the signal the workers keep the loaded version"
     server["process"].send_signal(signal.SIGHUP)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        seen = set()
-        for i in range(8):
-            try:
-                body = requests.post(f"{url}/api/ask", json={"question": f"hup {i}"}, timeout=30).json()
-                seen.add(body.get("index_version") or json.dumps(body))
-            except requests.RequestException:
-                seen.add("error")
-        if seen == {new}:
-            break
-        time.sleep(0.5)
-    assert seen == {new}
+    eventually(lambda: _versions_answering(url, 8) == {new})

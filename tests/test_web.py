@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from qa.api import create_app
+from qa.app import create_app
 from qa.web import source_link, split_highlight
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -195,8 +195,8 @@ def test_not_found_in_the_article_when_not_answered(client):
 
 @pytest.mark.parametrize(("query", "status", "needle"), [
     ({"q": "x" * 1001}, 400, "limit is 1000"),
-    ({"q": SEED, "k": "abc"}, 400, "k must be"),
-    ({"q": SEED, "k": "0"}, 400, "k must be"),
+    ({"q": SEED, "k": "abc"}, 400, "k: must be an integer from 1 to 20"),
+    ({"q": SEED, "k": "0"}, 400, "k: must be an integer from 1 to 20"),
     ({"q": "a\x00b"}, 400, "control characters"),
 ])
 def test_api_errors_are_shown_on_the_page(client, query, status, needle):
@@ -384,7 +384,8 @@ def assert_harmless(page: Node) -> None:
 
 
 def test_hostile_document_is_shown_as_text_in_results(hostile_client):
-    response = hostile_client.get("/", query_string={"q": "armistice script image link"})
+    # k=10 returns every passage of the four-paragraph document, the template one included
+    response = hostile_client.get("/", query_string={"q": "armistice script image link template", "k": 10})
     assert response.status_code == 200
     page = dom(response)
     assert_harmless(page)
@@ -394,8 +395,7 @@ def test_hostile_document_is_shown_as_text_in_results(hostile_client):
     assert "<script>window.__pwned" in shown
     assert "<img src=x onerror=" in shown
     assert "javascript:window.__pwned" in shown
-    assert "{{ 7 * 7 }}" in shown or all("{{" not in p["text"] for p in hostile_client.get(
-        "/api/ask", query_string={"question": "armistice script image link"}).get_json()["passages"])
+    assert "{{ 7 * 7 }}" in shown and "and 49 template" not in shown  # Jinja syntax in the corpus is text
     line = items[0].one("p", "citation")
     assert line.one("cite").text.startswith("<script>")
     assert line.all("a", "source") == [], "a javascript: source must not become a link"

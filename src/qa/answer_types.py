@@ -13,6 +13,7 @@ Two classic question-answering priors, applied to every corpus alike:
 from __future__ import annotations
 
 import re
+from typing import Sequence
 
 _CAUSE = re.compile(r"\b(because|since|due to|as a result|so that|in order to|reasons?|led to|caused?|owing to)\b", re.I)
 _DATE = re.compile(
@@ -28,22 +29,25 @@ _NUMBER = re.compile(
 _TERMINAL = re.compile(r"[.!?…:;\"”’)\]]$")
 
 
-def expected_answer(question: str) -> re.Pattern[str] | None:
+ANSWER_PATTERNS: dict[str, re.Pattern[str]] = {"cause": _CAUSE, "date": _DATE, "number": _NUMBER}
+_ASKS_FOR = (
+    ("cause", re.compile(r"\bwhy\b|\bfor what reason\b")),
+    ("date", re.compile(r"\bwhen\b|\bwhat (year|time|date|day|month|century|decade)\b|\bwhich (year|century|decade)\b")),
+    ("number", re.compile(r"\bhow (many|much|long|old|far)\b|\bwhat (number|percentage|amount)\b")),
+)
+
+
+def expected_answer_type(question: str) -> str | None:
+    """The kind of expression that answers the question (a key of ANSWER_PATTERNS), if any."""
     q = question.lower()
-    if re.search(r"\bwhy\b|\bfor what reason\b", q):
-        return _CAUSE
-    if re.search(r"\bwhen\b|\bwhat (year|time|date|day|month|century|decade)\b|\bwhich (year|century|decade)\b", q):
-        return _DATE
-    if re.search(r"\bhow (many|much|long|old|far)\b|\bwhat (number|percentage|amount)\b", q):
-        return _NUMBER
-    return None
+    return next((kind for kind, asks in _ASKS_FOR if asks.search(q)), None)
 
 
 def is_question(sentence: str) -> bool:
     return sentence.rstrip("”\"’' )").endswith("?")
 
 
-def is_non_answer(text: str, sentences: tuple[tuple[int, int], ...]) -> bool:
+def is_non_answer(text: str, sentences: Sequence[tuple[int, int]]) -> bool:
     """Only questions, or a short heading or label list ("• History / • conflict"): at most
     15 words, no line ending in sentence punctuation."""
     if sentences and all(is_question(text[a:b]) for a, b in sentences):

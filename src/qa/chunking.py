@@ -13,7 +13,7 @@ follow the sentence that matches a question), all within one paragraph, up to
 ``max_chars`` characters and ``max_tokens`` word pieces. Windows overlap; search returns
 non-overlapping ones. Anchors whose windows come out identical (a short paragraph) share
 one chunk, which lists all of them in ``anchors``. Measured with ``qa eval`` against
-disjoint packed chunks (README, "Answer quality").
+disjoint packed chunks (README, "Evaluate").
 
 Sentences repeated verbatim ``boilerplate_min_repeats`` times or more in a document
 (photo-gallery captions and credit lines) are boilerplate: they break windows and never
@@ -27,7 +27,8 @@ from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from typing import Callable, Iterator
 
-from .records import Chunk, Document
+from .records import Chunk, Document, Span
+from .settings import default
 
 TokenCounter = Callable[[str], int]
 
@@ -37,26 +38,17 @@ _WORD = re.compile(r"\S+")
 
 @dataclass(frozen=True)
 class ChunkingParams:
-    max_chars: int = 800
-    max_tokens: int = 200  # the model reads 256 word pieces; leave room for the question-side habits
-    context_before: int = 1
-    boilerplate_min_repeats: int = 3
+    """Recorded in the manifest: an index chunked another way is stale."""
+
+    max_chars: int = default("max_chars")
+    max_tokens: int = default("max_tokens")  # the model reads 256 word pieces
+    context_before: int = default("context_before")
+    boilerplate_min_repeats: int = default("boilerplate_repeats")
     splitter: str = "pysbd"
     layout: str = "sentence-windows"
 
     def to_json(self) -> dict:
         return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict) -> "ChunkingParams":
-        keys = ("max_chars", "max_tokens", "context_before", "boilerplate_min_repeats")
-        return cls(**{k: data[k] for k in keys if k in data})
-
-
-@dataclass(frozen=True)
-class Span:
-    start: int
-    end: int
 
 
 @dataclass(frozen=True)
@@ -176,7 +168,7 @@ def _windows(
                 start=start,
                 end=end,
                 text=text[start:end],
-                sentences=tuple((s.start - start, s.end - start) for s in run[first : last + 1]),
+                sentences=tuple(Span(s.start - start, s.end - start) for s in run[first : last + 1]),
                 anchors=tuple(a - first for a in anchors),
             )
         )

@@ -27,9 +27,10 @@ from frontmatter.default_handlers import YAMLHandler
 
 from .errors import CorpusError
 from .records import Document
+from .settings import default
 
 SUFFIXES = (".md", ".txt")
-DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024
+DEFAULT_MAX_FILE_BYTES = default("max_file_bytes")
 _YAML = YAMLHandler()
 
 

@@ -25,7 +25,8 @@ from .chunking import ChunkingParams
 from .corpus import load_corpus
 from .embedding import Embedder, TokenCounter
 from .errors import QAError
-from .index import build_index
+from .index.build import build_index
+from .records import AskRequest
 from .service import QAService
 
 
@@ -111,8 +112,7 @@ def evaluate(
             if folder is None:
                 raise QAError("give --index or --corpus", code="bad_eval_args")
             # questions are answered as the server answers them (ONNX when the index has it)
-            service = QAService(folder, model=model_path(embedder), cache_size=0, backend=backend)
-            service.load()
+            service = QAService(folder, model=model_path(embedder), cache_size=0, backend=backend).load(strict=True)
             for case in suite.cases:
                 rows.append(_score(service, suite.name, case, k, mode))
     return _summary(rows, k, mode, questions_path)
@@ -125,7 +125,7 @@ def model_path(embedder: Embedder) -> str | None:
 
 
 def _score(service: QAService, suite: str, case: Case, k: int, mode: str) -> dict[str, Any]:
-    answer = service.ask(case.question, k, mode)
+    answer = service.ask(AskRequest(case.question, k, mode))
     rank, highlight_ok = 0, False
     for passage in answer.passages if case.answerable else []:
         c = passage.citation

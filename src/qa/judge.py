@@ -21,40 +21,25 @@ near.jsonl; README has the trade-off) and are the same for every corpus.
 
 from __future__ import annotations
 
-import re
-
-from .index import LoadedIndex
-from .lexical import QUESTION_STOPWORDS, salient_terms
+from .index.load import LoadedIndex
+from .query import Query
 
 BASE_COSINE = 0.25
 PER_MISSING_TERM = 0.15
 PER_UNKNOWN_NAME = 0.20
-_WORD = re.compile(r"[^\W_][\w'’.-]*", re.UNICODE)
 
 
-def name_terms(question: str) -> list[str]:
-    """Stemmed terms of capitalised words and numbers ("Singapore", "2019", "Kim Il Sung")."""
-    names = []
-    for word in _WORD.findall(question):
-        word = word.strip(".'’-")
-        if not word or word.lower() in QUESTION_STOPWORDS:
-            continue
-        if word[0].isupper() or word[0].isdigit():
-            names.append(word)
-    return salient_terms(" ".join(names)) if names else []
-
-
-def judge(index: LoadedIndex, question: str, best_sentence_cosine: float) -> dict:
+def judge(index: LoadedIndex, query: Query, best_sentence_cosine: float) -> dict:
     """The decision and the evidence behind it (also useful to explain a rejection)."""
-    unknown_names = [t for t in name_terms(question) if not index.lexical.knows(t)]
-    missing = [t for t in salient_terms(question) if not index.lexical.knows(t)]
+    unknown_names = [t for t in query.names if not index.lexical.knows(t)]
+    missing = [t for t in query.salient if not index.lexical.knows(t)]
     required = BASE_COSINE + PER_MISSING_TERM * len(missing) + PER_UNKNOWN_NAME * len(unknown_names)
     answered = best_sentence_cosine >= required
     return {"answered": answered, "unknown_names": unknown_names, "missing_terms": missing,
             "best_sentence_cosine": round(float(best_sentence_cosine), 4), "required_cosine": round(required, 4)}
 
 
-def is_answered(index: LoadedIndex, question: str, hits) -> bool:
+def is_answered(index: LoadedIndex, query: Query, hits) -> bool:
     if not hits:
         return False
-    return judge(index, question, max(h.sentence for h in hits))["answered"]
+    return judge(index, query, max(h.sentence for h in hits))["answered"]

@@ -1,4 +1,5 @@
-"""BM25 over the same chunks as the dense index (bm25s, stemmed, English stopwords).
+"""BM25 with bm25s: the passages' index and the distinct sentences' index, and the
+analyzer both they and questions use (snowball stemmer, English stopwords, ASCII folding).
 
 Saved by bm25s itself as JSON and ``.npy`` files (``allow_pickle=False``), so nothing
 loaded back is a pickle.
@@ -7,7 +8,6 @@ loaded back is a pickle.
 from __future__ import annotations
 
 import logging
-import re
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
@@ -47,49 +47,25 @@ def fold(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
+K1 = 1.2
+PASSAGE_B = 0.75  # the usual length normalization for windows
+SENTENCE_B = 0.0  # none for single sentences: a long answering sentence must not lose for its length
 # Recorded in the manifest: an index whose terms were made another way is stale.
-LEXICAL_ANALYZER = ("bm25s; passages k1=1.2 b=0.75, sentences k1=1.2 b=0; english stopwords; "
-                    "snowball english stemmer; ascii folding")
-_QUOTED = re.compile(r'["“”]([^"“”]+)["“”]')
-
-
-@lru_cache(maxsize=4096)
-def quoted_phrases(question: str) -> tuple[str, ...]:
-    """Phrases of two words or more the question puts in quotes ("On the Computational
-    Complexity of Algorithms"), folded and lower-cased: a phrase query, as in Elasticsearch's
-    query_string, asks for those words in that order."""
-    return tuple(" ".join(fold(p).lower().split()) for p in _QUOTED.findall(question) if len(p.split()) >= 2)
+LEXICAL_ANALYZER = (f"bm25s; passages k1={K1} b={PASSAGE_B}, sentences k1={K1} b={SENTENCE_B:g}; "
+                    "english stopwords; snowball english stemmer; ascii folding")
 
 
 def contains_phrase(text: str, phrases: Sequence[str]) -> bool:
+    """Does ``text`` hold one of the (folded, lower-cased) phrases, words in that order?"""
     folded = " ".join(fold(text).lower().split())
     return any(p in folded for p in phrases)
 
 
-@lru_cache(maxsize=4096)
-def _salient(text: str) -> tuple[str, ...]:
+def tokenize(texts: Sequence[str], stopwords: Sequence[str] | str = "en") -> list[list[str]]:
+    """Folded, stemmed terms of each text: the analyzer of both indexes and of questions."""
     import bm25s
 
-    return tuple(bm25s.tokenize([fold(text)], stopwords=list(QUESTION_STOPWORDS), stemmer=_stemmer(),
-                                return_ids=False, show_progress=False)[0])
-
-
-def salient_terms(text: str) -> list[str]:
-    """Stemmed content words of a question (QUESTION_STOPWORDS removed)."""
-    return list(_salient(text))
-
-
-@lru_cache(maxsize=4096)
-def question_terms(text: str) -> tuple[str, ...]:
-    """A question's BM25 terms, memoized: one request needs them for scoring, for every
-    highlight and for the judge, and bm25s.tokenize is slow per call."""
-    return tuple(tokenize([text])[0])
-
-
-def tokenize(texts: Sequence[str]) -> list[list[str]]:
-    import bm25s
-
-    return bm25s.tokenize([fold(t) for t in texts], stopwords="en", stemmer=_stemmer(), return_ids=False,
+    return bm25s.tokenize([fold(t) for t in texts], stopwords=stopwords, stemmer=_stemmer(), return_ids=False,
                           show_progress=False)
 
 
@@ -99,12 +75,11 @@ class LexicalIndex:
         self.size = size
 
     @classmethod
-    def build(cls, texts: Sequence[str], *, b: float = 0.75) -> "LexicalIndex":
-        """``b`` is BM25's length normalization: 0.75 for passages; 0 for single sentences,
-        where a long answering sentence must not lose to short ones for its length."""
+    def build(cls, texts: Sequence[str], *, b: float = PASSAGE_B) -> "LexicalIndex":
+        """``b`` is BM25's length normalization: PASSAGE_B for windows, SENTENCE_B for sentences."""
         import bm25s
 
-        retriever = bm25s.BM25(k1=1.2, b=b)
+        retriever = bm25s.BM25(k1=K1, b=b)
         tokens = tokenize(texts)
         retriever.index(tokens, show_progress=False)
         return cls(retriever, len(texts))
@@ -128,8 +103,24 @@ class LexicalIndex:
         """Is this stemmed term anywhere in the indexed passages?"""
         return term in self._retriever.vocab_dict
 
-    def scores(self, question: str) -> np.ndarray:
-        terms = [t for t in question_terms(question) if t in self._retriever.vocab_dict]
-        if not terms:
+    @property
+    def b(self) -> float:
+        return float(self._retriever.b)
+
+    def scores(self, terms: Sequence[str]) -> np.ndarray:
+        """BM25 of every indexed text for the (analysed) question terms."""
+        known = [t for t in terms if t in self._retriever.vocab_dict]
+        if not known:
             return np.zeros(self.size, dtype=np.float32)
-        return np.asarray(self._retriever.get_scores(terms), dtype=np.float32)
+        return np.asarray(self._retriever.get_scores(known), dtype=np.float32)
+
+    def term_matches(self, terms: Sequence[str]) -> np.ndarray:
+        """How many of the distinct ``terms`` each indexed text contains (read off the
+        BM25 matrix, whose entries are non-zero exactly where a term occurs)."""
+        counts = np.zeros(self.size, dtype=np.int32)
+        matrix = self._retriever.scores
+        for term in set(terms):
+            column = self._retriever.vocab_dict.get(term)
+            if column is not None:
+                counts[matrix["indices"][matrix["indptr"][column] : matrix["indptr"][column + 1]]] += 1
+        return counts

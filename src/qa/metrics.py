@@ -48,11 +48,10 @@ def register_metrics(app: Flask) -> None:
     @app.get("/metrics")
     @app.doc(hide=True)
     def metrics():
-        service = app.extensions["qa"]
-        index = service._index
+        index = app.extensions["qa"].health()["index"]
         if index is not None:
-            PASSAGES.set(len(index.chunks))
-            DOCUMENTS.set(len(index.documents))
+            PASSAGES.set(index["passages"])
+            DOCUMENTS.set(index["documents"])
         return Response(generate_latest(_registry()), mimetype=CONTENT_TYPE_LATEST)
 
 

@@ -7,7 +7,18 @@ for a question, with its rank, score and citation.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
+
+
+class Span(NamedTuple):
+    """``[start, end)`` character offsets: of a sentence within its passage, or of a
+    passage within its document. The one span type of the package."""
+
+    start: int
+    end: int
+
+    def to_json(self) -> dict[str, int]:
+        return {"start": self.start, "end": self.end}
 
 
 @dataclass(frozen=True)
@@ -60,7 +71,7 @@ class Chunk:
     start: int
     end: int
     text: str
-    sentences: tuple[tuple[int, int], ...] = ()  # sentence spans, offsets within ``text``
+    sentences: tuple[Span, ...] = ()  # sentence spans, offsets within ``text``
     anchors: tuple[int, ...] = (0,)  # the sentences (indexes into ``sentences``) this window is built around
 
     def to_json(self) -> dict[str, Any]:
@@ -78,7 +89,7 @@ class Chunk:
             start=int(data["start"]),
             end=int(data["end"]),
             text=str(data["text"]),
-            sentences=tuple((int(a), int(b)) for a, b in data.get("sentences", ())),
+            sentences=tuple(Span(int(a), int(b)) for a, b in data.get("sentences", ())),
             anchors=tuple(int(a) for a in data.get("anchors", (0,))),
         )
 
@@ -102,7 +113,7 @@ class Passage:
     score: float
     text: str
     citation: Citation
-    highlight: dict[str, int] | None = None
+    highlight: Span | None = None
     scores: dict[str, float] | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -110,12 +121,21 @@ class Passage:
             "rank": self.rank,
             "score": round(self.score, 6),
             "text": self.text,
-            "highlight": self.highlight,
+            "highlight": self.highlight.to_json() if self.highlight is not None else None,
             "citation": asdict(self.citation),
         }
         if self.scores is not None:
             data["scores"] = {k: round(v, 6) for k, v in self.scores.items()}
         return data
+
+
+@dataclass(frozen=True)
+class AskRequest:
+    """A question with its options, already validated (schemas.py)."""
+
+    question: str
+    k: int
+    mode: str
 
 
 @dataclass(frozen=True)

@@ -1,33 +1,43 @@
-"""Request and response shapes of the JSON API (marshmallow, via APIFlask).
+"""Request and response shapes (marshmallow, via APIFlask): the one place requests are
+validated — the JSON API through APIFlask, the page and the CLI through ``parse_ask``.
 
-They validate requests and generate ``/api/openapi.json``, so the document and the
-behaviour come from one source.
+They also generate ``/api/openapi.json``, so the document and the behaviour come from
+one source.
 """
 
 from __future__ import annotations
 
+import unicodedata
+from typing import Any, Mapping
+
 from apiflask import Schema
 from apiflask.fields import Boolean, Dict, Float, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range, Regexp
-from marshmallow import RAISE
+from marshmallow import RAISE, ValidationError, validates
 
-from .search import DEFAULT_MODE, MODES
-from .service import DEFAULT_K, MAX_K, MAX_QUESTION_CHARS
+from .errors import BadRequest
+from .records import AskRequest
+from .settings import MODES, default
+
+MAX_QUESTION_CHARS, MAX_K = default("max_question_chars"), default("max_k")
 
 # Allowed: any text with at least one visible character; no control characters except tab
-# and newlines, no unpaired surrogates (service.check_question enforces the same rule).
-# (Unpaired surrogates are refused too, but a surrogate range would make the pattern
-# invalid for regex engines that work on code points, such as Rust's.)
+# and newlines, no unpaired surrogates (checked beside the pattern: a surrogate range would
+# make the pattern invalid for regex engines that work on code points, such as Rust's).
 _NOT_CONTROL = "[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]"
 _VISIBLE = "[^\\s\\x00-\\x1f\\x7f-\\x9f]"
 QUESTION_PATTERN = f"^{_NOT_CONTROL}*{_VISIBLE}{_NOT_CONTROL}*$"
 _QUESTION = {"required": True,
-             "validate": [Length(min=1, max=MAX_QUESTION_CHARS),
-                          Regexp(QUESTION_PATTERN, error="question must contain visible text and no control characters")],
-             "metadata": {"description": "The question, 1 to 1000 characters.", "example": "why didn't South Korea sign?"}}
-_K = {"load_default": DEFAULT_K, "validate": Range(min=1, max=MAX_K),
-      "metadata": {"description": "How many passages to return (1-20)."}}
-_MODE = {"load_default": DEFAULT_MODE, "validate": OneOf(MODES),
+             "validate": [Length(min=1, max=MAX_QUESTION_CHARS, error="the limit is {max} characters"),
+                          Regexp(QUESTION_PATTERN, error="must contain visible text and no control characters "
+                                                        "(such as NUL)")],
+             "error_messages": {"required": "a question is required", "invalid": "must be a string"},
+             "metadata": {"description": f"The question, 1 to {MAX_QUESTION_CHARS} characters.",
+                          "example": "why didn't South Korea sign?"}}
+_K_RANGE = f"must be an integer from 1 to {MAX_K}"
+_K = {"load_default": default("k"), "validate": Range(min=1, max=MAX_K, error=_K_RANGE),
+      "error_messages": {"invalid": _K_RANGE}, "metadata": {"description": f"How many passages to return (1-{MAX_K})."}}
+_MODE = {"load_default": default("mode"), "validate": OneOf(MODES, error=f"must be one of {', '.join(MODES)}"),
          "metadata": {"description": "Retrieval: hybrid (default), dense (embeddings only) or bm25 (terms only)."}}
 
 
@@ -44,22 +54,25 @@ class JsonInteger(Integer):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-class AskBody(Schema):
+class _Ask(Schema):
     class Meta:
         unknown = RAISE
 
     question = String(**_QUESTION)
+    mode = String(**_MODE)
+
+    @validates("question")
+    def no_surrogates(self, value: str, **kwargs: Any) -> None:
+        if any(unicodedata.category(ch) == "Cs" for ch in value):
+            raise ValidationError("question contains unpaired surrogates")
+
+
+class AskBody(_Ask):
     k = JsonInteger(**_K)
-    mode = String(**_MODE)
 
 
-class AskQuery(Schema):
-    class Meta:
-        unknown = RAISE
-
-    question = String(**_QUESTION)
+class AskQuery(_Ask):
     k = Integer(**_K)
-    mode = String(**_MODE)
 
 
 class Span(Schema):
@@ -133,3 +146,46 @@ class ErrorDetail(Schema):
 
 class ErrorOut(Schema):
     error = Nested(ErrorDetail, required=True)
+
+
+def parse_ask(data: Mapping[str, Any], *, query_string: bool = False) -> AskRequest:
+    """Validate a question with its options the way the API does (the page and the CLI
+    call this; the API's views get the same schemas through APIFlask)."""
+    try:
+        values = (AskQuery() if query_string else AskBody()).load(dict(data))
+    except ValidationError as exc:
+        code, message = validation_message({"request": exc.messages})
+        raise BadRequest(message, code=code) from None
+    return AskRequest(values["question"], values["k"], values["mode"])
+
+
+def validation_message(detail: dict[str, Any]) -> tuple[str, str]:
+    """``{"json": {"k": ["Must be ..."]}}`` -> ``("bad_k", "k: Must be ...")``: the first
+    reason of each field is enough."""
+    parts, fields = [], []
+    for location in detail.values():
+        if not isinstance(location, dict):
+            continue
+        for field, messages in location.items():
+            reasons = _flatten(messages)
+            text = reasons[0] if reasons else "invalid"
+            if field == "_schema":
+                parts.append(text)
+            else:
+                fields.append(field)
+                parts.append(f"{field}: {text}")
+    code = _FIELD_CODES.get(fields[0], "bad_request") if fields else "bad_request"
+    return code, " ".join(parts) or "invalid request"
+
+
+_FIELD_CODES = {"question": "bad_question", "k": "bad_k", "mode": "bad_mode"}
+
+
+def _flatten(messages: Any) -> list[str]:
+    if isinstance(messages, str):
+        return [messages]
+    if isinstance(messages, dict):
+        return [m for v in messages.values() for m in _flatten(v)]
+    if isinstance(messages, list):
+        return [m for v in messages for m in _flatten(v)]
+    return [str(messages)]

@@ -29,7 +29,7 @@ def serve(*, index_dir: str, model: str | None, host: str, port: int, workers: i
     if not dev:  # before prometheus_client is imported: one metrics folder shared by all workers
         metrics_dir = tempfile.mkdtemp(prefix="qa-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
-    from .api import create_app
+    from .app import create_app
 
     app = create_app({"QA_INDEX": index_dir, "QA_MODEL": model, "QA_THREADS": threads})
     if dev:
@@ -56,7 +56,7 @@ def serve(*, index_dir: str, model: str | None, host: str, port: int, workers: i
             # than gunicorn's 4094-byte default, whose 414 would be HTML; 0 = no line limit
             self.cfg.set("limit_request_line", 0)
             self.cfg.set("post_fork", _post_fork(threads, service))
-            self.cfg.set("on_reload", lambda server: service.maybe_reload(force=True))
+            self.cfg.set("on_reload", lambda server: service.refresh(force=True))
             self.cfg.set("child_exit", _child_exit)
             # on_exit runs in the master only; a `finally` around run() would also run in each
             # exiting worker (they fork inside run()) and delete the folder under its siblings
@@ -78,11 +78,12 @@ def _post_fork(threads: int, service):
             import torch
 
             torch.set_num_threads(threads)
-        from .index import set_search_threads
+        from .index.load import set_search_threads
 
         set_search_threads(threads)  # FAISS's OpenMP pool would otherwise use every core
         try:
-            service.embedder.encode_one("warm-up question")
+            if service.embedder is not None:
+                service.embedder.encode_one("warm-up question")
         except Exception:  # the first request will report any real problem
             logging.getLogger(__name__).exception("encoder warm-up failed")
 

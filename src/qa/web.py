@@ -8,9 +8,6 @@ DOM with ``textContent`` and Jinja autoescapes, so corpus text is never parsed a
 Files live in ``<repo>/web`` (``templates/`` and ``static/``), found from this file's
 location: the package is installed editable (src layout), so ``parents[2]`` is the
 repository. ``QA_WEB_DIR`` (config or environment) points elsewhere when needed.
-
-Every response, the JSON API's included, gets the security headers from
-``security_headers``: a CSP without inline script, nosniff, no referrer, no framing.
 """
 
 from __future__ import annotations
@@ -21,10 +18,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from flask import Blueprint, Flask, Response, current_app, render_template, request
-from werkzeug.http import HTTP_STATUS_CODES
+from flask import Blueprint, Flask, current_app, render_template, request
 
 from .errors import QAError
+from .service import current_service
+from .settings import default
+from .views import answer
 
 
 def _default_web_dir() -> Path:
@@ -39,34 +38,12 @@ def _default_web_dir() -> Path:
 
 
 DEFAULT_WEB_DIR = _default_web_dir()
-DEFAULT_K = 5
 EXAMPLES = (
     "Why didn't South Korea sign the armistice?",
     "When was the armistice signed?",
     "What happened at the Geneva conference?",
     "Is the Korean War over?",
 )
-
-# No inline script or style anywhere: the page uses only /static files, so 'self' suffices.
-CSP = "; ".join([
-    "default-src 'none'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self'",
-    "connect-src 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-    "object-src 'none'",
-    "base-uri 'none'",
-])
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CSP,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-    "Cross-Origin-Opener-Policy": "same-origin",
-}
-
 
 def web_dir(app: Flask) -> Path:
     return Path(app.config.get("QA_WEB_DIR") or os.environ.get("QA_WEB_DIR") or DEFAULT_WEB_DIR)
@@ -84,29 +61,8 @@ def register_web(app: Flask) -> None:
     pages.add_url_rule("/", "index", index_page, methods=["GET"])
     pages.add_url_rule("/documents/<doc_id>", "document", document_page, methods=["GET"])
     app.register_blueprint(pages)
-    app.after_request(security_headers)
     app.jinja_env.globals["source_link"] = source_link
     app.jinja_env.globals["reader_url"] = reader_url
-
-
-def wants_html_error() -> bool:
-    """A browser asking for a page gets an HTML error page; the API, health checks,
-    metrics and any client that does not prefer HTML keep the JSON error body."""
-    if request.path.startswith("/api/") or request.path in ("/healthz", "/metrics"):
-        return False
-    return request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
-
-
-def html_error(status: int, message: str) -> tuple[str, int]:
-    title = HTTP_STATUS_CODES.get(status, "Error")
-    return render_template("error.html", status=status, title=title, message=message), status
-
-
-def security_headers(response: Response) -> Response:
-    """Runs after every request, error responses and the API included (see module doc)."""
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    return response
 
 
 def source_link(url: Any) -> str | None:
@@ -148,17 +104,16 @@ def split_highlight(text: str, span: dict[str, int] | None) -> tuple[str, str, s
 def index_page():
     """The question page; with ``?q=`` it also answers, so no JavaScript is needed."""
     question = request.args.get("q", "")
-    context: dict[str, Any] = {"question": question, "examples": _examples(), "answer": None, "error": None}
+    context: dict[str, Any] = {"question": question, "examples": _examples(), "answer": None, "error": None,
+                               "k": default("k")}
     status = 200
     if question.strip():
         try:
-            k = _int_arg("k", DEFAULT_K)
-            from .api import qa_service  # imported here: api.py imports this module
-
-            answer = qa_service().ask(question, k if k is not None else -1).to_json()
-            for passage in answer["passages"]:
+            asked = {"question": question, "k": request.args.get("k") or default("k")}
+            result = answer(asked, query_string=True).to_json()
+            for passage in result["passages"]:
                 passage["parts"] = split_highlight(passage["text"], passage.get("highlight"))
-            context["answer"] = answer
+            context["answer"] = result
         except QAError as exc:
             context["error"], status = exc.message, exc.status
     return render_template("index.html", **context), status
@@ -170,15 +125,13 @@ def document_page(doc_id: str):
     The text is one ``white-space: pre-wrap`` block so that character offsets map to it
     one to one (the script re-marks from the ``#start-end`` fragment the same way).
     """
-    from .api import qa_service
-
     question = request.args.get("q", "")
     try:
-        document = qa_service().document(doc_id)
+        document = current_service().document(doc_id)
     except QAError as exc:
         return render_template("document.html", document=None, error=exc.message, question=question), exc.status
     text = document["text"]
-    start, end = _int_arg("start", None), _int_arg("end", None)
+    start, end = _int_arg("start"), _int_arg("end")
     span = None
     if start is not None and end is not None and 0 <= start < end <= len(text):
         span = (start, end)
@@ -187,14 +140,10 @@ def document_page(doc_id: str):
                            error=None)
 
 
-def _int_arg(name: str, default: int | None) -> int | None:
-    """A query integer; junk gives ``None`` so that callers ignore it (reader) or the
-    service reports it (``k``), never a 500."""
-    value = request.args.get(name)
-    if value is None or value == "":
-        return default
+def _int_arg(name: str) -> int | None:
+    """An offset of the reader view; junk gives ``None`` (the span is ignored), never a 500."""
     try:
-        return int(value)
+        return int(request.args.get(name, ""))
     except ValueError:
         return None
 

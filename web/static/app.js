@@ -10,8 +10,6 @@
 (function () {
   "use strict";
 
-  var K = "5";
-
   function el(tag, className, text) {
     var node = document.createElement(tag);
     if (className) node.className = className;
@@ -94,6 +92,7 @@
     var empty = document.getElementById("empty");
     var list = document.getElementById("result-list");
     var controller = null;
+    var k = form.dataset.k;  /* the server's default (settings.py), so the two never differ */
 
     function reset() {
       list.replaceChildren();
@@ -130,7 +129,7 @@
       region.setAttribute("aria-busy", "true");
       status.classList.add("loading");
       status.textContent = "Searching the article\u2026";
-      var url = "/api/ask?" + new URLSearchParams({ question: question, k: K }).toString();
+      var url = "/api/ask?" + new URLSearchParams({ question: question, k: k }).toString();
       fetch(url, { headers: { Accept: "application/json" }, signal: mine.signal })
         .then(function (response) {
           return response.json().catch(function () { return null; }).then(function (body) {

@@ -1,0 +1,106 @@
+"""``create_app()``: the application factory (as flaskr's) that wires the JSON API, the
+page, the errors, the metrics and the security headers around one ``QAService``.
+
+Configuration: the defaults and ``QA_*`` environment variables of settings.py, then the
+``config`` argument. The model and the index are loaded here, once, and kept in
+``app.extensions["qa"]`` (service.current_service reads it), never per request.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiflask import APIFlask
+from flask import Response
+
+from . import settings
+from .api import api, health
+from .http_errors import register_errors
+from .metrics import count_reload, register_metrics
+from .schemas import ErrorOut
+from .service import QAService
+from .web import register_web
+
+# No inline script or style anywhere: the page uses only /static files, so 'self' suffices.
+CSP = "; ".join([
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self'",
+    "connect-src 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    "object-src 'none'",
+    "base-uri 'none'",
+])
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+def create_app(config: dict[str, Any] | None = None, service: QAService | None = None) -> APIFlask:
+    app = APIFlask(__name__, title="qa", version="1.0", spec_path="/api/openapi.json", docs_path=None,
+                   static_folder=None)
+    app.config.update(
+        {f"QA_{s.name.upper()}": settings.value(s.name) for s in settings.SETTINGS if s.env},
+        MAX_CONTENT_LENGTH=settings.default("max_body_bytes"),
+        VALIDATION_ERROR_STATUS_CODE=400,
+        VALIDATION_ERROR_SCHEMA=ErrorOut,
+        HTTP_ERROR_SCHEMA=ErrorOut,
+        AUTO_404_RESPONSE=True,
+        DESCRIPTION="Questions answered from the corpus, each passage with a citation whose "
+        "start/end slice the document text exactly.",
+    )
+    app.config.update(config or {})
+    app.json.sort_keys = False
+    app.json.ensure_ascii = False
+    if service is None:
+        service = QAService(
+            app.config["QA_INDEX"], model=app.config["QA_MODEL"], threads=app.config["QA_THREADS"],
+            cache_size=app.config["QA_CACHE_SIZE"], reload_interval=app.config["QA_RELOAD_INTERVAL"],
+            on_reload=count_reload,
+        ).load()
+    app.extensions["qa"] = service
+    app.register_blueprint(api)
+    app.register_blueprint(health)
+    app.spec_processor(_body_is_required)
+    register_errors(app)
+    _register_rate_limit(app)
+    register_metrics(app)
+    register_web(app)
+    app.after_request(_security_headers)
+    return app
+
+
+def _body_is_required(spec: dict[str, Any]) -> dict[str, Any]:
+    """APIFlask leaves requestBody optional; POST /api/ask without one is a 415/400."""
+    spec["paths"]["/api/ask"]["post"]["requestBody"]["required"] = True
+    return spec
+
+
+def _security_headers(response: Response) -> Response:
+    """Every response, error responses and the API included: a CSP without inline script,
+    nosniff, no referrer, no framing."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def _register_rate_limit(app: APIFlask) -> None:
+    """Per-client limit on /api/ask (flask-limiter, in memory per worker); off unless
+    ``QA_RATE_LIMIT`` is set, because local use needs none."""
+    limit = app.config.get("QA_RATE_LIMIT")
+    if not limit:
+        return
+    from flask_limiter import Limiter
+    from flask_limiter.util import get_remote_address
+
+    limiter = Limiter(get_remote_address, app=app, default_limits=[], storage_uri="memory://",
+                      headers_enabled=True)
+    shared = limiter.shared_limit(limit, scope="ask")  # GET and POST asks share one budget
+    for name in ("api.ask_post", "api.ask_get"):
+        app.view_functions[name] = shared(app.view_functions[name])

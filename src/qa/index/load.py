@@ -1,0 +1,159 @@
+"""Read an index version into memory, verified, with the per-passage facts ranking needs
+computed once per load (never per question)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..answer_types import ANSWER_PATTERNS, is_non_answer
+from ..errors import IndexMismatch, IndexUnavailable
+from ..lexical import LexicalIndex
+from ..records import Chunk, Document
+from .layout import (BM25, CHUNKS, DOCUMENTS, SENTENCE_BM25, SENTENCE_ROWS, SENTENCES, VECTORS, read_jsonl,
+                     read_manifest, resolve_folder, verify_checksums)
+
+
+@dataclass(frozen=True)
+class LoadedIndex:
+    """Everything a search needs, read once into memory."""
+
+    folder: Path
+    manifest: dict[str, Any]
+    documents: dict[str, Document]
+    chunks: list[Chunk]
+    vectors: Any  # faiss.Index over the window embeddings; row i = chunk i
+    lexical: LexicalIndex  # BM25 over the windows
+    sentence_lexical: LexicalIndex  # BM25 over the distinct sentences (rows of sentence_vectors), b = 0
+    sentence_vectors: np.ndarray  # one row per distinct sentence (windows overlap, so they share them)
+    sentence_rows: np.ndarray  # per sentence slot of every chunk, in chunk order: its row in sentence_vectors
+    sentence_offsets: np.ndarray  # chunk i owns slots sentence_offsets[i]:sentence_offsets[i+1]
+    anchor_rows: np.ndarray  # the sentence_vectors rows of every chunk's anchors, in chunk order
+    anchor_offsets: np.ndarray  # chunk i owns anchor_rows[anchor_offsets[i]:anchor_offsets[i+1]]
+    non_answer: np.ndarray  # per chunk: only questions, a heading or a label list (answer_types.py)
+    has_answer_type: dict[str, np.ndarray]  # per answer type, per chunk: holds such an expression
+
+    @property
+    def version(self) -> str:
+        return self.manifest["version"]
+
+    def search_dense(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        k = min(k, self.vectors.ntotal)
+        scores, ids = self.vectors.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k)
+        keep = ids[0] >= 0
+        return scores[0][keep], ids[0][keep]
+
+    def chunk_vectors(self, ids: np.ndarray) -> np.ndarray:
+        return self.vectors.reconstruct_batch(np.asarray(ids, dtype=np.int64))
+
+    def summary(self) -> dict[str, Any]:
+        m = self.manifest
+        return {
+            "version": m["version"],
+            "format_version": m["format_version"],
+            "model": m["model"]["id"],
+            "dimension": m["model"]["dimension"],
+            "faiss_index": m["faiss_index"]["type"],
+            "documents": len(m["documents"]),
+            "passages": m["passage_count"],
+            "built_at": m["built_at"],
+        }
+
+
+def assemble(folder: Path, manifest: dict[str, Any], documents: dict[str, Document], chunks: list[Chunk],
+             vectors: Any, lexical: LexicalIndex, sentence_lexical: LexicalIndex, sentence_vectors: np.ndarray,
+             sentence_rows: np.ndarray) -> LoadedIndex:
+    """Derive the per-chunk offsets, anchor rows and flags from the chunks themselves."""
+    offsets = np.cumsum([0] + [len(c.sentences) for c in chunks]).astype(np.int64)
+    anchor_rows = np.array([sentence_rows[offsets[i] + a] for i, c in enumerate(chunks) for a in c.anchors],
+                           dtype=np.int64)
+    anchor_offsets = np.cumsum([0] + [len(c.anchors) for c in chunks]).astype(np.int64)
+    non_answer = np.array([is_non_answer(c.text, c.sentences) for c in chunks], dtype=bool)
+    has_type = {kind: np.array([bool(pattern.search(c.text)) for c in chunks], dtype=bool)
+                for kind, pattern in ANSWER_PATTERNS.items()}
+    return LoadedIndex(folder, manifest, documents, chunks, vectors, lexical, sentence_lexical, sentence_vectors,
+                       np.asarray(sentence_rows, dtype=np.int64), offsets, anchor_rows, anchor_offsets, non_answer,
+                       has_type)
+
+
+def load_index(
+    index_dir: str | os.PathLike[str], *, expect_model_id: str | None = None, expect_dimension: int | None = None
+) -> LoadedIndex:
+    """Load and verify an index; refuse (IndexUnavailable) anything truncated, corrupted or foreign."""
+    folder = resolve_folder(index_dir)
+    manifest = read_manifest(folder)
+    _check_model(folder, manifest, expect_model_id, expect_dimension)
+    verify_checksums(folder, manifest.get("checksums", {}))
+    try:
+        parts = _read_parts(folder)
+    except IndexUnavailable:
+        raise
+    except Exception as exc:
+        raise IndexUnavailable(f"{folder}: cannot read the index ({type(exc).__name__}: {exc}); rebuild it") from None
+    _check_parts(folder, manifest, *parts)
+    index = assemble(folder, manifest, *parts)
+    if manifest["faiss_index"].get("efSearch"):  # an HNSW graph: search as wide as it was built for
+        index.vectors.hnsw.efSearch = int(manifest["faiss_index"]["efSearch"])
+    return index
+
+
+def _check_model(folder: Path, manifest: dict[str, Any], model_id: str | None, dimension: int | None) -> None:
+    model = manifest.get("model", {})
+    if model_id is not None and model.get("id") != model_id:
+        raise IndexMismatch(
+            f"index {folder} was built with model {model.get('id')!r} but this server uses {model_id!r}; "
+            "rebuild the index with this model or start the server with the index's model (--model / QA_MODEL)"
+        )
+    if dimension is not None and model.get("dimension") != dimension:
+        raise IndexMismatch(f"index {folder} has dimension {model.get('dimension')} but the model gives {dimension}; "
+                            "rebuild it")
+
+
+def _read_parts(folder: Path) -> tuple:
+    import faiss
+
+    vectors = faiss.read_index(str(folder / VECTORS))
+    chunks = [Chunk.from_json(row) for row in read_jsonl(folder / CHUNKS)]
+    documents = {}
+    for data in read_jsonl(folder / DOCUMENTS):
+        documents[data["doc_id"]] = Document(
+            doc_id=data["doc_id"], path=data["path"], title=data["title"], text=data["text"],
+            metadata=data.get("metadata", {}), fingerprint=data.get("fingerprint", ""),
+        )
+    lexical = LexicalIndex.load(folder / BM25, len(chunks))
+    sentence_vectors = np.load(folder / SENTENCES, allow_pickle=False).astype(np.float32)
+    sentence_lexical = LexicalIndex.load(folder / SENTENCE_BM25, len(sentence_vectors))
+    sentence_rows = np.load(folder / SENTENCE_ROWS, allow_pickle=False)
+    return documents, chunks, vectors, lexical, sentence_lexical, sentence_vectors, sentence_rows
+
+
+def _check_parts(folder: Path, manifest: dict[str, Any], documents, chunks, vectors, lexical, sentence_lexical,
+                 sentence_vectors, sentence_rows) -> None:
+    """The parts agree with each other and with the manifest."""
+    if vectors.ntotal != len(chunks) or len(chunks) != manifest.get("passage_count"):
+        raise IndexUnavailable(f"{folder}: {vectors.ntotal} vectors for {len(chunks)} passages; rebuild the index")
+    if vectors.d != manifest.get("model", {}).get("dimension"):
+        raise IndexMismatch(f"{folder}: vectors have dimension {vectors.d}, manifest says "
+                            f"{manifest.get('model', {}).get('dimension')}")
+    slots = sum(len(c.sentences) for c in chunks)
+    if (
+        sentence_vectors.ndim != 2 or sentence_vectors.shape[1] != vectors.d or sentence_rows.shape != (slots,)
+        or (slots and (int(sentence_rows.min()) < 0 or int(sentence_rows.max()) >= len(sentence_vectors)))
+        or any(not 0 <= a < len(c.sentences) for c in chunks for a in c.anchors)
+    ):
+        raise IndexUnavailable(f"{folder}: sentence vectors do not match the passages; rebuild the index")
+    if lexical.documents != len(chunks) or sentence_lexical.documents != len(sentence_vectors):
+        raise IndexUnavailable(f"{folder}: BM25 does not match the passages or sentences; rebuild the index")
+    if any(c.doc_id not in documents for c in chunks):
+        raise IndexUnavailable(f"{folder}: passages cite documents the index does not hold; rebuild the index")
+
+
+def set_search_threads(threads: int) -> None:
+    """FAISS's OpenMP pool would otherwise use every core in every worker."""
+    import faiss
+
+    faiss.omp_set_num_threads(max(1, threads))

@@ -1,0 +1,68 @@
+"""The question, analysed once.
+
+``analyse`` is the only place that reads the raw question string: it normalizes it (the
+cache key), tokenizes and stems it for BM25, picks its salient terms and names, its quoted
+phrases and the kind of answer it expects. Ranking, the verdict and the highlight read
+the resulting ``Query`` (with the one question vector) and never re-tokenize.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from .answer_types import expected_answer_type
+from .lexical import QUESTION_STOPWORDS, fold, tokenize
+
+_QUOTED = re.compile(r'["“”]([^"“”]+)["“”]')
+_WORD = re.compile(r"[^\W_][\w'’.-]*", re.UNICODE)
+_QUESTION_STOPWORDS = sorted(QUESTION_STOPWORDS)
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str  # the question as asked, surrounding whitespace removed
+    key: str  # normalized for caching: case, width and spacing do not matter
+    terms: tuple[str, ...]  # BM25 terms: folded, stemmed, English stopwords removed
+    salient: tuple[str, ...]  # content terms: question words and words about the document removed too
+    names: tuple[str, ...]  # stemmed terms of capitalised words and numbers ("Singapore", "2019")
+    phrases: tuple[str, ...]  # quoted phrases of two words or more, folded and lower-cased
+    answer_type: str | None  # "cause", "date", "number" or None (answer_types.py)
+
+
+def normalize(question: str) -> str:
+    """Questions that differ only in case, width or spacing share one cache entry."""
+    return " ".join(unicodedata.normalize("NFKC", question).casefold().split())
+
+
+def quoted_phrases(question: str) -> tuple[str, ...]:
+    """A phrase query, as in Elasticsearch's query_string: "On the Computational Complexity
+    of Algorithms" asks for those words in that order."""
+    return tuple(" ".join(fold(p).lower().split()) for p in _QUOTED.findall(question) if len(p.split()) >= 2)
+
+
+def _name_words(question: str) -> list[str]:
+    names = []
+    for word in _WORD.findall(question):
+        word = word.strip(".'’-")
+        if word and word.lower() not in QUESTION_STOPWORDS and (word[0].isupper() or word[0].isdigit()):
+            names.append(word)
+    return names
+
+
+def analyse(question: str) -> Query:
+    """Everything the ranking, the verdict and the highlight need from the question's text."""
+    text = question.strip()
+    names = _name_words(text)
+    [terms] = tokenize([text])
+    salient, name_terms = tokenize([text, " ".join(names)], stopwords=_QUESTION_STOPWORDS)
+    return Query(
+        text=text,
+        key=normalize(text),
+        terms=tuple(terms),
+        salient=tuple(salient),
+        names=tuple(name_terms) if names else (),
+        phrases=quoted_phrases(text),
+        answer_type=expected_answer_type(text),
+    )

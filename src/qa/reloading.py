@@ -1,0 +1,82 @@
+"""The index being served, and live reloads when ``current`` moves.
+
+Every request takes one reference to the loaded index and uses only it, so a reload can
+never mix two indexes in one answer. A new version is loaded and verified in full before
+it replaces the old one; one that fails verification is refused, logged and reported
+(``error``), while the old index keeps serving. Checking is one readlink, at most once
+per ``interval`` seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Callable
+
+from .errors import IndexUnavailable
+from .index.layout import current_version
+from .index.load import LoadedIndex
+
+log = logging.getLogger(__name__)
+
+
+class IndexHolder:
+    def __init__(self, index_dir: str, load: Callable[[], LoadedIndex], *, interval: float,
+                 on_reload: Callable[[], None] | None = None):
+        self.index_dir = index_dir
+        self.interval = interval
+        self.error: str | None = None  # why the last version was refused, if it was
+        self.reloads = 0
+        self._load = load
+        self._on_reload = on_reload
+        self._index: LoadedIndex | None = None
+        self._pointer: str | None = None  # the version ``current`` named when we last looked
+        self._checked_at = float("-inf")
+        self._lock = threading.Lock()
+
+    @property
+    def index(self) -> LoadedIndex | None:
+        """The loaded index, or None when no usable one has been loaded yet."""
+        return self._index
+
+    def require(self) -> LoadedIndex:
+        index = self._index
+        if index is None:
+            raise IndexUnavailable(self.error or f"no usable index in {self.index_dir}")
+        return index
+
+    def refresh(self, force: bool = False, *, strict: bool = False) -> bool:
+        """Load the version ``current`` names if it moved since the last look (or when
+        forced). True when a new index was swapped in. ``strict``: a refused version
+        raises IndexUnavailable instead of being logged and recorded (the CLI)."""
+        now = time.monotonic()
+        if not force and now - self._checked_at < self.interval:
+            return False
+        self._checked_at = now
+        pointer = current_version(self.index_dir)
+        if not force and (pointer == self._pointer or (pointer is None and self._index is not None)):
+            return False  # unchanged, already refused, or vanished (deleted by hand): keep serving
+        with self._lock:
+            if not force and pointer == self._pointer:
+                return False  # another thread loaded it meanwhile
+            self._pointer = pointer
+            return self._swap_in(strict)
+
+    def _swap_in(self, strict: bool) -> bool:
+        try:
+            index = self._load()
+        except IndexUnavailable as exc:
+            if strict:
+                raise
+            self.error = exc.message
+            log.error("index refused: %s", exc.message)
+            return False
+        first = self._index is None and self.reloads == 0 and self.error is None
+        self._index, self.error = index, None
+        log.info("index %s loaded: %d passages", index.version, len(index.chunks))
+        if not first:
+            self.reloads += 1
+            if self._on_reload is not None:
+                self._on_reload()
+        return True

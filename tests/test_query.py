@@ -1,0 +1,29 @@
+"""query.analyse: the question analysed once, as a pure function."""
+
+from qa.query import analyse, normalize, quoted_phrases
+
+
+def test_analyse_reads_terms_names_phrases_and_answer_type_once():
+    query = analyse('  When did "Syngman Rhee" refuse to sign the armistice in 1953?  ')
+    assert query.text == 'When did "Syngman Rhee" refuse to sign the armistice in 1953?'
+    assert query.terms == ("when", "did", "syngman", "rhee", "refus", "sign", "armistic", "1953")  # bm25s stopwords
+    assert query.salient == ("syngman", "rhee", "refus", "sign", "armistic", "1953")
+    assert query.names == ("syngman", "rhee", "1953")
+    assert query.phrases == ("syngman rhee",)
+    assert query.answer_type == "date"
+
+
+def test_the_cache_key_ignores_case_width_and_spacing():
+    assert normalize("Why  didn't\tSOUTH Korea sign?") == normalize("why didn't south korea sign?")
+    assert analyse("ＷＨＹ?").key == "why?"
+
+
+def test_answer_types_and_question_words():
+    assert analyse("Why did the talks fail?").answer_type == "cause"
+    assert analyse("How many sailors died?").answer_type == "number"
+    assert analyse("Who is Armstrong?").answer_type is None
+    assert analyse("Who is Armstrong?").salient == ("armstrong",)
+
+
+def test_quoted_phrases_need_two_words():
+    assert quoted_phrases('the "one" and “two words”') == ("two words",)

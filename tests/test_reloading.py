@@ -1,0 +1,69 @@
+"""IndexHolder on its own: when it reloads, what it keeps, what it reports. The loader is a
+plain function over a folder with a real ``current`` symlink (the index itself is tested
+in test_index.py and test_reload.py)."""
+
+import os
+from types import SimpleNamespace
+
+import pytest
+
+from qa.errors import IndexUnavailable
+from qa.reloading import IndexHolder
+
+
+def point(folder, version):
+    link = folder / ".current-tmp"
+    os.symlink(version, link)
+    os.replace(link, folder / "current")
+
+
+@pytest.fixture()
+def holder(tmp_path):
+    loads, reloads = [], []
+
+    def load():
+        version = os.readlink(tmp_path / "current")
+        if version.startswith("bad"):
+            raise IndexUnavailable(f"{version} is corrupted")
+        loads.append(version)
+        return SimpleNamespace(version=version, chunks=[])
+
+    point(tmp_path, "v1")
+    made = IndexHolder(str(tmp_path), load, interval=0.0, on_reload=lambda: reloads.append(1))
+    made.refresh(force=True)
+    return made, tmp_path, loads, reloads
+
+
+def test_loads_once_and_swaps_only_when_current_moves(holder):
+    made, folder, loads, reloads = holder
+    assert made.require().version == "v1" and made.refresh() is False and loads == ["v1"]
+    point(folder, "v2")
+    assert made.refresh() is True and made.require().version == "v2" and made.reloads == 1 and reloads == [1]
+
+
+def test_a_refused_version_is_reported_once_and_the_old_index_keeps_serving(holder):
+    made, folder, loads, _ = holder
+    point(folder, "bad-v2")
+    assert made.refresh() is False and made.require().version == "v1" and "corrupted" in made.error
+    assert made.refresh() is False and loads == ["v1"]  # not re-verified on every request
+    point(folder, "v3")
+    assert made.refresh() is True and made.error is None and made.require().version == "v3"
+
+
+def test_the_interval_bounds_how_often_current_is_read(tmp_path):
+    point(tmp_path, "v1")
+    made = IndexHolder(str(tmp_path), lambda: SimpleNamespace(version=os.readlink(tmp_path / "current"), chunks=[]),
+                       interval=3600.0)
+    made.refresh(force=True)
+    point(tmp_path, "v2")
+    assert made.refresh() is False and made.require().version == "v1"  # not looked at yet
+    assert made.refresh(force=True) is True and made.require().version == "v2"  # SIGHUP forces
+
+
+def test_without_an_index_require_raises_the_reason(tmp_path):
+    made = IndexHolder(str(tmp_path), lambda: (_ for _ in ()).throw(IndexUnavailable("no index here")), interval=0)
+    made.refresh(force=True)
+    with pytest.raises(IndexUnavailable, match="no index here"):
+        made.require()
+    with pytest.raises(IndexUnavailable, match="no index here"):
+        made.refresh(force=True, strict=True)
