@@ -13,9 +13,10 @@ import re
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
+import requests
 from werkzeug.serving import make_server
 
 from qa.app import create_app
@@ -451,3 +452,51 @@ def test_a_wrong_address_shows_an_html_404_page(browser, base_url):
     finally:
         context.close()
     assert watch.errors == [] and watch.csp == []
+
+
+# Candidates for each state of the verdict; the test asks the API which state each is in, so a
+# refitted model only changes which question stands for a state, not what the page must show.
+STATE_CANDIDATES = [SEED, "Rhee", "What does Armstrong expect from the summit?",
+                    "What did officers fear they would be accused of?", "Has Seoul talked about a peace treaty?",
+                    "Why did the Geneva talks fail?", "What role did General Douglas MacArthur play in the war?",
+                    "How many people died in the Korean War?", UNANSWERABLE, "What is the best recipe for sourdough?"]
+STATE_NOTES = {"answered": None, "uncertain": "#uncertain", "not_found": "#notice"}
+
+
+def _question_per_state(base_url) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for question in STATE_CANDIDATES:
+        verdict = requests.get(base_url + "/api/ask", params={"question": question}, timeout=30).json()["verdict"]
+        found.setdefault(verdict, question)
+    assert set(found) == set(STATE_NOTES), found
+    return found
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_three_verdict_states_are_shown_plainly_quietly_or_as_not_found(browser, base_url, javascript):
+    context, page, watch = open_page(browser, javascript=javascript)
+    try:
+        for verdict, question in _question_per_state(base_url).items():
+            if javascript:
+                page.goto(base_url + "/")
+                ask_with_box(page, question)
+            else:
+                page.goto(base_url + "/?" + urlencode({"q": question}))
+            wait_for_results(page)
+            for note, selector in (("uncertain", "#uncertain"), ("not_found", "#notice")):
+                assert page.locator(selector).is_visible() is (verdict == note), (question, verdict, selector)
+            if verdict == "uncertain":
+                assert "may not answer" in page.locator("#uncertain").inner_text()
+            if verdict == "not_found":
+                assert "Not found" in page.locator("#notice").inner_text()
+    finally:
+        context.close()
+    assert watch.errors == [] and watch.csp == []
+
+
+def test_a_corrected_question_says_what_was_searched(page, base_url):
+    page.goto(base_url + "/")
+    ask_with_box(page, "wen was the armistise sined")
+    wait_for_results(page)
+    assert page.locator("#corrected").is_visible()
+    assert page.locator("#corrected-text").inner_text() == "when was the armistice signed"

@@ -134,3 +134,24 @@ def test_anchors_with_the_same_window_share_one_chunk():
     assert [(c.text, c.anchors) for c in chunks] == [
         ("One here. Two here. Three here.", (0, 1)), ("Two here. Three here.", (1,)),
     ]
+
+
+def test_a_megabyte_paragraph_without_a_full_stop_is_segmented_in_bounded_blocks(monkeypatch, token_counter):
+    """pysbd's time grows with the square of its input: a 1 MB run-on paragraph must reach it
+    in blocks of at most SEGMENT_BLOCK characters, and the windows still slice the text."""
+    import random
+
+    from qa import chunking
+
+    random.seed(7)
+    words = "the armistice was signed by both sides after long talks near the border, and delegates".split()
+    text = " ".join(random.choice(words) for _ in range(1_000_000 // 5))
+    segmenter, longest = chunking._segmenter(), []
+    real_segment = segmenter.segment
+    monkeypatch.setattr(segmenter, "segment", lambda block: longest.append(len(block)) or real_segment(block))
+    chunks = chunk_document(_doc(text), ChunkingParams(), token_counter)
+    assert len(text) > 999_000 and max(longest) <= chunking.SEGMENT_BLOCK and len(longest) >= 100
+    assert all(text[c.start:c.end] == c.text and len(c.text) <= 800 for c in chunks)
+    assert token_counter(max((c.text for c in chunks), key=token_counter)) <= 200
+    covered = sum(len(text[c.start:c.end].split()) for c in chunks if c.anchors == (0,))
+    assert covered >= len(text.split()) * 0.99

@@ -42,9 +42,10 @@ def test_index_info_reports_a_changed_corpus(built_index, tmp_path):
     assert "CHANGED" in result.stdout and "a.md" in result.stdout
 
 
-def test_ask_prints_citations_and_json(built_index):
+def test_ask_prints_citations_confidence_and_json(built_index):
     result = run("ask", "why didn't South Korea sign?", "-k", "2", "--index", str(built_index))
     assert "Syngman Rhee" in result.stdout and "¶13" in result.stdout
+    assert result.stdout.startswith("answered, confidence 0.") and result.returncode == 0
     data = json.loads(run("ask", "why didn't South Korea sign?", "-k", "2", "--json", "--index", str(built_index)).stdout)
     assert len(data["passages"]) == 2 and data["passages"][0]["citation"]["doc_id"] == "korea-armistice-time-2018"
 
@@ -55,14 +56,14 @@ def test_bad_corpus_file_fails_with_one_line_naming_it(tmp_path):
     (corpus / "good.md").write_text("Fine.")
     (corpus / "bad.md").write_bytes(b"\xff\xfe\x00binary")
     result = run("index", "build", "--corpus", str(corpus), "--index", str(tmp_path / "index"), check=False)
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stderr.strip().splitlines() == ["qa: error: bad.md: binary file (contains NUL bytes); only UTF-8 text is indexed"]
     assert not (tmp_path / "index" / "current").exists()
 
 
 def test_missing_index_is_a_clear_error(tmp_path):
     result = run("ask", "hello", "--index", str(tmp_path), check=False)
-    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.splitlines() == [f"qa: error: no index in {tmp_path}: build one with "
                                           f"`qa index build --index {tmp_path}`"]
 
@@ -74,9 +75,25 @@ def test_ask_without_an_index_fails_before_loading_any_model(tmp_path):
          "try: main()\nexcept SystemExit as exit: print('exit', exit.code)\n"
          "print(sorted(m for m in ('torch', 'sentence_transformers', 'onnxruntime', 'faiss') if m in sys.modules))",
          str(tmp_path)], capture_output=True, text=True, check=True, timeout=60)
-    assert probe.stdout.splitlines() == ["exit 1", "[]"]
+    assert probe.stdout.splitlines() == ["exit 2", "[]"]
 
 
 def test_build_if_stale_does_nothing_when_up_to_date(built_index):
     result = run("index", "build", "--corpus", str(CORPUS), "--index", str(built_index), "--if-stale")
     assert "is up to date" in result.stdout
+
+
+def test_ask_exits_1_when_the_corpus_does_not_answer_and_2_on_errors(built_index, tmp_path):
+    not_answered = run("ask", "What is the best recipe for sourdough bread?", "--index", str(built_index), check=False)
+    assert not_answered.returncode == 1 and "not found" in not_answered.stdout
+    as_json = run("ask", "What is the best recipe for sourdough bread?", "--json", "--index", str(built_index),
+                  check=False)
+    assert as_json.returncode == 1 and json.loads(as_json.stdout)["verdict"] == "not_found"
+    bad = run("ask", "   ", "--index", str(built_index), check=False)
+    assert bad.returncode == 2 and bad.stderr.startswith("qa: error: question:")
+
+
+def test_a_misspelled_question_says_what_was_searched(built_index):
+    result = run("ask", "wen was the armistise sined", "-k", "3", "--index", str(built_index), check=False)
+    assert "(searched for: when was the armistice signed)" in result.stdout.splitlines()[0]
+    assert "July 27, 1953" in result.stdout

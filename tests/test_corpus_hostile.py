@@ -240,3 +240,20 @@ def test_named_pipe_fails_instead_of_hanging(corpus, previous_index, before):
 def test_file_name_with_a_newline_still_gives_one_line(corpus, previous_index, before):
     (corpus / "evil\nname.md").write_bytes(b"\xff\xfe not utf-8")
     assert_refused(build(corpus, previous_index), previous_index, before, "evil", "name.md", problem="UTF-8")
+
+
+YAML_BOMB = "---\n" + "\n".join(
+    ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'] +
+    [f"{b}: &{b} [{','.join(['*' + a] * 9)}]" for a, b in zip("abcdefgh", "bcdefghi")]) + "\n---\nBody.\n"
+
+
+def test_yaml_alias_bomb_in_front_matter_is_refused_at_once(corpus, previous_index, before):
+    assert len(YAML_BOMB.encode()) < 400  # nine anchors of nine aliases: 9**9 strings once expanded
+    (corpus / "bomb.md").write_text(YAML_BOMB)
+    result = build(corpus, previous_index, timeout=60)  # expanding it took minutes and 11 GB
+    assert_refused(result, previous_index, before, "bomb.md", problem="anchors or aliases")
+
+
+def test_a_nul_byte_anywhere_in_the_file_is_refused(corpus, previous_index, before):
+    (corpus / "late-nul.md").write_bytes(b"The armistice was signed. " * 400 + b"The armistice\x00 was signed.")
+    assert_refused(build(corpus, previous_index), previous_index, before, "late-nul.md", problem="NUL")

@@ -77,7 +77,10 @@ def assert_answer(response, question: str | None = None) -> dict:
     assert _status(response) == 200, data[:500]
     assert_clean(response)
     body = json.loads(data)
-    assert body["passages"], body
+    # an answer, possibly without passages: a question sharing nothing with the corpus gets
+    # no filler passages and the verdict says so
+    assert isinstance(body["passages"], list) and body["verdict"] in ("answered", "uncertain", "not_found"), body
+    assert body["passages"] or body["verdict"] == "not_found", body
     assert all(p["text"] and p["citation"]["doc_id"] for p in body["passages"])
     if question is not None:
         assert body["question"] == question.strip()
@@ -573,3 +576,22 @@ def test_serve_binds_to_loopback_by_default():
     host_help = host_help[: host_help.index("--port")]
     assert "[default: 127.0.0.1]" in host_help
     assert "0.0.0.0" not in result.stdout
+
+
+@pytest.mark.parametrize("query, code", [
+    ("question=a&question=armistice", "bad_request"),
+    ("question=armistice&k=1&k=2", "bad_request"),
+    ("question=armistice&mode=dense&mode=bm25", "bad_request"),
+    ("question=armistice&k=%D9%A5", "bad_k"),  # an Arabic-Indic five
+    ("question=armistice&k=1_0", "bad_k"),
+    ("question=armistice&k=%2B5", "bad_k"),
+    ("question=armistice&k=%205", "bad_k"),
+    ("question=armistice&k=5.0", "bad_k"),
+])
+def test_ambiguous_or_unusual_query_parameters_are_refused(client, query, code):
+    assert_error(client.get(f"/api/ask?{query}"), 400, code)
+
+
+def test_the_page_refuses_a_repeated_question_too(client):
+    response = client.get("/?q=a&q=armistice")
+    assert response.status_code == 400 and "given once" in response.get_data(as_text=True)

@@ -6,7 +6,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +18,7 @@ from qa.index.build import build_index, is_stale
 from qa.index.layout import CURRENT, FORMAT_VERSION, current_version, read_manifest
 from qa.index.load import load_index
 
-from conftest import CORPUS, ROOT
+from conftest import CORPUS
 
 QA = str(Path(sys.executable).with_name("qa"))
 
@@ -27,7 +26,7 @@ QA = str(Path(sys.executable).with_name("qa"))
 def test_round_trip_keeps_chunks_documents_and_vectors(built_index, embedder):
     index = load_index(built_index, expect_model_id=embedder.spec.model_id, expect_dimension=384)
     manifest = index.manifest
-    assert manifest["format_version"] == FORMAT_VERSION == 3
+    assert manifest["format_version"] == FORMAT_VERSION == 4
     assert manifest["model"] == {"id": "sentence-transformers/all-MiniLM-L6-v2", "path": embedder.spec.path, "dimension": 384}
     assert manifest["passage_count"] == len(index.chunks) == index.vectors.ntotal
     assert manifest["chunking"] == ChunkingParams().to_json()
@@ -153,15 +152,14 @@ def test_build_killed_in_the_middle_of_a_write_leaves_the_previous_index_usable(
     before = current_version(target)
     killed = subprocess.run([sys.executable, "-c", KILL_DURING_A_WRITE, str(CORPUS), str(target)], timeout=300)
     assert killed.returncode == -signal.SIGKILL
-    [temporary] = target.glob(".tmp-*")  # killed half-way through writing this version
+    [temporary] = [p for p in target.glob(".tmp-*") if p.is_dir()]  # killed half-way through writing it
     assert (temporary / "chunks.jsonl").read_text().count("\n") == 1 and not (temporary / "manifest.json").exists()
     assert current_version(target) == before
     load_index(target)
-    # the next build succeeds and removes the stale temporary (older than a minute)
-    os.utime(temporary, (time.time() - 120, time.time() - 120))
+    # the next build succeeds and removes the stale temporary: no process holds its lock any more
     subprocess.run([QA, "index", "build", "--corpus", str(CORPUS), "--index", str(target), "-q", "--no-onnx"],
                    check=True, timeout=300)
-    assert current_version(target) != before and not temporary.exists()
+    assert current_version(target) != before and not list(target.glob(".tmp-*"))
     assert len(list(target.glob("v-*"))) <= 2
     load_index(target)
 
@@ -234,3 +232,70 @@ def test_onnx_encoder_matches_torch_and_is_recorded(built_index, embedder):
     encoder = OnnxEncoder(embedder.spec, onnx_encoder_file(folder, manifest))
     texts = ["why didn't South Korea sign?", "a much longer text " * 40]
     assert np.min(np.sum(encoder.encode(texts) * embedder.encode(texts), axis=1)) >= 0.9999
+
+
+def _fake_version(root: Path, name: str) -> None:
+    (root / name).mkdir()
+    (root / name / "manifest.json").write_text("{}")
+
+
+def test_cleanup_never_removes_a_version_newer_than_current(tmp_path):
+    from qa.index.layout import point_current_at, remove_old_versions
+
+    for name in ("v-1", "v-2", "v-3", "v-4"):
+        _fake_version(tmp_path, name)
+    point_current_at(tmp_path, "v-3")  # v-4: renamed by another build, not yet swapped in
+    remove_old_versions(tmp_path, keep=2)
+    assert sorted(p.name for p in tmp_path.glob("v-*")) == ["v-2", "v-3", "v-4"]
+
+
+def test_a_build_publishing_between_anothers_rename_and_swap_waits_for_the_lock(tmp_path, monkeypatch):
+    """Fault injection at the exact point: build A has renamed its version and not yet
+    swapped `current`; build B tries to publish right then. B must not run its cleanup
+    (which could delete A's version); it waits on the index lock and here gives up."""
+    import qa.index.layout as layout
+
+    root = tmp_path / "index"
+    root.mkdir()
+    _fake_version(root, "v-1")
+    layout.point_current_at(root, "v-1")
+    for name in (".tmp-v-2", ".tmp-v-3"):
+        (root / name).mkdir()
+        (root / name / "manifest.json").write_text("{}")
+    real_swap, during_the_gap = layout.point_current_at, []
+    monkeypatch.setattr(layout, "LOCK_TIMEOUT", 0.3)
+
+    def swap(where, version):
+        if version == "v-2" and not during_the_gap:  # A: renamed, not yet swapped
+            assert (where / "v-2").is_dir() and os.readlink(where / CURRENT) == "v-1"
+            try:
+                layout.publish(where, where / ".tmp-v-3", "v-3")
+                during_the_gap.append("B published")
+            except Exception as exc:  # noqa: BLE001 - what B met is the assertion
+                during_the_gap.append(type(exc).__name__)
+        real_swap(where, version)
+
+    monkeypatch.setattr(layout, "point_current_at", swap)
+    layout.publish(root, root / ".tmp-v-2", "v-2")
+    assert during_the_gap == ["IndexBusy"]
+    assert os.readlink(root / CURRENT) == "v-2" and (root / "v-2" / "manifest.json").is_file()
+    assert (root / ".tmp-v-3").is_dir(), "B left its temporary untouched, to retry"
+    layout.publish(root, root / ".tmp-v-3", "v-3")  # and once A is done, B publishes
+    assert os.readlink(root / CURRENT) == "v-3" and sorted(p.name for p in root.glob("v-*")) == ["v-2", "v-3"]
+
+
+@pytest.mark.slow
+def test_two_concurrent_builds_both_succeed_and_leave_a_complete_current(built_index, tmp_path):
+    target = _copy_version(built_index, tmp_path).parent
+    logs = [tmp_path / f"build-{n}.log" for n in range(2)]
+    builds = []
+    for log in logs:
+        with log.open("w") as handle:
+            builds.append(subprocess.Popen([QA, "index", "build", "--corpus", str(CORPUS), "--index", str(target),
+                                            "-q", "--no-onnx"], stderr=handle))
+    codes = [b.wait(timeout=600) for b in builds]
+    assert codes == [0, 0], [log.read_text() for log in logs]
+    version = current_version(target)
+    assert load_index(target).version == version
+    assert not list(target.glob(".tmp-*")) and not list(target.glob(".current-*"))
+    assert len(list(target.glob("v-*"))) == 2

@@ -16,8 +16,6 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -27,6 +25,8 @@ from urllib.parse import urlencode
 
 import pytest
 import requests
+
+from servers import QAServer
 
 pytestmark = pytest.mark.slow  # real servers, subprocesses or external tools: not in `make test-fast`
 
@@ -83,12 +83,6 @@ end
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _require_wrk() -> str:
     wrk = shutil.which("wrk")
     if wrk is None:
@@ -99,57 +93,10 @@ def _require_wrk() -> str:
     return wrk
 
 
-class Server:
-    """`qa serve` in its own process group; ``stop()`` ends exactly that group."""
-
-    def __init__(self, index: Path, log_path: Path):
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_path
-        self._log = log_path.open("wb")
-        self.process = subprocess.Popen(
-            [QA, "serve", "--index", str(index), "--port", str(self.port), "--workers", str(WORKERS)],
-            stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-        )
-        self.returncode: int | None = None
-
-    def wait_healthy(self, timeout: float = 180) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"qa serve exited with {self.process.returncode}:\n{self.log()[-3000:]}")
-            try:
-                if requests.get(f"{self.url}/healthz", timeout=2).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.25)
-        raise AssertionError(f"qa serve not healthy after {timeout} s:\n{self.log()[-3000:]}")
-
-    def log(self) -> str:
-        if not self._log.closed:
-            self._log.flush()
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> int:
-        if self.returncode is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGTERM)  # the master; it stops its workers
-            except ProcessLookupError:
-                pass
-            try:
-                self.returncode = self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.returncode = self.process.wait(timeout=10)
-            self._log.close()
-        return self.returncode
-
-
 @pytest.fixture(scope="module")
 def server(built_index, tmp_path_factory):
     _require_wrk()
-    server = Server(built_index, tmp_path_factory.mktemp("serve") / "serve.log")
+    server = QAServer(built_index, tmp_path_factory.mktemp("serve") / "serve.log", "--workers", str(WORKERS))
     try:
         server.wait_healthy()
         yield server

@@ -5,7 +5,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -14,6 +13,8 @@ from pathlib import Path
 
 import pytest
 import requests
+
+from servers import free_port
 
 from qa.chunking import ChunkingParams
 from qa.corpus import load_corpus
@@ -29,12 +30,6 @@ RELOAD_INTERVAL = 0.2  # seconds between a worker's checks of `current` (the set
 EXTRA = "---\ntitle: Extra\n---\nThe Cheonan was a corvette of the South Korean navy. It sank in 2010.\n"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture()
 def server(request, tmp_path, embedder, token_counter):
     """`qa serve` with 2 workers; ``indirect`` parametrization sets the reload interval."""
@@ -43,7 +38,7 @@ def server(request, tmp_path, embedder, token_counter):
     shutil.copytree(CORPUS, corpus)
     index = tmp_path / "index"
     build_index(load_corpus(corpus), corpus, index, embedder, ChunkingParams(), count_tokens=token_counter)
-    port = _free_port()
+    port = free_port()
     log = (tmp_path / "server.log").open("w")
     process = subprocess.Popen([QA, "serve", "--index", str(index), "--port", str(port), "--workers", "2"],
                                stdout=log, stderr=subprocess.STDOUT,

@@ -1,19 +1,15 @@
-"""Cheap, general cues about what kind of text can answer a question.
-
-Two classic question-answering priors, applied to every corpus alike:
-
-* Expected answer type: a "when" question is answered by a date or time, a "how many"
-  question by a number, a "why" question by a cause ("because", "due to"...). A chunk
-  that contains such an expression gets a boost.
-* Questions and headings do not answer: a chunk made only of questions ("So why wasn't
-  a treaty signed?") or a short heading or label list without final punctuation echoes
-  the wording of many questions but never answers them, so it is pushed down.
+"""Expected answer type, a classic question-answering prior applied to every corpus alike:
+a "when" question is answered by a date or time, a "how many" question by a number, a
+"why" question by a cause ("because", "due to"...), a "who" question by a name the
+question does not already hold ("Who signed the armistice?" is answered by the sentence
+naming Harrison and Nam Il, not by "the parties who signed the armistice…"). A passage
+that contains such an expression gets a boost (search.py). What never answers is in
+furniture.py.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Sequence
 
 _CAUSE = re.compile(r"\b(because|since|due to|as a result|so that|in order to|reasons?|led to|caused?|owing to)\b", re.I)
 _DATE = re.compile(
@@ -26,7 +22,6 @@ _NUMBER = re.compile(
     r"hundreds?|thousands?|millions?|billions?|dozens?|several)\b",
     re.I,
 )
-_TERMINAL = re.compile(r"[.!?…:;\"”’)\]]$")
 
 
 ANSWER_PATTERNS: dict[str, re.Pattern[str]] = {"cause": _CAUSE, "date": _DATE, "number": _NUMBER}
@@ -34,7 +29,25 @@ _ASKS_FOR = (
     ("cause", re.compile(r"\bwhy\b|\bfor what reason\b")),
     ("date", re.compile(r"\bwhen\b|\bwhat (year|time|date|day|month|century|decade)\b|\bwhich (year|century|decade)\b")),
     ("number", re.compile(r"\bhow (many|much|long|old|far)\b|\bwhat (number|percentage|amount)\b")),
+    ("person", re.compile(r"^\s*(who|whom)\b(?!\s+(is|was|are|were)\s+\S+\s*\??\s*$)")),
 )
+_CAPITALISED_RUN = re.compile(r"[A-Z][\w'’.-]*(?:\s+(?:[A-Z][\w'’.-]*|of|de|van|von|al|bin|da|del))*")
+_WORDS = re.compile(r"[^\W_]+")
+
+
+def names_in(sentence: str) -> frozenset[str]:
+    """Lower-cased words of the capitalised runs of a sentence ("Nam Il", "U.S. Army"), but a
+    single capitalised word that merely opens the sentence ("Even so, …")."""
+    words: set[str] = set()
+    for match in _CAPITALISED_RUN.finditer(sentence):
+        run = match.group()
+        if match.start() == len(sentence) - len(sentence.lstrip(" “\"'‘(")) and " " not in run:
+            continue
+        words.update(w.lower() for w in _WORDS.findall(run))
+    return frozenset(words - _JOINERS)
+
+
+_JOINERS = frozenset({"of", "de", "van", "von", "al", "bin", "da", "del"})
 
 
 def expected_answer_type(question: str) -> str | None:
@@ -43,14 +56,36 @@ def expected_answer_type(question: str) -> str | None:
     return next((kind for kind, asks in _ASKS_FOR if asks.search(q)), None)
 
 
-def is_question(sentence: str) -> bool:
-    return sentence.rstrip("”\"’' )").endswith("?")
+_REPORTING = frozenset("says said say adds added add told tells writes wrote according notes noted explains explained "
+                       "argues argued asks asked".split())
+_AUXILIARIES = frozenset("is was are were be been has have had did does do was will would can could may might".split())
 
 
-def is_non_answer(text: str, sentences: Sequence[tuple[int, int]]) -> bool:
-    """Only questions, or a short heading or label list ("• History / • conflict"): at most
-    15 words, no line ending in sentence punctuation."""
-    if sentences and all(is_question(text[a:b]) for a, b in sentences):
-        return True
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return bool(lines) and len(text.split()) <= 15 and not any(_TERMINAL.search(line) for line in lines)
+def _looks_like_a_name(word: str) -> bool:
+    """Capitalised, or not a common English word ("armstrong" yes, "son" no)."""
+    from .spelling import english_frequencies
+
+    return word[:1].isupper() or (word.isalpha() and english_frequencies().get(word.lower(), 0) < 20_000_000)
+
+
+def answer_shape(question: str) -> re.Pattern[str] | None:
+    """A sentence shape that answers two kinds of "who" question, in any corpus:
+
+    * "Who V-ed …?" is answered by "… V-ed by <Name>" (the agent of a passive: "an armistice
+      was signed — by U.S. Army Lt. Gen. William K. Harrison Jr.");
+    * "Who is <X>?" by a description of X: an apposition ("Armstrong, a Korean Studies
+      specialist") or a title before the name ("historian Charles K. Armstrong"), not a
+      reporting verb ("Armstrong adds").
+    """
+    words = question.strip().rstrip("?").split()
+    if len(words) < 2 or words[0].lower() not in ("who", "whom"):
+        return None
+    second = words[1].lower()
+    if second in _AUXILIARIES and 3 <= len(words) <= 5 and _looks_like_a_name(words[-1]):
+        name = f"(?i:{re.escape(words[-1])})"
+        return re.compile(rf"\b{name}\b,\s+(?:a|an|the|who|whose|one)\b|(?<![\w])(?!(?:{'|'.join(_REPORTING)})\b)"
+                          rf"[a-z]{{3,}}\s+(?:[A-Z][\w.'’-]*\s+){{0,3}}{name}\b")
+    if second not in _AUXILIARIES and second.isalpha():
+        stem = re.escape(second[:-2] if second.endswith("ed") else second[:max(4, len(second) - 1)])
+        return re.compile(rf"\b{stem}\w*\b[^.;?!]{{0,40}}?\bby\s+(?:[\w.'’-]+\s+){{0,6}}?[A-Z]")
+    return None

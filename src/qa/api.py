@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 from apiflask import APIBlueprint
-from flask import current_app, jsonify, request
+from flask import current_app, request
 
 from .errors import BadRequest, QAError
 from .schemas import AnswerOut, AskBody, AskQuery, DocumentListOut, DocumentOut, HealthOut
@@ -39,7 +39,7 @@ def ask_post(body: dict[str, Any]):
 @api.output(AnswerOut)
 @api.doc(summary="Ask a question (query string)", responses=[400, 429, 503])
 def ask_get(query: Any):
-    return answer(query, query_string=True).to_json()
+    return answer(request.args, query_string=True).to_json()  # the MultiDict: repeated keys are refused
 
 
 @api.get("/documents")
@@ -63,9 +63,7 @@ def get_document(doc_id: str):
                 "application/json": {"schema": HealthOut}}}})
 def healthz():
     report = current_service().health()
-    if report["index"] is None:
-        return jsonify(report), 503
-    return report
+    return report, (503 if report["index"] is None else 200)
 
 
 @api.before_request

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from apiflask import APIFlask
-from flask import Response
+from flask import Response, request
 
 from . import settings
 from .api import api, health
@@ -62,7 +62,8 @@ def create_app(config: dict[str, Any] | None = None, service: QAService | None =
         service = QAService(
             app.config["QA_INDEX"], model=app.config["QA_MODEL"], threads=app.config["QA_THREADS"],
             cache_size=app.config["QA_CACHE_SIZE"], reload_interval=app.config["QA_RELOAD_INTERVAL"],
-            on_reload=count_reload,
+            on_reload=count_reload, verdict_model=app.config["QA_VERDICT_MODEL"],
+            answer_slots=app.config["QA_ANSWER_SLOTS"],
         ).load()
     app.extensions["qa"] = service
     app.register_blueprint(api)
@@ -84,7 +85,11 @@ def _body_is_required(spec: dict[str, Any]) -> dict[str, Any]:
 
 def _security_headers(response: Response) -> Response:
     """Every response, error responses and the API included: a CSP without inline script,
-    nosniff, no referrer, no framing."""
+    nosniff, no referrer, no framing. Flask's automatic OPTIONS answer (200, an empty
+    text/html body) becomes what it means: 204, the Allow header, no body."""
+    if request.method == "OPTIONS" and response.status_code == 200 and not response.get_data():
+        response.status_code = 204
+        del response.headers["Content-Type"]
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     return response

@@ -84,9 +84,35 @@ def _segmenter():
     return pysbd.Segmenter(language="en", clean=False)
 
 
+SEGMENT_BLOCK = 10_000  # pysbd's time grows with the square of a block's length: cut longer text first
+_BLOCK_CUT = re.compile(r"[.!?…][\"”’)\]]*\s+|\s+")
+
+
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[Span]:
-    """Sentence spans (absolute offsets) of ``text[start:end]``, whitespace trimmed."""
+    """Sentence spans (absolute offsets) of ``text[start:end]``, whitespace trimmed.
+
+    Text longer than SEGMENT_BLOCK is cut into blocks first, preferably after a sentence
+    end, else at whitespace, so that a megabyte-long paragraph without a full stop costs
+    time linear in its length (pysbd alone is quadratic)."""
     end = len(text) if end is None else end
+    spans: list[Span] = []
+    for block_start, block_end in _blocks(text, start, end):
+        spans += _segment(text, block_start, block_end)
+    return spans
+
+
+def _blocks(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    while end - start > SEGMENT_BLOCK:
+        limit = start + SEGMENT_BLOCK
+        cuts = list(_BLOCK_CUT.finditer(text, start + SEGMENT_BLOCK // 2, limit))
+        sentence_ends = [m for m in cuts if not m.group()[0].isspace()]
+        cut = (sentence_ends or cuts)[-1].end() if cuts else limit
+        yield start, cut
+        start = cut
+    yield start, end
+
+
+def _segment(text: str, start: int, end: int) -> list[Span]:
     block = text[start:end]
     spans: list[Span] = []
     cursor = 0
@@ -180,21 +206,22 @@ def _fits(text: str, start: int, end: int, params: ChunkingParams, count: TokenC
 
 
 def _fit_sentence(text: str, sentence: Span, params: ChunkingParams, count: TokenCounter) -> list[Span]:
-    """A sentence too long for one chunk is cut at word boundaries into pieces that fit."""
+    """A sentence too long for one chunk is cut at word boundaries into pieces that fit: as
+    many words as the character limit allows, fewer while the word pieces are too many (one
+    token count per piece in the common case, so a huge run-on costs linear time)."""
     if _fits(text, sentence.start, sentence.end, params, count):
         return [sentence]
+    words = [m.span() for m in _WORD.finditer(text, sentence.start, sentence.end)]
     pieces: list[Span] = []
-    piece_start: int | None = None
-    last_end = sentence.start
-    for word in _WORD.finditer(text, sentence.start, sentence.end):
-        if piece_start is None:
-            piece_start = word.start()
-        elif not _fits(text, piece_start, word.end(), params, count):
-            pieces.append(Span(piece_start, last_end))
-            piece_start = word.start()
-        last_end = word.end()
-    if piece_start is not None:
-        pieces.append(Span(piece_start, last_end))
+    first = 0
+    while first < len(words):
+        last = first + 1
+        while last < len(words) and words[last][1] - words[first][0] <= params.max_chars:
+            last += 1
+        while last - first > 1 and count(text[words[first][0] : words[last - 1][1]]) > params.max_tokens:
+            last = first + max(1, (last - first) * 3 // 4)
+        pieces.append(Span(words[first][0], words[last - 1][1]))
+        first = last
     return pieces
 
 

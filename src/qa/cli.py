@@ -11,31 +11,13 @@ import json
 import os
 import sys
 import textwrap
-from pathlib import Path
 
 import click
 
 from . import settings
-from .errors import QAError
-
-
-class QAGroup(click.Group):
-    """Turns library errors into one line on stderr and exit status 1."""
-
-    def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except QAError as exc:
-            click.echo(f"qa: error: {exc.message}", err=True)
-            sys.exit(1)
-
-
-def option(name: str, *flags: str, **extra):
-    """A click option whose default, environment variable and help come from settings.py."""
-    entry = settings.setting(name)
-    flags = flags or (f"--{name.replace('_', '-')}",)
-    return click.option(*flags, name, default=entry.default, envvar=entry.env, show_envvar=bool(entry.env),
-                        show_default=entry.default is not None, help=entry.help, **extra)
+from .cli_index import index
+from .cli_options import QAGroup, option
+from .cli_verdict import verdict
 
 
 @click.group(cls=QAGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -44,112 +26,8 @@ def main() -> None:
     """Ask questions of the articles in a corpus; every answer cites exact character offsets."""
 
 
-@main.group(cls=QAGroup)
-def index() -> None:
-    """Build or inspect the search index (offline)."""
-
-
-@index.command("build")
-@option("corpus", type=click.Path(file_okay=False))
-@option("index", type=click.Path(file_okay=False))
-@option("model")
-@option("max_chars")
-@option("max_tokens")
-@option("context_before")
-@option("boilerplate_repeats")
-@option("max_file_bytes")
-@option("ann_threshold")
-@click.option("--if-stale", is_flag=True, help="Do nothing when the index is up to date with the corpus.")
-@click.option("--onnx/--no-onnx", default=True, show_default=True,
-              help="Export and verify the ONNX question encoder the server answers with (torch otherwise).")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
-def index_build(corpus, index, model, max_chars, max_tokens, context_before, boilerplate_repeats, max_file_bytes,
-                ann_threshold, if_stale, onnx, quiet):
-    """Chunk and embed the corpus into a new index version, switched in atomically."""
-    from .chunking import ChunkingParams
-    from .embedding import ModelSpec
-
-    params = ChunkingParams(max_chars=max_chars, max_tokens=max_tokens, context_before=context_before,
-                            boilerplate_min_repeats=boilerplate_repeats)
-    spec = ModelSpec.resolve(model)
-    if if_stale and _up_to_date(index, corpus, params, spec.model_id, quiet):
-        return
-    from .corpus import load_corpus
-    from .embedding import Embedder, TokenCounter
-    from .index.build import build_index
-
-    loaded = load_corpus(corpus, max_file_bytes=max_file_bytes)
-    for warning in loaded.warnings:
-        click.echo(f"qa: warning: {warning}", err=True)
-    manifest = build_index(loaded, corpus, index, Embedder(spec), params, count_tokens=TokenCounter(spec.path),
-                           progress=not quiet and sys.stderr.isatty(), ann_threshold=ann_threshold, onnx=onnx)
-    if not quiet:
-        encoder = manifest["encoder"]
-        answering = (f"ONNX question encoder (min cosine vs torch {encoder['min_cosine_vs_torch']})"
-                     if encoder.get("use_onnx") else "torch question encoder")
-        click.echo(f"built {manifest['version']}: {len(manifest['documents'])} documents, "
-                   f"{manifest['passage_count']} passages, {manifest['faiss_index']['type']}, {answering}, "
-                   f"{manifest['build_seconds']:.1f} s -> {Path(index) / 'current'}")
-
-
-def _up_to_date(index_dir: str, corpus_dir: str, params, model_id: str, quiet: bool) -> bool:
-    from .index.build import is_stale
-    from .index.layout import read_manifest
-
-    try:
-        manifest = read_manifest(index_dir)
-    except QAError:
-        return False
-    if is_stale(manifest, corpus_dir, params, model_id):
-        return False
-    if not quiet:
-        click.echo(f"index {manifest['version']} is up to date ({manifest['passage_count']} passages)")
-    return True
-
-
-@index.command("info")
-@option("index", type=click.Path(file_okay=False))
-@click.option("--corpus", "corpus_dir", default=None, help="Corpus to compare with (default: the one it was built from).")
-@click.option("--json", "as_json", is_flag=True, help="Print the manifest and the comparison as JSON.")
-def index_info(index, corpus_dir, as_json):
-    """Print the manifest and whether the corpus changed since the build."""
-    from .index.build import corpus_changes
-    from .index.layout import read_manifest, resolve_folder
-
-    manifest = read_manifest(index)
-    corpus_dir = corpus_dir or manifest.get("corpus", {}).get("path", settings.default("corpus"))
-    try:
-        changes = corpus_changes(manifest, corpus_dir)
-    except QAError as exc:
-        changes = {"error": [exc.message]}
-    changed = any(changes.values())
-    if as_json:
-        click.echo(json.dumps({"folder": str(resolve_folder(index)), "manifest": manifest,
-                               "corpus": {"path": corpus_dir, "changed": changed, **changes}}, indent=2))
-        return
-    _print_manifest(resolve_folder(index), manifest)
-    if changed:
-        click.echo(f"corpus     {corpus_dir} CHANGED since the build: " + "; ".join(
-            f"{kind}: {', '.join(paths)}" for kind, paths in changes.items() if paths) + " (run `qa index build`)")
-    else:
-        click.echo(f"corpus     {corpus_dir} unchanged since the build")
-
-
-def _print_manifest(folder: Path, m: dict) -> None:
-    encoder = m.get("encoder") or {}
-    click.echo(f"index      {folder}")
-    click.echo(f"version    {m['version']} (format {m['format_version']}, qa {m.get('qa_version')})")
-    click.echo(f"built      {m['built_at']} in {m['build_seconds']} s")
-    click.echo(f"model      {m['model']['id']} (dimension {m['model']['dimension']})")
-    click.echo(f"faiss      {m['faiss_index']['type']}")
-    click.echo("encoder    " + (f"ONNX, min cosine vs torch {encoder.get('min_cosine_vs_torch')} on "
-                                f"{encoder.get('checked_texts')} texts" if encoder.get("use_onnx") else
-                                f"torch ({encoder.get('error', 'ONNX disabled')})"))
-    click.echo(f"chunking   {json.dumps(m['chunking'])}")
-    click.echo(f"passages   {m['passage_count']}")
-    click.echo(f"documents  {len(m['documents'])}")
-    for d in m["documents"]:
-        click.echo(f"  {d['doc_id']}  {d['path']}  {d['length']} chars  sha256 {d['fingerprint'][:12]}")
+main.add_command(index)
+main.add_command(verdict)
 
 
 @main.command("ask")
@@ -160,7 +38,10 @@ def _print_manifest(folder: Path, m: dict) -> None:
 @option("model")
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON.")
 def ask(question, k, mode, index, model, as_json):
-    """Ask one question; print the best passages with their citations."""
+    """Ask one question; print the best passages with their citations.
+
+    Exit status: 0 when the corpus answers (the verdict is "answered"), 1 when it does not,
+    2 on an error."""
     from .schemas import parse_ask
     from .service import QAService
 
@@ -169,16 +50,28 @@ def ask(question, k, mode, index, model, as_json):
     answer = service.ask(request)
     if as_json:
         click.echo(json.dumps(answer.to_json(), indent=2, ensure_ascii=False))
-        return
-    if not answer.answered:
-        click.echo(click.style("Not found in the corpus; the closest passages are weak matches:", fg="yellow"))
-    color = sys.stdout.isatty()
+    else:
+        _print_answer(answer)
+    sys.exit(0 if answer.answered else 1)
+
+
+_VERDICTS = {"answered": ("answered", "green"), "uncertain": ("these passages may not answer the question", "yellow"),
+             "not_found": ("not found in the corpus; the closest passages are weak matches", "red")}
+
+
+def _print_answer(answer) -> None:
+    label, color = _VERDICTS[answer.verdict]
+    searched = f" (searched for: {answer.corrected})" if answer.corrected else ""
+    click.echo(click.style(f"{label}, confidence {answer.confidence:.2f}", fg=color) + searched)
+    if not answer.passages:
+        click.echo("no passages")
+    underline = sys.stdout.isatty()
     for passage in answer.passages:
         c = passage.citation
         click.echo(click.style(f"{passage.rank}. {c.title}", bold=True) +
                    f" — ¶{c.paragraph}, chars {c.start}–{c.end}  (score {passage.score:.3f})")
         text = passage.text
-        if passage.highlight and color:
+        if passage.highlight and underline:
             a, b = passage.highlight
             text = text[:a] + click.style(text[a:b], bold=True, underline=True) + text[b:]
         click.echo(textwrap.indent(text, "   "))
@@ -211,12 +104,14 @@ def evaluate(questions, corpus_dir, index, model, k, mode, as_json):
 @option("port", type=int)
 @option("workers", type=int)
 @option("threads", type=int)
+@option("connections", type=click.IntRange(1, 256))
 @click.option("--dev", is_flag=True, help="Flask's development server instead of gunicorn.")
-def serve(index, model, host, port, workers, threads, dev):
+def serve(index, model, host, port, workers, threads, connections, dev):
     """Serve the page and the JSON API."""
     from .serving import serve as run
 
-    run(index_dir=index, model=model, host=host, port=port, workers=workers, threads=threads, dev=dev)
+    run(index_dir=index, model=model, host=host, port=port, workers=workers, threads=threads,
+        connections=connections, dev=dev)
 
 
 @main.command("settings")

@@ -89,7 +89,7 @@ def read_bytes(path: Path, root: Path, max_bytes: int) -> bytes:
 
 def parse_document(raw: bytes, relative_path: str) -> Document | None:
     """Turn file bytes into a Document; ``None`` for an empty file (skipped by policy)."""
-    if b"\x00" in raw[:8192]:
+    if b"\x00" in raw:  # anywhere: a NUL late in a file would be indexed and returned
         raise CorpusError(relative_path, "binary file (contains NUL bytes); only UTF-8 text is indexed")
     try:
         text = raw.decode("utf-8-sig")
@@ -112,6 +112,21 @@ def parse_document(raw: bytes, relative_path: str) -> Document | None:
     )
 
 
+def _refuse_aliases(front_matter: str, relative_path: str) -> None:
+    """Anchors and aliases let a few hundred bytes of YAML expand into gigabytes (a "billion
+    laughs" bomb); metadata never needs them, so they are refused by reading the YAML event
+    stream, which costs time linear in the text."""
+    import yaml
+
+    try:
+        for event in yaml.parse(front_matter, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                raise CorpusError(relative_path, "front matter uses YAML anchors or aliases (&name, *name), "
+                                                 "which are not allowed")
+    except yaml.YAMLError:
+        return  # malformed: the loader below reports it
+
+
 def split_front_matter(text: str, relative_path: str) -> tuple[dict[str, Any], str]:
     """Metadata and the exact body. The body starts after the closing delimiter's line."""
     if not _YAML.detect(text):
@@ -120,6 +135,7 @@ def split_front_matter(text: str, relative_path: str) -> tuple[dict[str, Any], s
     if len(boundaries) < 2:
         raise CorpusError(relative_path, "front matter opened with '---' but never closed")
     opening, closing = boundaries[0], boundaries[1]
+    _refuse_aliases(text[opening.end() : closing.start()], relative_path)
     try:
         metadata = _YAML.load(text[opening.end() : closing.start()])
     except Exception as exc:  # yaml.YAMLError and its many subclasses

@@ -46,6 +46,13 @@ class IndexMismatch(IndexUnavailable):
     code = "index_mismatch"
 
 
+class IndexBusy(QAError):
+    """Another build holds the index folder's lock for too long."""
+
+    status = 409
+    code = "index_busy"
+
+
 class CorpusError(QAError):
     """A corpus file that cannot become a document. The message names the file."""
 

@@ -1,121 +1,56 @@
 """``qa eval``: run a question set through the same service the API uses and score it.
 
-Two formats:
-
-* JSONL with ``question`` and ``evidence`` (the exact answering substring): a hit is a
-  returned passage that contains the evidence;
-* SQuAD JSON: each article becomes its own corpus (paragraphs joined by a blank line,
-  indexed in a temporary folder); a hit is a passage whose [start, end) covers a gold
-  answer span. Unanswerable questions are left out.
-
-Highlight accuracy: among questions whose evidence was found, the share where the
-evidence lies inside the highlight of the first passage that contains it.
+Sets are JSONL or SQuAD 2.0 JSON (questions.py). Ranking: a hit is a returned passage that
+contains the evidence (JSONL) or whose [start, end) covers a gold answer (SQuAD); hit@1/3/5
+and MRR over the answerable questions. Highlight accuracy: among questions whose answer
+was found, the share where it lies inside the highlight of the first passage holding it.
+The verdict: the share of answerable questions answered, of unanswerable ones rejected,
+and the calibration of ``confidence`` against "the first passage holds the answer"
+(reliability table, Brier score).
 """
 
 from __future__ import annotations
 
-import json
 import statistics
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .calibration import brier, reliability
 from .chunking import ChunkingParams
 from .corpus import load_corpus
 from .embedding import Embedder, TokenCounter
 from .errors import QAError
 from .index.build import build_index
+from .questions import Case, read_sets
 from .records import AskRequest
 from .service import QAService
 
 
-@dataclass
-class Case:
-    question: str
-    spans: list[tuple[int, int]] = field(default_factory=list)  # gold offsets (SQuAD)
-    evidence: str | None = None  # exact substring (JSONL)
-    answerable: bool = True  # JSONL rows with "answerable": false test the "not in the article" signal
-
-
-@dataclass
-class Suite:
-    name: str
-    cases: list[Case]
-    corpus_dir: str | None = None  # None: use the given index / corpus
-
-
-def load_suites(path: str, workdir: Path) -> list[Suite]:
-    text = Path(path).read_text(encoding="utf-8")
-    if path.endswith(".jsonl"):
-        cases = []
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                if row.get("answerable", True) is False:
-                    cases.append(Case(question=row["question"], answerable=False))
-                else:
-                    cases.append(Case(question=row["question"], evidence=row["evidence"]))
-            except (ValueError, KeyError, TypeError, AttributeError):
-                raise QAError(f"{path}:{number}: expected a JSON object with question and evidence "
-                              "(or \"answerable\": false)", code="bad_eval_file") from None
-        return [Suite(Path(path).stem, cases)]
-    try:
-        data = json.loads(text)["data"]
-    except (ValueError, KeyError, TypeError):
-        raise QAError(f"{path}: neither JSONL (question, evidence) nor SQuAD JSON", code="bad_eval_file") from None
-    suites = []
-    for number, article in enumerate(data):
-        folder = workdir / f"corpus-{number}"
-        folder.mkdir(parents=True)
-        body, cases = "", []
-        for paragraph in article["paragraphs"]:
-            if body:
-                body += "\n\n"
-            base = len(body)
-            body += paragraph["context"]
-            for qa in paragraph["qas"]:
-                if qa.get("is_impossible") or not qa.get("answers"):
-                    continue
-                spans = [(base + a["answer_start"], base + a["answer_start"] + len(a["text"])) for a in qa["answers"]]
-                cases.append(Case(question=qa["question"], spans=spans))
-        (folder / "article.txt").write_text(body, encoding="utf-8")
-        suites.append(Suite(article.get("title", f"article {number}"), cases, str(folder)))
-    return suites
-
-
-def evaluate(
-    questions_path: str,
-    *,
-    index_dir: str | None,
-    corpus_dir: str | None,
-    embedder: Embedder,
-    k: int = 5,
-    mode: str = "hybrid",
-    params: ChunkingParams | None = None,
-    backend: str = "auto",
-) -> dict[str, Any]:
+def evaluate(questions_path: str, *, index_dir: str | None, corpus_dir: str | None, embedder: Embedder,
+             k: int = 5, mode: str = "hybrid", params: ChunkingParams | None = None,
+             backend: str = "auto") -> dict[str, Any]:
     params = params or ChunkingParams()
+    rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="qa-eval-") as tmp:
         workdir = Path(tmp)
-        rows: list[dict[str, Any]] = []
-        for suite_number, suite in enumerate(load_suites(questions_path, workdir)):
-            source = suite.corpus_dir or corpus_dir
+        for number, article in enumerate(read_sets(questions_path)):
+            source = corpus_dir
+            if article.text is not None:  # a SQuAD article: its own corpus
+                source = str(workdir / f"corpus-{number}")
+                Path(source).mkdir()
+                (Path(source) / "article.txt").write_text(article.text, encoding="utf-8")
             folder = index_dir
             if source is not None:
-                folder = str(workdir / f"index-{suite_number}")
-                corpus = load_corpus(source)
-                build_index(corpus, source, folder, embedder, params, count_tokens=TokenCounter(embedder.spec.path),
-                            encoder_dir=workdir / "encoders")
+                folder = str(workdir / f"index-{number}")
+                build_index(load_corpus(source), source, folder, embedder, params,
+                            count_tokens=TokenCounter(embedder.spec.path), encoder_dir=workdir / "encoders")
             if folder is None:
                 raise QAError("give --index or --corpus", code="bad_eval_args")
             # questions are answered as the server answers them (ONNX when the index has it)
             service = QAService(folder, model=model_path(embedder), cache_size=0, backend=backend).load(strict=True)
-            for case in suite.cases:
-                rows.append(_score(service, suite.name, case, k, mode))
-    return _summary(rows, k, mode, questions_path)
+            rows += [_score(service, article.name, case, k, mode) for case in article.cases]
+    return summary(rows, k, mode, questions_path)
 
 
 def model_path(embedder: Embedder) -> str | None:
@@ -127,83 +62,83 @@ def model_path(embedder: Embedder) -> str | None:
 def _score(service: QAService, suite: str, case: Case, k: int, mode: str) -> dict[str, Any]:
     answer = service.ask(AskRequest(case.question, k, mode))
     rank, highlight_ok = 0, False
-    for passage in answer.passages if case.answerable else []:
+    for passage in answer.passages:
         c = passage.citation
-        if case.evidence is not None:
-            position = passage.text.find(case.evidence)
-            found = position >= 0
-            spans = [(position, position + len(case.evidence))] if found else []
-        else:
-            spans = [(a - c.start, b - c.start) for a, b in case.spans if c.start <= a and b <= c.end]
-            found = bool(spans)
-        if found:
+        if case.answered_by(passage.text, c.start, c.end):
             rank = passage.rank
-            h = passage.highlight or {"start": 0, "end": len(passage.text)}
-            highlight_ok = any(h["start"] <= a and b <= h["end"] for a, b in spans)
+            h = passage.highlight or (0, len(passage.text))
+            spans = ([(passage.text.find(case.evidence), passage.text.find(case.evidence) + len(case.evidence))]
+                     if case.evidence is not None else [(a - c.start, b - c.start) for a, b in case.spans])
+            highlight_ok = any(h[0] <= a and b <= h[1] for a, b in spans)
             break
     top = answer.passages[0] if answer.passages else None
     return {
-        "suite": suite, "question": case.question, "rank": rank, "answerable": case.answerable, "highlight_ok": highlight_ok,
-        "answered": answer.answered, "took_ms": answer.took_ms,
-        "lengths": [len(p.text) for p in answer.passages],
+        "suite": suite, "question": case.question, "rank": rank, "answerable": case.answerable,
+        "highlight_ok": highlight_ok, "answered": answer.answered, "confidence": answer.confidence,
+        "verdict": answer.verdict, "took_ms": answer.took_ms, "lengths": [len(p.text) for p in answer.passages],
         "top": top.text if top else "",
     }
 
 
-def _summary(all_rows: list[dict[str, Any]], k: int, mode: str, path: str) -> dict[str, Any]:
-    unanswerable = [r for r in all_rows if not r["answerable"]]
+def _share(rows: list[dict[str, Any]], test) -> float | None:
+    return sum(1 for r in rows if test(r)) / len(rows) if rows else None
+
+
+def summary(all_rows: list[dict[str, Any]], k: int, mode: str, path: str) -> dict[str, Any]:
     rows = [r for r in all_rows if r["answerable"]]
-    n = len(rows) or 1
+    unanswerable = [r for r in all_rows if not r["answerable"]]
     ranks = [r["rank"] for r in rows]
     found = [r for r in rows if r["rank"]]
-    lengths = [length for r in rows for length in r["lengths"]]
+    lengths = [length for r in all_rows for length in r["lengths"]]
+    confidence, labels = [r["confidence"] for r in all_rows], [int(r["rank"] == 1) for r in all_rows]
     return {
-        "questions_file": path,
-        "mode": mode,
-        "k": k,
-        "questions": len(rows),
+        "questions_file": path, "mode": mode, "k": k, "questions": len(rows),
         "unanswerable_questions": len(unanswerable),
-        "rejected_rate": (sum(1 for r in unanswerable if not r["answered"]) / len(unanswerable)) if unanswerable else None,
-        "hit@1": sum(1 for x in ranks if x == 1) / n,
-        "hit@3": sum(1 for x in ranks if 1 <= x <= 3) / n,
-        "hit@5": sum(1 for x in ranks if 1 <= x <= 5) / n,
-        f"mrr@{k}": sum(1 / x for x in ranks if x) / n,
+        "hit@1": _share(rows, lambda r: r["rank"] == 1), "hit@3": _share(rows, lambda r: 1 <= r["rank"] <= 3),
+        "hit@5": _share(rows, lambda r: 1 <= r["rank"] <= 5),
+        f"mrr@{k}": sum(1 / x for x in ranks if x) / len(rows) if rows else None,
         "mean_passage_chars": statistics.fmean(lengths) if lengths else 0.0,
-        "highlight_accuracy": (sum(1 for r in found if r["highlight_ok"]) / len(found)) if found else 0.0,
-        "answered_rate": sum(1 for r in rows if r["answered"]) / n,
+        "highlight_accuracy": _share(found, lambda r: r["highlight_ok"]),
+        "answered_rate": _share(rows, lambda r: r["answered"]),
+        "rejected_rate": _share(unanswerable, lambda r: not r["answered"]),
+        "not_found_rate": _share(unanswerable, lambda r: r["verdict"] == "not_found"),
+        "brier": brier(confidence, labels), "reliability": reliability(confidence, labels),
         "latency_ms_median": statistics.median(r["took_ms"] for r in all_rows) if all_rows else 0.0,
-        "misses": [
-            {"suite": r["suite"], "question": r["question"], "rank": r["rank"] or None, "top": r["top"][:160]}
-            for r in rows if r["rank"] != 1
-        ],
+        "misses": [{"suite": r["suite"], "question": r["question"], "rank": r["rank"] or None, "top": r["top"][:160]}
+                   for r in rows if r["rank"] != 1],
         "wrongly_answered": [r["question"] for r in unanswerable if r["answered"]],
         "wrongly_rejected": [r["question"] for r in rows if not r["answered"]],
     }
 
 
+def _figure(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
 def format_report(report: dict[str, Any]) -> str:
     k = report["k"]
-    if report["questions"] == 0:  # a set of unanswerable questions only
-        lines = [f"{report['questions_file']}  mode={report['mode']}  unanswerable questions={report['unanswerable_questions']}",
-                 f"rejected (answered=false) {report['rejected_rate']:.3f}   latency median {report['latency_ms_median']:.1f} ms"]
-        if report["wrongly_answered"]:
-            lines.append(f"answered although unanswerable ({len(report['wrongly_answered'])}):")
-            lines += [f"  {q}" for q in report["wrongly_answered"]]
-        return "\n".join(lines)
-    lines = [
-        f"{report['questions_file']}  mode={report['mode']}  k={k}  questions={report['questions']}",
-        f"hit@1 {report['hit@1']:.3f}   hit@3 {report['hit@3']:.3f}   hit@5 {report['hit@5']:.3f}   "
-        f"MRR@{k} {report[f'mrr@{k}']:.3f}",
-        f"mean passage {report['mean_passage_chars']:.0f} chars   highlight accuracy {report['highlight_accuracy']:.3f}   "
-        f"answered {report['answered_rate']:.3f}   latency median {report['latency_ms_median']:.1f} ms",
-    ]
+    lines = [f"{report['questions_file']}  mode={report['mode']}  k={k}  answerable={report['questions']}  "
+             f"unanswerable={report['unanswerable_questions']}"]
+    if report["questions"]:
+        lines += [
+            f"hit@1 {_figure(report['hit@1'])}   hit@3 {_figure(report['hit@3'])}   hit@5 {_figure(report['hit@5'])}"
+            f"   MRR@{k} {_figure(report[f'mrr@{k}'])}",
+            f"mean passage {report['mean_passage_chars']:.0f} chars   highlight accuracy "
+            f"{_figure(report['highlight_accuracy'])}   latency median {report['latency_ms_median']:.1f} ms",
+        ]
+    lines.append(f"answered (of answerable) {_figure(report['answered_rate'])}   rejected (of unanswerable) "
+                 f"{_figure(report['rejected_rate'])}   not found (of unanswerable) {_figure(report['not_found_rate'])}"
+                 f"   Brier {report['brier']:.3f}")
+    lines.append("calibration, predicted -> observed (first passage answers): " + ", ".join(
+        f"{row['predicted']:.2f}->{row['observed']:.2f} (n {row['n']})" for row in report["reliability"]))
     if report["wrongly_rejected"]:
         lines.append(f"answered=false although answerable ({len(report['wrongly_rejected'])}): "
                      + "; ".join(report["wrongly_rejected"][:10]))
-    misses = report["misses"]
-    if misses:
-        lines.append(f"not at rank 1 ({len(misses)}):")
-        for m in misses:
-            rank = m["rank"] if m["rank"] else f">{k}"
-            lines.append(f"  [{rank}] {m['question']}\n        top: {m['top'][:110]}")
+    if report["wrongly_answered"] and not report["questions"]:
+        lines.append(f"answered although unanswerable ({len(report['wrongly_answered'])}):")
+        lines += [f"  {q}" for q in report["wrongly_answered"]]
+    if report["misses"]:
+        lines.append(f"not at rank 1 ({len(report['misses'])}):")
+        for m in report["misses"][:40]:
+            lines.append(f"  [{m['rank'] or f'>{k}'}] {m['question']}\n        top: {m['top'][:110]}")
     return "\n".join(lines)

@@ -71,5 +71,7 @@ def register_errors(app: APIFlask) -> None:
         if isinstance(error, HTTPException):  # already handled above; keep its status
             status = error.code or 500
             return respond(status, HTTP_CODES.get(status, "http_error"), error.description or "")
+        if type(error).__module__ == "gunicorn.http.errors":  # bad framing met while the app reads the body
+            return respond(400, "bad_request", f"malformed request body ({type(error).__name__})")
         log.exception("unexpected error")  # the traceback goes to the log, never to the client
         return respond(500, "internal_error", "internal server error")

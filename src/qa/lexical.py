@@ -8,6 +8,7 @@ loaded back is a pickle.
 from __future__ import annotations
 
 import logging
+import math
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
@@ -61,6 +62,11 @@ def contains_phrase(text: str, phrases: Sequence[str]) -> bool:
     return any(p in folded for p in phrases)
 
 
+def content_terms(text: str) -> frozenset[str]:
+    """Stemmed content words of a passage, as a question's salient terms are made."""
+    return frozenset(tokenize([text], stopwords=sorted(QUESTION_STOPWORDS))[0])
+
+
 def tokenize(texts: Sequence[str], stopwords: Sequence[str] | str = "en") -> list[list[str]]:
     """Folded, stemmed terms of each text: the analyzer of both indexes and of questions."""
     import bm25s
@@ -102,6 +108,13 @@ class LexicalIndex:
     def knows(self, term: str) -> bool:
         """Is this stemmed term anywhere in the indexed passages?"""
         return term in self._retriever.vocab_dict
+
+    def idf(self, term: str) -> float:
+        """BM25's (Lucene) inverse document frequency; a term no text holds gets the largest."""
+        column = self._retriever.vocab_dict.get(term)
+        indptr = self._retriever.scores["indptr"]
+        df = int(indptr[column + 1] - indptr[column]) if column is not None else 0
+        return math.log(1 + (self.documents - df + 0.5) / (df + 0.5))
 
     @property
     def b(self) -> float:

@@ -52,7 +52,8 @@ def register_metrics(app: Flask) -> None:
         if index is not None:
             PASSAGES.set(index["passages"])
             DOCUMENTS.set(index["documents"])
-        return Response(generate_latest(_registry()), mimetype=CONTENT_TYPE_LATEST)
+        # content_type, not mimetype: werkzeug would append a second "charset=utf-8"
+        return Response(generate_latest(_registry()), content_type=CONTENT_TYPE_LATEST)
 
 
 def _registry():

@@ -12,23 +12,38 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from .answer_types import expected_answer_type
+from .answer_types import answer_shape, expected_answer_type
 from .lexical import QUESTION_STOPWORDS, fold, tokenize
+from .spelling import Speller
 
 _QUOTED = re.compile(r'["“”]([^"“”]+)["“”]')
 _WORD = re.compile(r"[^\W_][\w'’.-]*", re.UNICODE)
+_LETTERS = re.compile(r"[^\W_]+")
 _QUESTION_STOPWORDS = sorted(QUESTION_STOPWORDS)
+_QUESTION_WORDS = frozenset("what who whom whose when where why how which is are was were do does did can could "
+                            "would should will".split())
+_DOCUMENT = r"(?:the |this )?(?:article|story|piece|report|text|post|it|this)"
+_ABOUT_AUTHOR = re.compile(
+    rf"\b(?:who|which (?:journalist|reporter|writer))\s+(?:wrote|writes|has written|authored|penned|reported)\s+"
+    rf"{_DOCUMENT}\b|\b(?:author|writer|byline)\s+of\s+{_DOCUMENT}\b|\bwho\s+is\s+the\s+(?:author|writer)\b"
+    rf"|^\s*who\s+(?:wrote|authored)\s+(?:it|this)?\s*\??\s*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class Query:
     text: str  # the question as asked, surrounding whitespace removed
     key: str  # normalized for caching: case, width and spacing do not matter
+    corrected: str | None  # the question with misspelled words corrected (spelling.py), if any were
+    search_text: str  # what is embedded and analysed below: the corrected text, else the question
     terms: tuple[str, ...]  # BM25 terms: folded, stemmed, English stopwords removed
     salient: tuple[str, ...]  # content terms: question words and words about the document removed too
     names: tuple[str, ...]  # stemmed terms of capitalised words and numbers ("Singapore", "2019")
     phrases: tuple[str, ...]  # quoted phrases of two words or more, folded and lower-cased
     answer_type: str | None  # "cause", "date", "number" or None (answer_types.py)
+    shape: re.Pattern[str] | None  # a sentence shape that answers it ("signed by <Name>"; answer_types.py)
+    about_author: bool  # asks who wrote the document itself ("Who wrote the article?")
+    keyword: bool  # a lookup ("Dwight Martin", "Yeonpyeong"): at most four words and no question word
+    words: frozenset[str]  # its words, folded and lower-cased (a name it already holds is no answer)
 
 
 def normalize(question: str) -> str:
@@ -51,18 +66,27 @@ def _name_words(question: str) -> list[str]:
     return names
 
 
-def analyse(question: str) -> Query:
-    """Everything the ranking, the verdict and the highlight need from the question's text."""
-    text = question.strip()
+def analyse(question: str, speller: Speller | None = None) -> Query:
+    """Everything the ranking, the verdict and the highlight need from the question's text;
+    with a ``speller`` (the index's), misspelled words are corrected first."""
+    asked = question.strip()
+    corrected = speller.correct(asked) if speller is not None else None
+    text = corrected or asked
     names = _name_words(text)
     [terms] = tokenize([text])
     salient, name_terms = tokenize([text, " ".join(names)], stopwords=_QUESTION_STOPWORDS)
     return Query(
-        text=text,
-        key=normalize(text),
+        text=asked,
+        key=normalize(asked),
+        corrected=corrected,
+        search_text=text,
         terms=tuple(terms),
         salient=tuple(salient),
         names=tuple(name_terms) if names else (),
         phrases=quoted_phrases(text),
         answer_type=expected_answer_type(text),
+        shape=answer_shape(text),
+        about_author=bool(_ABOUT_AUTHOR.search(text)),
+        keyword=len(text.split()) <= 4 and not any(w.lower() in _QUESTION_WORDS for w in _WORD.findall(text)),
+        words=frozenset(_LETTERS.findall(fold(text).lower())),
     )

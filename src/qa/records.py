@@ -143,11 +143,18 @@ class Answer:
     question: str
     k: int
     mode: str
-    answered: bool
+    confidence: float  # the fitted probability that the first passage answers (verdict.py)
+    verdict: str  # "answered", "uncertain" or "not_found", from the confidence
     passages: list[Passage]
     took_ms: float
     index_version: str = ""
+    corrected: str | None = None  # the question as searched, when misspelled words were corrected
     cached: bool = False
+    features: dict[str, float] = field(default_factory=dict)  # the verdict's inputs (for fitting; not in JSON)
+
+    @property
+    def answered(self) -> bool:
+        return self.verdict == "answered"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -155,6 +162,9 @@ class Answer:
             "k": self.k,
             "mode": self.mode,
             "answered": self.answered,
+            "confidence": round(self.confidence, 4),
+            "verdict": self.verdict,
+            "corrected": self.corrected,
             "passages": [p.to_json() for p in self.passages],
             "took_ms": round(self.took_ms, 3),
             "index_version": self.index_version,

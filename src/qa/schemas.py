@@ -7,6 +7,7 @@ one source.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Any, Mapping
 
@@ -54,6 +55,16 @@ class JsonInteger(Integer):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+class QueryInteger(Integer):
+    """An integer in a query string as people write one: ASCII digits only. int() would also
+    take "٥" (an Arabic-Indic digit), "1_0" and "+5"."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or not re.fullmatch(r"[0-9]{1,9}", value):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class _Ask(Schema):
     class Meta:
         unknown = RAISE
@@ -72,7 +83,7 @@ class AskBody(_Ask):
 
 
 class AskQuery(_Ask):
-    k = Integer(**_K)
+    k = QueryInteger(**_K)
 
 
 class Span(Schema):
@@ -105,7 +116,13 @@ class AnswerOut(Schema):
     question = String(required=True)
     k = Integer(required=True)
     mode = String(required=True)
-    answered = Boolean(required=True, metadata={"description": "false when the corpus does not seem to answer"})
+    answered = Boolean(required=True, metadata={"description": "verdict == answered: the corpus seems to answer"})
+    confidence = Float(required=True, metadata={
+        "description": "fitted probability (0-1) that the first passage answers the question"})
+    verdict = String(required=True, validate=OneOf(("answered", "uncertain", "not_found")), metadata={
+        "description": "answered; uncertain (the passages may not answer); not_found (confidence very low)"})
+    corrected = String(allow_none=True, metadata={
+        "description": "the question as searched when misspelled words were corrected, else null"})
     passages = List(Nested(PassageOut), required=True)
     took_ms = Float(required=True)
     index_version = String(required=True, metadata={"description": "the index version that answered"})
@@ -149,8 +166,14 @@ class ErrorOut(Schema):
 
 
 def parse_ask(data: Mapping[str, Any], *, query_string: bool = False) -> AskRequest:
-    """Validate a question with its options the way the API does (the page and the CLI
-    call this; the API's views get the same schemas through APIFlask)."""
+    """Validate a question with its options: the one validation of the API, the page and
+    the CLI. A query string must not repeat a parameter (``?k=1&k=2`` is ambiguous, as a
+    duplicate JSON key is)."""
+    if query_string and hasattr(data, "getlist"):
+        repeated = sorted(key for key in data.keys() if len(data.getlist(key)) > 1)
+        if repeated:
+            raise BadRequest(f"{repeated[0]} is given more than once in the query string")
+        data = data.to_dict()
     try:
         values = (AskQuery() if query_string else AskBody()).load(dict(data))
     except ValidationError as exc:

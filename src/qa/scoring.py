@@ -56,3 +56,12 @@ def non_overlapping(spans: Sequence[tuple[str, int, int]], order: Sequence[int],
         if len(chosen) == k:
             break
     return chosen
+
+
+def segment_argmax(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """The position (into ``values``) of the largest value of each run; the first on ties."""
+    if len(starts) == 0:
+        return np.zeros(0, dtype=np.int64)
+    run = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(values))))
+    order = np.lexsort((np.arange(len(values)), -values, run))  # by run, then value descending, then position
+    return order[np.searchsorted(run[order], np.arange(len(starts)))]

@@ -10,10 +10,11 @@ sentence alone (there without length normalization, b = 0: a long answering sent
 not lose to short ones for its length). The dense signals are z-normalized over the
 candidate set, BM25 is divided by its best score (scoring.scale_by_max), and they are
 summed with ``WEIGHTS``: 0.5 window + 1.0 anchor + 3.0 window BM25 + 1.0 anchor BM25,
-plus two priors (answer_types.py: expected answer type +2; a passage made only of
-questions or a heading -6, i.e. below any real answer) and a phrase boost (+2 when the
-passage has a phrase the question puts in quotes), measured on the public bench
-(``qa eval``; README). Rank fusion (RRF) was measured too and ranks worse: it throws
+plus priors (answer_types.py: expected answer type +2; a byline +6 when the question asks
+who wrote the document) and a phrase boost (+2 when the passage has a phrase the question
+puts in quotes), measured on the public bench (``qa eval``; README). Furniture (a passage
+made only of questions, a heading or a label list) is never returned, nor a passage that
+shares no term with the question and is barely similar to it (``DENSE_FLOOR``). Rank fusion (RRF) was measured too and ranks worse: it throws
 the score margins away. Windows overlap, so the ranking keeps the best of overlapping
 ones (greedy, like non-maximum suppression): the k passages returned never overlap.
 """
@@ -28,11 +29,12 @@ from .answer_types import ANSWER_PATTERNS
 from .index.load import LoadedIndex
 from .lexical import contains_phrase
 from .query import Query
-from .scoring import non_overlapping, scale_by_max, segment_max, segment_slots, zscore
+from .scoring import non_overlapping, scale_by_max, segment_argmax, segment_max, segment_slots, zscore
 from .settings import default
 
 WEIGHTS = {"chunk": 0.5, "anchor": 1.0, "bm25": 3.0, "anchor_bm25": 1.0, "answer_type": 2.0, "phrase": 2.0,
-           "non_answer": -6.0}
+           "byline": 6.0}
+DENSE_FLOOR = 0.3  # a passage sharing no term with the question must be at least this similar to be returned
 HIGHLIGHT_TERM_WEIGHT = 0.3  # shared question terms, per share of the question's terms
 HIGHLIGHT_TYPE_BONUS = 0.1  # a sentence holding the expected answer type
 
@@ -52,14 +54,17 @@ def rank(index: LoadedIndex, query: Query, vector: np.ndarray, k: int, mode: str
     candidates = _candidates(index, all_bm25, vector, mode)
     dense = index.chunk_vectors(candidates) @ vector
     bm25 = all_bm25[candidates]
+    similarity = dense  # how close the passage is by meaning: its window, or in hybrid its anchor if closer
     if mode == "dense":
         score = dense
     elif mode == "bm25":
         score = bm25
     else:
-        score = _hybrid(index, query, vector, candidates, dense, bm25)
+        score, similarity = _hybrid(index, query, vector, candidates, dense, bm25)
     spans = [(index.chunks[int(c)].doc_id, index.chunks[int(c)].start, index.chunks[int(c)].end) for c in candidates]
-    chosen = non_overlapping(spans, np.argsort(-score, kind="stable"), k)
+    order = [i for i in np.argsort(-score, kind="stable")
+             if _returnable(index, query, int(candidates[i]), float(similarity[i]), float(bm25[i]))]
+    chosen = non_overlapping(spans, order, k)
     sentence = _best_sentence_cosines(index, candidates[chosen], vector)
     return [
         Hit(int(candidates[i]), float(score[i]), float(dense[i]), float(sentence[n]), float(bm25[i]))
@@ -67,16 +72,29 @@ def rank(index: LoadedIndex, query: Query, vector: np.ndarray, k: int, mode: str
     ]
 
 
+def _returnable(index: LoadedIndex, query: Query, chunk_id: int, similarity: float, bm25: float) -> bool:
+    """Never furniture (furniture.is_non_answer); never a passage that shares no term with
+    the question and is barely similar to it (a filler, not a weak answer), unless it is the
+    byline a question about the author asks for."""
+    if index.non_answer[chunk_id]:
+        return False
+    return bm25 > 0 or similarity >= DENSE_FLOOR or bool(query.about_author and index.byline[chunk_id])
+
+
 def _hybrid(index: LoadedIndex, query: Query, vector: np.ndarray, candidates: np.ndarray, dense: np.ndarray,
-            bm25: np.ndarray) -> np.ndarray:
+            bm25: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The fused score of every candidate, and its similarity (window or anchor, the closer)."""
     slots, starts = segment_slots(index.anchor_offsets, candidates)
     anchor_rows = index.anchor_rows[slots]
-    anchor = segment_max(index.sentence_vectors[anchor_rows] @ vector, starts)
+    cosines = index.sentence_vectors[anchor_rows] @ vector
+    anchor = segment_max(cosines, starts)
+    best_anchor_rows = anchor_rows[segment_argmax(cosines, starts)]
     anchor_bm25 = segment_max(index.sentence_lexical.scores(query.terms)[anchor_rows], starts)
-    return (
+    score = (
         WEIGHTS["chunk"] * zscore(dense) + WEIGHTS["anchor"] * zscore(anchor) + WEIGHTS["bm25"] * scale_by_max(bm25)
-        + WEIGHTS["anchor_bm25"] * scale_by_max(anchor_bm25) + _priors(index, query, candidates)
+        + WEIGHTS["anchor_bm25"] * scale_by_max(anchor_bm25) + _priors(index, query, candidates, best_anchor_rows)
     )
+    return score, np.maximum(dense, anchor)
 
 
 def _best_sentence_cosines(index: LoadedIndex, chunks: np.ndarray, vector: np.ndarray) -> np.ndarray:
@@ -84,11 +102,20 @@ def _best_sentence_cosines(index: LoadedIndex, chunks: np.ndarray, vector: np.nd
     return segment_max(index.sentence_vectors[index.sentence_rows[slots]] @ vector, starts)
 
 
-def _priors(index: LoadedIndex, query: Query, candidates: np.ndarray) -> np.ndarray:
-    """Answer-type and quoted-phrase boosts, non-answer penalty, in z-score units
-    (answer_types.py, query.quoted_phrases)."""
-    prior = WEIGHTS["non_answer"] * index.non_answer[candidates].astype(np.float32)
-    if query.answer_type is not None:
+def _priors(index: LoadedIndex, query: Query, candidates: np.ndarray, best_anchor_rows: np.ndarray) -> np.ndarray:
+    """Answer-type, quoted-phrase and byline boosts, in z-score units (answer_types.py,
+    query.quoted_phrases, furniture.is_byline). A "who" question looks for a new name in the
+    anchor sentence closest to the question (``best_anchor_rows``)."""
+    prior = np.zeros(len(candidates), dtype=np.float32)
+    if query.about_author:
+        prior = prior + WEIGHTS["byline"] * index.byline[candidates]
+    if query.shape is not None:
+        prior = prior + WEIGHTS["answer_type"] * np.array(
+            [bool(query.shape.search(index.sentence_texts[int(row)])) for row in best_anchor_rows], dtype=np.float32)
+    if query.answer_type == "person":
+        prior = prior + WEIGHTS["answer_type"] * np.array(
+            [bool(index.sentence_names[int(row)] - query.words) for row in best_anchor_rows], dtype=np.float32)
+    elif query.answer_type is not None:
         prior = prior + WEIGHTS["answer_type"] * index.has_answer_type[query.answer_type][candidates]
     if query.phrases:
         prior = prior + WEIGHTS["phrase"] * np.array(

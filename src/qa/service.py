@@ -1,7 +1,7 @@
 """Answer a question: the one place where a question meets the encoder and the index.
 
 ``QAService`` orchestrates only: the index and its reloads live in ``IndexHolder``
-(reloading.py), ranking in search.py, the verdict in judge.py, the cache is cachetools'
+(reloading.py), ranking in search.py, the verdict in verdict.py, the cache is cachetools'
 LRU. Requests reach it validated (schemas.py), as an ``AskRequest``. The encoder is chosen
 when the first index loads (its verified ONNX export when it has one), so a missing index
 is reported before any model is loaded.
@@ -19,11 +19,11 @@ from . import settings
 from .embedding import ModelSpec, model_dimension
 from .errors import NotFound
 from .index.load import LoadedIndex, load_index
-from .judge import is_answered
 from .query import Query, analyse
 from .records import Answer, AskRequest, Citation, Passage
 from .reloading import IndexHolder
 from .search import Hit, highlight, rank
+from .verdict import VerdictModel, features, load_model
 
 
 class QAService:
@@ -38,6 +38,8 @@ class QAService:
         embedder: Any = None,
         backend: str = "auto",
         on_reload: Callable[[], None] | None = None,
+        verdict_model: str | None = None,
+        answer_slots: int | None = None,
     ):
         """``embedder``: used as is when given (tests, ``qa eval``); otherwise the encoder is
         chosen per ``backend`` (onnx_encoder.question_encoder) when an index loads."""
@@ -46,9 +48,12 @@ class QAService:
         self.embedder = embedder
         self.backend = backend
         self.threads = threads
+        self.verdict_model: VerdictModel = load_model(verdict_model)
         self.holder = IndexHolder(self.index_dir, self._load_index, interval=reload_interval, on_reload=on_reload)
         self._cache: LRUCache | None = LRUCache(cache_size) if cache_size > 0 else None
         self._cache_lock = threading.Lock()
+        # the CPU-bound part (encode, rank) at most this many at a time; None: no bound
+        self._slots = threading.BoundedSemaphore(answer_slots) if answer_slots else None
 
     def load(self, *, strict: bool = False) -> "QAService":
         """Load the index, then its encoder. An unusable index is recorded and reported by
@@ -78,16 +83,22 @@ class QAService:
     def ask(self, request: AskRequest) -> Answer:
         started = time.perf_counter()
         index = self.index
-        query = analyse(request.question)
+        query = analyse(request.question, index.speller)
         key = (query.key, request.k, request.mode, index.version)
-        passages = self._cached(key)
-        cached = passages is not None
-        if passages is None:
-            passages = self._answer(index, query, request)
-            self._remember(key, passages)
-        answered, passages = passages
-        return Answer(query.text, request.k, request.mode, answered, list(passages),
-                      (time.perf_counter() - started) * 1000, index_version=index.version, cached=cached)
+        found = self._cached(key)
+        cached = found is not None
+        if found is None:
+            if self._slots is None:
+                found = self._answer(index, query, request)
+            else:
+                with self._slots:
+                    found = self._answer(index, query, request)
+            self._remember(key, found)
+        values, passages = found
+        confidence = self.verdict_model.confidence(values) if values else 0.0
+        return Answer(query.text, request.k, request.mode, confidence, self.verdict_model.verdict(confidence),
+                      list(passages), (time.perf_counter() - started) * 1000, index_version=index.version,
+                      corrected=query.corrected, cached=cached, features=values)
 
     def _cached(self, key: tuple) -> Any:
         if self._cache is None:
@@ -100,13 +111,14 @@ class QAService:
             with self._cache_lock:
                 self._cache[key] = value
 
-    def _answer(self, index: LoadedIndex, query: Query, request: AskRequest) -> tuple[bool, tuple[Passage, ...]]:
-        vector = self._encoder(index).encode_one(query.text)
+    def _answer(self, index: LoadedIndex, query: Query, request: AskRequest) -> tuple[dict, tuple[Passage, ...]]:
+        """The verdict's features (empty without a passage) and the passages."""
+        vector = self._encoder(index).encode_one(query.search_text)
         hits = rank(index, query, vector, request.k, request.mode)
         term_matches = index.sentence_lexical.term_matches(query.terms)
         passages = tuple(_passage(index, position, hit, highlight(index, hit, query, vector, term_matches))
                          for position, hit in enumerate(hits, start=1))
-        return is_answered(index, query, hits), passages
+        return (features(index, query, hits) if hits else {}), passages
 
     def documents(self) -> list[dict[str, Any]]:
         return [d.summary() for d in self.index.documents.values()]

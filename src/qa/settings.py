@@ -47,6 +47,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("hnsw_ef_construction", 80, "HNSW efConstruction."),
     Setting("hnsw_ef_search", 128, "HNSW efSearch."),
     Setting("candidates", 200, "Candidates per retriever before fusion."),
+    Setting("verdict_model", None, "A verdict model of your own (`qa verdict fit`); default: the shipped one.",
+            "QA_VERDICT_MODEL"),
     Setting("cache_size", 1024, "Answers kept per worker in the LRU cache (0: no cache).", "QA_CACHE_SIZE", int),
     Setting("rate_limit", None, "Per-client limit on /api/ask, e.g. `60/minute`; off when unset.",
             "QA_RATE_LIMIT"),
@@ -58,6 +60,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("host", "127.0.0.1", "Interface `qa serve` binds."),
     Setting("port", 8000, "Port `qa serve` binds."),
     Setting("workers", None, "gunicorn workers (default: number of cores)."),
+    Setting("connections", 8, "Threads per worker reading requests: slow clients hold one each, not the worker."),
+    Setting("answer_slots", 1, "Answers computed at once per worker (the CPU-bound part; others wait their turn).",
+            "QA_ANSWER_SLOTS", int),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -20,7 +20,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from flask import Blueprint, Flask, current_app, render_template, request
 
-from .errors import QAError
+from .errors import BadRequest, QAError
 from .service import current_service
 from .settings import default
 from .views import answer
@@ -109,7 +109,9 @@ def index_page():
     status = 200
     if question.strip():
         try:
-            asked = {"question": question, "k": request.args.get("k") or default("k")}
+            if len(request.args.getlist("q")) > 1 or len(request.args.getlist("k")) > 1:
+                raise BadRequest("q and k may be given once each")
+            asked = {"question": question, "k": request.args.get("k") or str(default("k"))}
             result = answer(asked, query_string=True).to_json()
             for passage in result["passages"]:
                 passage["parts"] = split_highlight(passage["text"], passage.get("highlight"))

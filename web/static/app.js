@@ -89,6 +89,8 @@
     var status = document.getElementById("status");
     var error = document.getElementById("error");
     var notice = document.getElementById("notice");
+    var uncertain = document.getElementById("uncertain");
+    var corrected = document.getElementById("corrected");
     var empty = document.getElementById("empty");
     var list = document.getElementById("result-list");
     var controller = null;
@@ -99,7 +101,7 @@
       status.textContent = "";
       status.classList.remove("loading");
       error.hidden = true; error.textContent = "";
-      notice.hidden = true; empty.hidden = true;
+      notice.hidden = true; uncertain.hidden = true; corrected.hidden = true; empty.hidden = true;
       region.setAttribute("aria-busy", "false");
     }
 
@@ -114,7 +116,13 @@
       var passages = data.passages || [];
       var n = passages.length;
       status.textContent = n + " passage" + (n === 1 ? "" : "s") + " for \u201c" + data.question + "\u201d, best first.";
-      notice.hidden = data.answered !== false || n === 0;
+      /* three states: answered (plain), uncertain (a quiet note), not found */
+      uncertain.hidden = data.verdict !== "uncertain" || n === 0;
+      notice.hidden = data.verdict !== "not_found";
+      if (data.corrected) {
+        document.getElementById("corrected-text").textContent = data.corrected;
+        corrected.hidden = false;
+      }
       empty.hidden = n > 0;
       passages.forEach(function (p) { list.appendChild(passageItem(p, data.question)); });
     }
@@ -125,7 +133,7 @@
       var mine = controller;
       document.title = question + " \u00b7 qa";
       list.replaceChildren();
-      error.hidden = true; notice.hidden = true; empty.hidden = true;
+      error.hidden = true; notice.hidden = true; uncertain.hidden = true; corrected.hidden = true; empty.hidden = true;
       region.setAttribute("aria-busy", "true");
       status.classList.add("loading");
       status.textContent = "Searching the article\u2026";

@@ -13,6 +13,7 @@ Layout of ``--index DIR``::
     DIR/v-.../sentence_rows.npy     for every sentence slot of every chunk, in order: its row in sentences.npy
     DIR/v-.../bm25/                 bm25s's JSON and .npy files over the chunks
     DIR/v-.../bm25_sentences/       the same over the distinct sentences (b = 0)
+    DIR/v-.../vocabulary.json       the corpus's words with their counts (spelling.py corrects towards them)
 
 A build writes everything into ``DIR/.tmp-*``, renames it to ``DIR/v-*`` and only then
 points ``current`` at it with ``os.replace`` on a symlink, which is atomic: a failed or

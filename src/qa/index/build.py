@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 import uuid
 from dataclasses import dataclass
@@ -21,9 +20,10 @@ from ..corpus import Corpus, fingerprint_files
 from ..lexical import LEXICAL_ANALYZER, SENTENCE_B, LexicalIndex
 from ..records import Chunk, Document
 from ..settings import default
+from ..spelling import vocabulary
 from .layout import (BM25, CHUNKS, DOCUMENTS, ENCODERS, FORMAT_VERSION, MANIFEST, SENTENCE_BM25, SENTENCE_ROWS,
-                     SENTENCES, VECTORS, checksums, fsync_tree, point_current_at, remove_old_versions,
-                     remove_stale_temporaries, write_jsonl)
+                     SENTENCES, VECTORS, VOCABULARY, checksums, fsync_tree, publish, remove_stale_temporaries,
+                     temporary_folder, write_jsonl)
 
 
 @dataclass(frozen=True)
@@ -76,20 +76,13 @@ def build_index(
                                        [c.text for c in embedded.chunks] + embedded.sentences,
                                        np.concatenate([embedded.vectors, embedded.sentence_vectors]))
     version = "v-" + datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
-    temporary = root / f".tmp-{version}"
-    temporary.mkdir()
-    try:
+    with temporary_folder(root, version) as temporary:
         manifest = _manifest(version, corpus, corpus_dir, embedder, embedded, params, encoder,
                              _write_parts(temporary, corpus, embedded, ann_threshold), started)
         manifest["checksums"] = checksums(temporary)
         (temporary / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         fsync_tree(temporary)
-        os.rename(temporary, root / version)
-    except BaseException:
-        shutil.rmtree(temporary, ignore_errors=True)
-        raise
-    point_current_at(root, version)
-    remove_old_versions(root)
+        publish(root, temporary, version)
     return manifest
 
 
@@ -127,6 +120,8 @@ def _write_parts(folder: Path, corpus: Corpus, embedded: Embedded, ann_threshold
     write_jsonl(folder / DOCUMENTS, (_document_json(d) for d in corpus.documents))
     LexicalIndex.build([c.text for c in embedded.chunks]).save(folder / BM25)
     LexicalIndex.build(embedded.sentences, b=SENTENCE_B).save(folder / SENTENCE_BM25)
+    (folder / VOCABULARY).write_text(json.dumps(vocabulary([d.text for d in corpus.documents]), ensure_ascii=False),
+                                     encoding="utf-8")
     return faiss_info
 
 

@@ -3,18 +3,21 @@ manifest and the checks that refuse a truncated, corrupted or foreign version.""
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import shutil
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from ..errors import IndexMismatch, IndexUnavailable
+from ..errors import IndexBusy, IndexMismatch, IndexUnavailable
+from .manifest import first_problem
 
-FORMAT_VERSION = 3  # 2: sentence windows, sentence_rows.npy; 3: bm25_sentences/
+FORMAT_VERSION = 4  # 2: sentence windows, sentence_rows.npy; 3: bm25_sentences/; 4: vocabulary.json
 CURRENT = "current"
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
@@ -24,8 +27,11 @@ BM25 = "bm25"
 SENTENCE_BM25 = "bm25_sentences"
 SENTENCES = "sentences.npy"
 SENTENCE_ROWS = "sentence_rows.npy"
+VOCABULARY = "vocabulary.json"
 ENCODERS = "encoders"
 KEEP_VERSIONS = 2
+LOCK = ".lock"
+LOCK_TIMEOUT = 600.0  # seconds a build waits for another build to finish publishing
 
 
 def current_version(index_dir: str | os.PathLike[str]) -> str | None:
@@ -44,10 +50,14 @@ def resolve_folder(index_dir: str | os.PathLike[str]) -> Path:
     version = current_version(root)
     if version is None:
         raise IndexUnavailable(f"no index in {root}: build one with `qa index build --index {root}`")
+    if not (root / version).is_dir():
+        raise IndexUnavailable(f"{root}/current points at {version}, which is missing: rebuild with "
+                               f"`qa index build --index {root}`")
     return root / version
 
 
 def read_manifest(index_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """The manifest of the version ``index_dir`` names, checked for its format and shape."""
     folder = resolve_folder(index_dir)
     try:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
@@ -60,6 +70,9 @@ def read_manifest(index_dir: str | os.PathLike[str]) -> dict[str, Any]:
         raise IndexMismatch(
             f"{folder}: index format version {found!r} is not the supported {FORMAT_VERSION}; rebuild the index"
         )
+    problem = first_problem(manifest)
+    if problem is not None:
+        raise IndexUnavailable(f"{folder}/manifest.json is malformed ({problem}); rebuild the index")
     return manifest
 
 
@@ -109,16 +122,78 @@ def point_current_at(root: Path, version: str) -> None:
     os.replace(link, root / CURRENT)
 
 
+@contextmanager
+def index_lock(root: Path, timeout: float | None = None) -> Iterator[None]:
+    """An exclusive lock on the index folder (``flock`` on ``DIR/.lock``, released by the
+    kernel if the holder dies): builds publish, swap and clean up one at a time."""
+    timeout = LOCK_TIMEOUT if timeout is None else timeout
+    deadline = time.monotonic() + timeout
+    with (root / LOCK).open("a") as handle:
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise IndexBusy(f"{root} is locked by another build for over {timeout:g} s; try again") from None
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def publish(root: Path, temporary: Path, version: str) -> None:
+    """Rename a finished temporary to its version, point ``current`` at it, check the
+    result and clean up, all under the index lock (two builds never interleave here)."""
+    with index_lock(root):
+        os.rename(temporary, root / version)
+        point_current_at(root, version)
+        if current_version(root) != version or not (root / version / MANIFEST).is_file():
+            raise IndexUnavailable(f"{root}: after the swap `current` does not name the complete {version}")
+        remove_old_versions(root)
+        for link in root.glob(f".{CURRENT}-*"):  # left by a swap that was killed half-way
+            link.unlink(missing_ok=True)
+
+
+@contextmanager
+def temporary_folder(root: Path, version: str) -> Iterator[Path]:
+    """A folder to write a version into, removed if the build fails; while the build runs
+    it holds a lock on it, so that no other build mistakes it for a killed build's leftover."""
+    temporary = root / f".tmp-{version}"
+    temporary.mkdir()
+    with (root / f".tmp-{version}.lock").open("a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield temporary
+        except BaseException:
+            shutil.rmtree(temporary, ignore_errors=True)
+            raise
+        finally:
+            Path(handle.name).unlink(missing_ok=True)
+
+
 def remove_stale_temporaries(root: Path) -> None:
-    """Leftovers of killed builds; a temporary is never read, so removing it is safe."""
+    """Leftovers of killed builds (their lock is free); a temporary is never read, so
+    removing it is safe. A running build's temporary is locked and left alone."""
     for path in root.glob(".tmp-*"):
-        if time.time() - path.stat().st_mtime > 60:
+        if path.suffix == ".lock":
+            continue
+        with (root / f"{path.name}.lock").open("a") as handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # a build is writing it
             shutil.rmtree(path, ignore_errors=True)
+            Path(handle.name).unlink(missing_ok=True)
 
 
 def remove_old_versions(root: Path, keep: int = KEEP_VERSIONS) -> None:
+    """Keep ``current`` and the ``keep - 1`` versions before it (for a rollback); never
+    touch one newer than ``current`` (another build may be about to publish it)."""
     current = current_version(root)
-    versions = sorted(p for p in root.glob("v-*") if p.is_dir())
-    for path in versions[:-keep]:
-        if path.name != current:
-            shutil.rmtree(path, ignore_errors=True)
+    versions = sorted(p.name for p in root.glob("v-*") if p.is_dir())
+    if current not in versions:
+        return
+    for name in versions[: max(0, versions.index(current) - (keep - 1))]:
+        shutil.rmtree(root / name, ignore_errors=True)

@@ -3,6 +3,7 @@ computed once per load (never per question)."""
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,12 +11,14 @@ from typing import Any
 
 import numpy as np
 
-from ..answer_types import ANSWER_PATTERNS, is_non_answer
+from ..answer_types import ANSWER_PATTERNS, names_in
+from ..furniture import is_byline, is_non_answer
 from ..errors import IndexMismatch, IndexUnavailable
 from ..lexical import LexicalIndex
 from ..records import Chunk, Document
-from .layout import (BM25, CHUNKS, DOCUMENTS, SENTENCE_BM25, SENTENCE_ROWS, SENTENCES, VECTORS, read_jsonl,
-                     read_manifest, resolve_folder, verify_checksums)
+from ..spelling import Speller
+from .layout import (BM25, CHUNKS, DOCUMENTS, SENTENCE_BM25, SENTENCE_ROWS, SENTENCES, VECTORS, VOCABULARY,
+                     read_jsonl, read_manifest, resolve_folder, verify_checksums)
 
 
 @dataclass(frozen=True)
@@ -34,8 +37,12 @@ class LoadedIndex:
     sentence_offsets: np.ndarray  # chunk i owns slots sentence_offsets[i]:sentence_offsets[i+1]
     anchor_rows: np.ndarray  # the sentence_vectors rows of every chunk's anchors, in chunk order
     anchor_offsets: np.ndarray  # chunk i owns anchor_rows[anchor_offsets[i]:anchor_offsets[i+1]]
-    non_answer: np.ndarray  # per chunk: only questions, a heading or a label list (answer_types.py)
+    non_answer: np.ndarray  # per chunk: only questions, a heading or a label list (furniture.py): never returned
+    byline: np.ndarray  # per chunk: holds a byline ("By …", "Write to …"), which answers "who wrote it?"
     has_answer_type: dict[str, np.ndarray]  # per answer type, per chunk: holds such an expression
+    speller: Speller  # corrects question words towards the corpus vocabulary
+    sentence_texts: tuple[str, ...]  # per sentence row: its text
+    sentence_names: tuple[frozenset[str], ...]  # per sentence row: words of the names it holds (answer_types.py)
 
     @property
     def version(self) -> str:
@@ -66,18 +73,29 @@ class LoadedIndex:
 
 def assemble(folder: Path, manifest: dict[str, Any], documents: dict[str, Document], chunks: list[Chunk],
              vectors: Any, lexical: LexicalIndex, sentence_lexical: LexicalIndex, sentence_vectors: np.ndarray,
-             sentence_rows: np.ndarray) -> LoadedIndex:
+             sentence_rows: np.ndarray, words: dict[str, int]) -> LoadedIndex:
     """Derive the per-chunk offsets, anchor rows and flags from the chunks themselves."""
-    offsets = np.cumsum([0] + [len(c.sentences) for c in chunks]).astype(np.int64)
+    offsets = offsets_of(chunks)
+    sentence_texts = [""] * len(sentence_vectors)
+    for chunk, first in zip(chunks, offsets):
+        for row, (a, b) in zip(sentence_rows[first:], chunk.sentences):
+            sentence_texts[int(row)] = chunk.text[a:b]
     anchor_rows = np.array([sentence_rows[offsets[i] + a] for i, c in enumerate(chunks) for a in c.anchors],
                            dtype=np.int64)
     anchor_offsets = np.cumsum([0] + [len(c.anchors) for c in chunks]).astype(np.int64)
     non_answer = np.array([is_non_answer(c.text, c.sentences) for c in chunks], dtype=bool)
+    byline = np.array([any(is_byline(c.text[a:b]) for a, b in c.sentences) for c in chunks], dtype=bool)
     has_type = {kind: np.array([bool(pattern.search(c.text)) for c in chunks], dtype=bool)
-                for kind, pattern in ANSWER_PATTERNS.items()}
+                for kind, pattern in ANSWER_PATTERNS.items()}  # "person" depends on the question: search.py
     return LoadedIndex(folder, manifest, documents, chunks, vectors, lexical, sentence_lexical, sentence_vectors,
                        np.asarray(sentence_rows, dtype=np.int64), offsets, anchor_rows, anchor_offsets, non_answer,
-                       has_type)
+                       byline, has_type, Speller(words), tuple(sentence_texts),
+                       tuple(names_in(t) for t in sentence_texts))
+
+
+def offsets_of(chunks: list[Chunk]) -> np.ndarray:
+    """Chunk i owns sentence slots offsets[i]:offsets[i+1]."""
+    return np.cumsum([0] + [len(c.sentences) for c in chunks]).astype(np.int64)
 
 
 def load_index(
@@ -128,11 +146,14 @@ def _read_parts(folder: Path) -> tuple:
     sentence_vectors = np.load(folder / SENTENCES, allow_pickle=False).astype(np.float32)
     sentence_lexical = LexicalIndex.load(folder / SENTENCE_BM25, len(sentence_vectors))
     sentence_rows = np.load(folder / SENTENCE_ROWS, allow_pickle=False)
-    return documents, chunks, vectors, lexical, sentence_lexical, sentence_vectors, sentence_rows
+    words = json.loads((folder / VOCABULARY).read_text(encoding="utf-8"))
+    if not isinstance(words, dict) or not all(isinstance(n, int) for n in words.values()):
+        raise IndexUnavailable(f"{folder}: {VOCABULARY} is not a word -> count mapping; rebuild the index")
+    return documents, chunks, vectors, lexical, sentence_lexical, sentence_vectors, sentence_rows, words
 
 
 def _check_parts(folder: Path, manifest: dict[str, Any], documents, chunks, vectors, lexical, sentence_lexical,
-                 sentence_vectors, sentence_rows) -> None:
+                 sentence_vectors, sentence_rows, words) -> None:
     """The parts agree with each other and with the manifest."""
     if vectors.ntotal != len(chunks) or len(chunks) != manifest.get("passage_count"):
         raise IndexUnavailable(f"{folder}: {vectors.ntotal} vectors for {len(chunks)} passages; rebuild the index")

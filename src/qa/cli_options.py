@@ -1,0 +1,31 @@
+"""What every ``qa`` command shares: library errors as one line, options from settings.py."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from . import settings
+from .errors import QAError
+
+ERROR_EXIT = 2  # 0 and 1 are answers: `qa ask` exits 1 when the corpus does not answer
+
+
+class QAGroup(click.Group):
+    """Turns library errors into one line on stderr and exit status 2."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except QAError as exc:
+            click.echo(f"qa: error: {exc.message}", err=True)
+            sys.exit(ERROR_EXIT)
+
+
+def option(name: str, *flags: str, **extra):
+    """A click option whose default, environment variable and help come from settings.py."""
+    entry = settings.setting(name)
+    flags = flags or (f"--{name.replace('_', '-')}",)
+    return click.option(*flags, name, default=entry.default, envvar=entry.env, show_envvar=bool(entry.env),
+                        show_default=entry.default is not None, help=entry.help, **extra)

@@ -1,0 +1,69 @@
+"""Page furniture: text a saved article carries that never answers a question.
+
+By rule, so that it carries over to any article (no list of one page's strings), search
+never returns a passage made only of:
+
+* questions ("So why wasn't a permanent peace treaty signed back then?"): they echo the
+  words of many questions and answer none;
+* a short heading or label list without final punctuation ("• History / • conflict", the
+  headline alone, "See Photos from the Early Days of the Korean War");
+* furniture lines: a photo credit alone ("Photo: Jane Doe/Reuters", "Carl Mydans—The LIFE
+  Picture Collection/Getty Images", "(AP Photo/Ahn Young-joon)"), reading time ("5 minute
+  read"), ad, share and "Read more:" labels.
+
+A caption stays an answer even with the credit glued to it ("…without getting feet
+wet.Carl Mydans—The LIFE Picture Collection/Getty Images" says who photographed what). A
+byline ("By Jane Doe", "Write to Olivia B. Waxman at …") is not furniture: it answers "Who
+wrote the article?" (query.py marks such questions; search.py ranks bylines first).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+_AGENCIES = (r"Getty Images|AFP|AP|Reuters|Bloomberg|Shutterstock|Alamy|Corbis|EPA|Sipa|Redux|Xinhua|"
+             r"Associated Press|Picture Collection|Contributor|Staff")
+_CREDIT_ONLY = re.compile(
+    r"^(?:(?:Photo(?:graph)?s?|Image|Picture|Credit|Illustration|Video)(?:\s+(?:by|credit))?\s*[:—–]\s*\S.{0,100}"
+    r"|\((?:AP|AFP|Reuters|EPA)\s+Photo\b[^)]*\)"
+    r"|(?:[\w.'’&-]+\s+){0,4}[\w.'’&-]+\s*[—–/]\s*(?:[\w.'’&-]+\s+){0,5}(?:" + _AGENCIES + r")\b[^.!?]{0,40}"
+    r"|(?:" + _AGENCIES + r")(?:\s*/\s*(?:" + _AGENCIES + r"))*"
+    r"|©\s*\S.{0,80})$"
+)
+_FURNITURE_LINE = re.compile(
+    r"^(?:\d+\s*-?\s*min(?:ute)?s?\.?\s+read|advertisement|sponsored(?: content)?|share(?: this(?: article| story)?)?"
+    r"|(?:read|see) (?:more|also)\s*:.*|related(?: stories| articles)?\s*:?.*|sign up for .*newsletter.*)$",
+    re.IGNORECASE,
+)
+_BYLINE = re.compile(r"^(?:By|Written by|Write to|Reporting by|Reported by|Contact the author|Author:?)\s+\w", re.I)
+_TERMINAL = re.compile(r"[.!?…:;\"”’)\]]$")
+_SENTENCE_END = re.compile(r"[.!?…][\"”’)\]]*(?:\s|(?=[A-Z]))")  # "Koreans.Carl Mydans—…" holds a sentence
+
+
+def is_furniture_line(line: str) -> bool:
+    """A photo credit alone, a reading time or a page label, as a whole line."""
+    stripped = line.strip()
+    return bool(stripped) and bool(_FURNITURE_LINE.match(stripped) or _CREDIT_ONLY.match(stripped))
+
+
+def is_byline(sentence: str) -> bool:
+    return bool(_BYLINE.match(sentence.strip()))
+
+
+def is_question(sentence: str) -> bool:
+    return sentence.rstrip("”\"’' )").endswith("?")
+
+
+def is_non_answer(text: str, sentences: Sequence[tuple[int, int]]) -> bool:
+    """Only questions, or a short heading or label list ("• History / • conflict"): at most
+    15 words, no line ending in sentence punctuation. A byline is not one."""
+    if sentences and all(is_question(text[a:b]) for a, b in sentences):
+        return True
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if any(is_byline(line) for line in lines):
+        return False
+    if lines and all(is_furniture_line(line) for line in lines):
+        return True
+    return bool(lines) and len(text.split()) <= 15 and not any(
+        _TERMINAL.search(line) or _SENTENCE_END.search(line) for line in lines)

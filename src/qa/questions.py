@@ -1,0 +1,85 @@
+"""Question sets, read once for ``qa eval`` and ``qa verdict fit``.
+
+* JSONL: one object per line, ``question`` and ``evidence`` (the exact answering
+  substring), or ``"answerable": false`` for a question the corpus does not answer; asked
+  against the corpus or index you give.
+* SQuAD 2.0 JSON: each article becomes its own corpus (paragraphs joined by a blank line);
+  answerable questions carry their gold answer offsets, ``is_impossible`` ones are
+  unanswerable.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import QAError
+
+
+@dataclass
+class Case:
+    question: str
+    answerable: bool
+    spans: list[tuple[int, int]] = field(default_factory=list)  # gold offsets in the document text (SQuAD)
+    evidence: str | None = None  # or an exact answering substring (JSONL)
+    kind: str = "answerable"  # answerable, unanswerable, other-article, lookup, lookup-absent
+
+    def answered_by(self, text: str, start: int, end: int) -> bool:
+        """Does a passage (its text and its [start, end) in the document) hold the answer?"""
+        if not self.answerable:
+            return False
+        if self.evidence is not None:
+            return self.evidence in text
+        return any(start <= a and b <= end for a, b in self.spans)
+
+
+@dataclass
+class Article:
+    name: str
+    text: str | None  # the corpus to write (SQuAD), or None: ask the corpus or index given
+    cases: list[Case]
+
+
+def read_sets(path: str | Path) -> list[Article]:
+    """A JSONL set (one Article without text) or a SQuAD file (one Article per article)."""
+    text = Path(path).read_text(encoding="utf-8")
+    if str(path).endswith(".jsonl"):
+        return [Article(Path(path).stem, None, _jsonl_cases(str(path), text))]
+    try:
+        data = json.loads(text)["data"]
+        return [_squad_article(entry, number) for number, entry in enumerate(data)]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise QAError(f"{path}: neither JSONL (question, evidence) nor SQuAD JSON", code="bad_eval_file") from None
+
+
+def _jsonl_cases(path: str, text: str) -> list[Case]:
+    cases = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            if row.get("answerable", True) is False:
+                cases.append(Case(row["question"], False, kind="unanswerable"))
+            else:
+                cases.append(Case(row["question"], True, evidence=str(row["evidence"])))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise QAError(f"{path}:{number}: expected a JSON object with question and evidence "
+                          "(or \"answerable\": false)", code="bad_eval_file") from None
+    return cases
+
+
+def _squad_article(entry: dict, number: int) -> Article:
+    text, cases = "", []
+    for paragraph in entry["paragraphs"]:
+        text += "\n\n" if text else ""
+        base = len(text)
+        text += paragraph["context"]
+        for qa in paragraph["qas"]:
+            if qa.get("is_impossible") or not qa.get("answers"):
+                cases.append(Case(qa["question"], False, kind="unanswerable"))
+            else:
+                spans = [(base + a["answer_start"], base + a["answer_start"] + len(a["text"])) for a in qa["answers"]]
+                cases.append(Case(qa["question"], True, spans))
+    return Article(entry.get("title", f"article {number}"), text, cases)

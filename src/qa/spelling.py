@@ -1,0 +1,110 @@
+"""Typo tolerance, as search engines' "did you mean": a question word that the corpus does
+not contain is replaced by a corpus word one or two edits away (symspellpy's SymSpell over
+the corpus vocabulary), so "wen was the armistise sined" searches for "when was the
+armistice signed". English words one edit away compete too: "guage" is closest to
+"gauge", which the corpus lacks, so it stays as asked rather than become the corpus's
+"game", two edits away.
+
+A real English word the corpus lacks is left alone ("summit" is never turned into
+"submit", "flee" never into "free"): a word is only replaced when it is unknown to English
+(symspellpy's bundled frequency list), or when it is a rare word one edit from a question
+word a hundred times more common ("wen" -> "when"). A capitalised word unknown to English
+is a name: it may become a corpus name ("Yeonpyong" -> "Yeonpyeong") but never an English
+word ("Turing" stays, it does not become "During"). Acronyms and words with digits stay.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+
+from .lexical import fold
+
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+MUCH_MORE_COMMON = 100  # a valid but rare word yields to a question word this many times more frequent
+QUESTION_WORDS = frozenset("what when where which who whom whose why how".split())
+
+
+@lru_cache(maxsize=1)
+def english_frequencies() -> dict[str, int]:
+    """symspellpy's bundled English unigram counts (82,765 words), read once per process."""
+    text = resources.files("symspellpy").joinpath("frequency_dictionary_en_82_765.txt").read_text(encoding="utf-8")
+    counts = {}
+    for line in text.splitlines():
+        word, _, count = line.partition(" ")
+        if count.strip().isdigit():
+            counts[word] = int(count)
+    return counts
+
+
+def vocabulary(texts: list[str]) -> dict[str, int]:
+    """Folded, lower-cased words of the corpus with their counts (stored in the index)."""
+    counts: dict[str, int] = {}
+    for text in texts:
+        for word in _WORD.findall(fold(text).lower()):
+            counts[word] = counts.get(word, 0) + 1
+    return counts
+
+
+class Speller:
+    def __init__(self, corpus_words: dict[str, int]):
+        from symspellpy import SymSpell
+
+        self.words = corpus_words
+        english_frequencies()  # read now, at load (before a server forks its workers), not on a first typo
+        self._symspell = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
+        for word, count in corpus_words.items():
+            self._symspell.create_dictionary_entry(word, count)
+
+    def correct(self, text: str) -> str | None:
+        """The text with its misspelled words replaced, or None when nothing changed."""
+        parts, position, changed = [], 0, False
+        for match in _WORD.finditer(text):
+            if text[max(0, match.start() - 1) : match.end() + 1].strip(match.group()).isdigit():
+                continue  # part of "1oth", "8n2": not a word to spell
+            replacement = self._replacement(match.group())
+            if replacement is not None:
+                parts += [text[position : match.start()], replacement]
+                position, changed = match.end(), True
+        return "".join(parts) + text[position:] if changed else None
+
+    def _replacement(self, word: str) -> str | None:
+        folded = fold(word).lower()
+        if len(folded) < 3 or folded in self.words or "'" in folded or "’" in folded or not word[1:].islower():
+            return None  # short, known to the corpus, a contraction, an acronym or CamelCase
+        english = english_frequencies()
+        known = english.get(folded, 0)
+        candidates = self._candidates(folded, english, names_only=word[0].isupper() and not known)
+        if known:  # a real word: only a rare one, and only into a question word ("wen" -> "when")
+            candidates = [c for c in candidates if c[3] in QUESTION_WORDS]
+        if not candidates:
+            return None
+        # fewest edits; then the same first letter (rarely the mistyped one); then the most common
+        distance, _, minus_frequency, term = min(candidates)
+        if term not in self.words and term not in QUESTION_WORDS:
+            return None  # the closest word is one the corpus lacks: nothing to match, leave it as asked
+        if known and not (distance == 1 and -minus_frequency >= MUCH_MORE_COMMON * known):
+            return None
+        return term.capitalize() if word[:1].isupper() else term
+
+    def _candidates(self, folded: str, english: dict[str, int], names_only: bool) -> list[tuple[int, bool, int, str]]:
+        """Corpus words within two edits (one for short words), and English words one edit
+        away: "guage" means "gauge" even when only "game" is in the corpus (not for names)."""
+        from symspellpy import Verbosity
+
+        found = {s.term: s.distance for s in self._symspell.lookup(
+            folded, Verbosity.ALL, max_edit_distance=1 if len(folded) <= 4 else 2) if len(s.term) >= 3}
+        for term in () if names_only else _one_edit(folded):
+            if term in english and len(term) >= 3:
+                found[term] = min(found.get(term, 1), 1)
+        return [(distance, term[0] != folded[0], -english.get(term, self.words.get(term, 0)), term)
+                for term, distance in found.items()]
+
+
+def _one_edit(word: str) -> set[str]:
+    """Every string one deletion, transposition, substitution or insertion away."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    return ({a + b[1:] for a, b in splits if b} | {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+            | {a + c + b[1:] for a, b in splits if b for c in letters} | {a + c + b for a, b in splits for c in letters})

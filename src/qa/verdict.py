@@ -1,0 +1,107 @@
+"""Does the first passage answer the question? A confidence from a small fitted model.
+
+A logistic regression over a handful of features of the question and its ranked passages
+(``features``), fitted on data by ``qa verdict fit`` (fitting.py) and shipped as JSON
+(``verdict_model.json``, no pickle). Why these features:
+
+* ``s1`` / ``d1``: how close the first passage's best sentence / whole window is by meaning;
+* ``s_margin``: how far it stands out from the second passage;
+* ``idf_cov_top``: the share of the question's content terms found in the first passage,
+  weighted by rarity (a rare name missing matters, a common word little);
+* ``n_unknown_names``: names and numbers of the question that the corpus never mentions;
+* ``keyword*``: a lookup ("Dwight Martin") has little meaning to compare, so for it term
+  coverage speaks and the similarity less.
+
+One rule is not fitted, for want of data: when the question asks who wrote the document
+and the first passage is its byline, the question counts as answered (SQuAD, the data the
+model is fitted on, never asks about its documents).
+
+``confidence`` is the fitted probability that the first passage answers; ``answered`` is
+``confidence >= answer_at`` and "not found" is ``confidence < not_found_below``, two
+operating points chosen on held-out articles (README, "Not in the article").
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Sequence
+
+from .errors import ModelError
+from .index.load import LoadedIndex
+from .lexical import content_terms
+from .query import Query
+
+FEATURES = ("s1", "d1", "s_margin", "idf_cov_top", "n_unknown_names", "keyword*s1", "keyword*idf_cov_top")
+BYLINE_ANSWER = "byline_answers_author_question"  # decisive, not fitted: SQuAD asks nothing about its documents
+
+
+def features(index: LoadedIndex, query: Query, hits: Sequence[Any]) -> dict[str, float]:
+    """The verdict's inputs; ``hits`` are search.Hit, best first (at least one)."""
+    top = hits[0]
+    terms = list(dict.fromkeys(query.salient))
+    weights = [index.lexical.idf(t) for t in terms]
+    in_top = content_terms(index.chunks[top.chunk_id].text)
+    total = sum(weights)
+    coverage = sum(w for t, w in zip(terms, weights) if t in in_top) / total if total else 1.0
+    keyword = float(query.keyword)
+    return {
+        "s1": top.sentence,
+        "d1": top.dense,
+        "s_margin": top.sentence - (hits[1].sentence if len(hits) > 1 else 0.0),
+        "idf_cov_top": coverage,
+        "n_unknown_names": float(sum(not index.lexical.knows(t) for t in dict.fromkeys(query.names))),
+        "keyword*s1": keyword * top.sentence,
+        "keyword*idf_cov_top": keyword * coverage,
+        BYLINE_ANSWER: float(query.about_author and bool(index.byline[top.chunk_id])),
+    }
+
+
+@dataclass(frozen=True)
+class VerdictModel:
+    features: tuple[str, ...]
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    coef: tuple[float, ...]
+    intercept: float
+    answer_at: float  # confidence from which the question counts as answered
+    not_found_below: float  # confidence under which the page says "not found"
+    report: dict[str, Any]  # how it was fitted and what it scored on held-out articles
+
+    def confidence(self, values: dict[str, float]) -> float:
+        """The fitted probability; a byline that answers "who wrote it?" is answered at least."""
+        z = sum(c * (values[name] - m) / s for name, m, s, c in zip(self.features, self.mean, self.std, self.coef))
+        fitted = 1.0 / (1.0 + math.exp(-(z + self.intercept)))
+        return max(fitted, self.answer_at) if values.get(BYLINE_ANSWER) else fitted
+
+    def verdict(self, confidence: float) -> str:
+        """``answered``, ``uncertain`` (the page adds a quiet note) or ``not_found``."""
+        if confidence >= self.answer_at:
+            return "answered"
+        return "uncertain" if confidence >= self.not_found_below else "not_found"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"features": list(self.features), "mean": list(self.mean), "std": list(self.std),
+                "coef": list(self.coef), "intercept": self.intercept, "answer_at": self.answer_at,
+                "not_found_below": self.not_found_below, "report": self.report}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "VerdictModel":
+        names = tuple(data["features"])
+        if set(names) - set(FEATURES) or not len(names) == len(data["mean"]) == len(data["std"]) == len(data["coef"]):
+            raise ValueError(f"unknown features or mismatched lengths: {names}")
+        return cls(names, tuple(map(float, data["mean"])), tuple(map(float, data["std"])),
+                   tuple(map(float, data["coef"])), float(data["intercept"]), float(data["answer_at"]),
+                   float(data["not_found_below"]), dict(data.get("report", {})))
+
+
+def load_model(path: str | Path | None = None) -> VerdictModel:
+    """The shipped model (fitted by ``qa verdict fit`` on SQuAD 2.0 dev), or one of your own."""
+    source = resources.files("qa").joinpath("verdict_model.json") if path is None else Path(path)
+    try:
+        return VerdictModel.from_json(json.loads(source.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelError(f"{source}: not a usable verdict model ({type(exc).__name__}: {exc})") from None
