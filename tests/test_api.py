@@ -1,7 +1,5 @@
 """The HTTP contract, through the test client and through a real server on loopback."""
 
-import json
-
 import pytest
 import requests
 

@@ -500,3 +500,38 @@ def test_a_corrected_question_says_what_was_searched(page, base_url):
     wait_for_results(page)
     assert page.locator("#corrected").is_visible()
     assert page.locator("#corrected-text").inner_text() == "when was the armistice signed"
+
+
+@pytest.fixture(scope="module")
+def mixed_url(browser, tmp_path_factory):
+    """Three documents: the Korea article, a saved news page and a text file."""
+    import shutil
+
+    corpus = tmp_path_factory.mktemp("mixed-corpus")
+    shutil.copy(ROOT / "corpus" / "korea-armistice-time-2018.md", corpus)
+    shutil.copy(ROOT / "tests" / "fixtures" / "html" / "tram-line-2019.html", corpus)
+    (corpus / "molasses.txt").write_text("The Great Molasses Flood\n\nOn January 15, 1919, a storage tank burst in "
+                                         "Boston and a wave of molasses killed 21 people in the North End.\n")
+    index = build_index(corpus, tmp_path_factory.mktemp("mixed-index"))
+    with serving(create_app({"QA_INDEX": str(index)})) as url:
+        yield url
+
+
+def test_with_several_documents_the_page_lists_them_and_asks_the_one_chosen(page, mixed_url):
+    page.goto(mixed_url + "/")
+    assert page.locator("h1").inner_text() == "Ask these 3 documents"
+    assert "the article" not in page.locator("body").inner_text()
+    assert page.locator(".document-list li").count() == 3
+    assert "Jane Doe" in page.locator(".document-list").inner_text()
+    page.select_option("#doc", "molasses")
+    ask_with_box(page, "How many people died?")
+    results = wait_for_results(page)
+    assert "doc=molasses" in page.url and "molasses" in results.first.inner_text()
+    assert all("Molasses" in results.nth(i).locator("cite").inner_text() for i in range(results.count()))
+    page.reload()  # the choice is kept in the URL, and the server renders it
+    assert page.locator("#doc").input_value() == "molasses"
+    assert all("Molasses" in t for t in page.locator("#result-list li.result cite").all_inner_texts())
+    page.select_option("#doc", "")
+    ask_with_box(page, "How much did the Riverside tram line cost?")
+    wait_for_results(page)
+    expect(page.locator("#result-list li.result cite").first).to_contain_text("Riverside tram line")

@@ -1,8 +1,8 @@
-from pathlib import Path
 
 import pytest
 
-from qa.corpus import load_corpus, parse_document, slugify, split_front_matter
+from qa.corpus import load_corpus
+from qa.documents import parse_document, slugify, split_front_matter
 from qa.errors import CorpusError
 
 from conftest import CORPUS, ROOT, SHARED
@@ -76,13 +76,26 @@ def test_split_front_matter_without_front_matter_returns_text_unchanged():
     assert split_front_matter("no --- here\n", "x.md") == ({}, "no --- here\n")
 
 
-def test_only_md_and_txt_and_no_hidden_files(tmp_path):
+def test_documents_by_type_hidden_files_ignored_and_other_types_warned(tmp_path):
     (tmp_path / "a.md").write_text("A.")
-    (tmp_path / "b.html").write_text("B.")
+    (tmp_path / "b.odt").write_text("B.")
     (tmp_path / ".hidden.md").write_text("H.")
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "c.txt").write_text("C.")
-    assert [d.path for d in load_corpus(tmp_path).documents] == ["a.md", "sub/c.txt"]
+    (tmp_path / "sub" / "paper.pdf").write_bytes(b"%PDF-1.4")
+    corpus = load_corpus(tmp_path)
+    assert [d.path for d in corpus.documents] == ["a.md", "sub/c.txt"]
+    assert [w.split(":")[0] for w in corpus.warnings] == ["b.odt", "sub/paper.pdf"]
+
+
+def test_qa_toml_holds_the_page_settings_and_is_not_a_document(tmp_path):
+    (tmp_path / "a.md").write_text("A.")
+    (tmp_path / "qa.toml").write_text('title = "Ask the archive"\nexamples = ["Who?", "When?"]\n')
+    corpus = load_corpus(tmp_path)
+    assert corpus.page == {"title": "Ask the archive", "examples": ["Who?", "When?"]} and not corpus.warnings
+    (tmp_path / "qa.toml").write_text('title = 3\n')
+    with pytest.raises(CorpusError, match="qa.toml"):
+        load_corpus(tmp_path)
 
 
 def test_the_fixture_copy_of_shared_matches_the_original_when_both_exist():

@@ -223,13 +223,15 @@ def test_above_the_threshold_an_hnsw_index_is_built_recorded_and_searched(tmp_pa
 
 def test_onnx_encoder_matches_torch_and_is_recorded(built_index, embedder):
     from qa.onnx_encoder import OnnxEncoder
-    from qa.onnx_encoder import onnx_encoder_file
+    from qa.onnx_encoder import onnx_encoder_folder
 
     folder = built_index / current_version(built_index)
     manifest = read_manifest(built_index)
     assert manifest["encoder"]["use_onnx"] is True
     assert manifest["encoder"]["min_cosine_vs_torch"] >= 0.9999
-    encoder = OnnxEncoder(embedder.spec, onnx_encoder_file(folder, manifest))
+    encoder_folder = onnx_encoder_folder(folder, manifest)
+    assert {"model.onnx", "tokenizer.json", "sentence_bert_config.json"} <= {p.name for p in encoder_folder.iterdir()}
+    encoder = OnnxEncoder(encoder_folder)
     texts = ["why didn't South Korea sign?", "a much longer text " * 40]
     assert np.min(np.sum(encoder.encode(texts) * embedder.encode(texts), axis=1)) >= 0.9999
 

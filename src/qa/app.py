@@ -74,6 +74,10 @@ def create_app(config: dict[str, Any] | None = None, service: QAService | None =
     register_metrics(app)
     register_web(app)
     app.after_request(_security_headers)
+    if app.config["QA_BEHIND_PROXY"]:  # only when told: a client could forge these headers
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_prefix=1)
     return app
 
 

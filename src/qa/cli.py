@@ -16,7 +16,7 @@ import click
 
 from . import settings
 from .cli_index import index
-from .cli_options import QAGroup, option
+from .cli_options import QAGroup, option, require_build_extra
 from .cli_verdict import verdict
 
 
@@ -36,8 +36,9 @@ main.add_command(verdict)
 @option("mode", type=click.Choice(settings.MODES))
 @option("index", type=click.Path(file_okay=False))
 @option("model")
+@click.option("--doc", "doc_ids", multiple=True, help="Only this document (repeatable); ids: `qa index info`.")
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON.")
-def ask(question, k, mode, index, model, as_json):
+def ask(question, k, mode, index, model, doc_ids, as_json):
     """Ask one question; print the best passages with their citations.
 
     Exit status: 0 when the corpus answers (the verdict is "answered"), 1 when it does not,
@@ -45,7 +46,7 @@ def ask(question, k, mode, index, model, as_json):
     from .schemas import parse_ask
     from .service import QAService
 
-    request = parse_ask({"question": question, "k": k, "mode": mode})
+    request = parse_ask({"question": question, "k": k, "mode": mode, **({"doc_id": list(doc_ids)} if doc_ids else {})})
     service = QAService(index, model=model, cache_size=0, threads=os.cpu_count()).load(strict=True)
     answer = service.ask(request)
     if as_json:
@@ -89,6 +90,7 @@ def _print_answer(answer) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def evaluate(questions, corpus_dir, index, model, k, mode, as_json):
     """Score a question set (JSONL with question/evidence, or SQuAD JSON): hit@1/3/5, MRR, length."""
+    require_build_extra("qa eval")
     from .embedding import Embedder, ModelSpec
     from .evaluation import evaluate as run, format_report
 
@@ -105,13 +107,18 @@ def evaluate(questions, corpus_dir, index, model, k, mode, as_json):
 @option("workers", type=int)
 @option("threads", type=int)
 @option("connections", type=click.IntRange(1, 256))
+@option("behind_proxy", is_flag=True)
+@option("page_title")
+@click.option("--examples", default=None, envvar="QA_EXAMPLES", show_envvar=True,
+              help=settings.setting("examples").help)
 @click.option("--dev", is_flag=True, help="Flask's development server instead of gunicorn.")
-def serve(index, model, host, port, workers, threads, connections, dev):
+def serve(index, model, host, port, workers, threads, connections, behind_proxy, page_title, examples, dev):
     """Serve the page and the JSON API."""
     from .serving import serve as run
 
+    page = {"QA_PAGE_TITLE": page_title, "QA_EXAMPLES": settings.setting("examples").parse(examples or "")}
     run(index_dir=index, model=model, host=host, port=port, workers=workers, threads=threads,
-        connections=connections, dev=dev)
+        connections=connections, behind_proxy=behind_proxy, page=page, dev=dev)
 
 
 @main.command("settings")

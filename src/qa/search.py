@@ -48,10 +48,14 @@ class Hit:
     bm25: float
 
 
-def rank(index: LoadedIndex, query: Query, vector: np.ndarray, k: int, mode: str) -> list[Hit]:
-    """The best ``k`` non-overlapping passages, best first."""
+def rank(index: LoadedIndex, query: Query, vector: np.ndarray, k: int, mode: str,
+         doc_ids: tuple[str, ...] = ()) -> list[Hit]:
+    """The best ``k`` non-overlapping passages, best first; only of ``doc_ids`` if given."""
     all_bm25 = index.lexical.scores(query.terms)  # sparse and cheap: every chunk, once
-    candidates = _candidates(index, all_bm25, vector, mode)
+    allowed = index.chunks_of(doc_ids) if doc_ids else None
+    candidates = _candidates(index, all_bm25, vector, mode, allowed)
+    if len(candidates) == 0:
+        return []
     dense = index.chunk_vectors(candidates) @ vector
     bm25 = all_bm25[candidates]
     similarity = dense  # how close the passage is by meaning: its window, or in hybrid its anchor if closer
@@ -123,16 +127,20 @@ def _priors(index: LoadedIndex, query: Query, candidates: np.ndarray, best_ancho
     return prior.astype(np.float32)
 
 
-def _candidates(index: LoadedIndex, bm25: np.ndarray, vector: np.ndarray, mode: str) -> np.ndarray:
-    """Every chunk of a small index; else the union of the dense and BM25 top lists."""
-    total, wanted = len(index.chunks), default("candidates")
-    if total <= wanted:
-        return np.arange(total)
+def _candidates(index: LoadedIndex, bm25: np.ndarray, vector: np.ndarray, mode: str,
+                allowed: np.ndarray | None) -> np.ndarray:
+    """Every (allowed) chunk when they are few; else the union of the dense and BM25 top
+    lists, the filter applied inside both searches (FAISS's ID selector, a BM25 mask)."""
+    pool = np.arange(len(index.chunks)) if allowed is None else allowed
+    wanted = default("candidates")
+    if len(pool) <= wanted:
+        return pool.astype(np.int64)
     pools = []
     if mode != "bm25":
-        pools.append(index.search_dense(vector, wanted)[1])
+        pools.append(index.search_dense(vector, wanted, allowed)[1])
     if mode != "dense":
-        pools.append(np.argpartition(-bm25, wanted)[:wanted])
+        masked = bm25 if allowed is None else np.where(np.isin(np.arange(len(bm25)), allowed), bm25, -1.0)
+        pools.append(np.argpartition(-masked, wanted)[:wanted])
     return np.unique(np.concatenate(pools)).astype(np.int64)
 
 

@@ -17,7 +17,7 @@ from cachetools import LRUCache
 
 from . import settings
 from .embedding import ModelSpec, model_dimension
-from .errors import NotFound
+from .errors import BadRequest, NotFound
 from .index.load import LoadedIndex, load_index
 from .query import Query, analyse
 from .records import Answer, AskRequest, Citation, Passage
@@ -44,7 +44,8 @@ class QAService:
         """``embedder``: used as is when given (tests, ``qa eval``); otherwise the encoder is
         chosen per ``backend`` (onnx_encoder.question_encoder) when an index loads."""
         self.index_dir = str(index_dir)
-        self.spec = embedder.spec if embedder is not None else ModelSpec.resolve(model)
+        # None in a serve-only install: the index's own model and ONNX encoder answer
+        self.spec = embedder.spec if embedder is not None else ModelSpec.installed(model)
         self.embedder = embedder
         self.backend = backend
         self.threads = threads
@@ -64,6 +65,8 @@ class QAService:
         return self
 
     def _load_index(self) -> LoadedIndex:
+        if self.spec is None:
+            return load_index(self.index_dir)
         return load_index(self.index_dir, expect_model_id=self.spec.model_id,
                           expect_dimension=model_dimension(self.spec))
 
@@ -83,8 +86,11 @@ class QAService:
     def ask(self, request: AskRequest) -> Answer:
         started = time.perf_counter()
         index = self.index
+        unknown = [d for d in request.doc_ids if d not in index.documents]
+        if unknown:
+            raise BadRequest(f"unknown doc_id {unknown[0]!r}; see /api/documents", code="bad_doc_id")
         query = analyse(request.question, index.speller)
-        key = (query.key, request.k, request.mode, index.version)
+        key = (query.key, request.k, request.mode, request.doc_ids, index.version)
         found = self._cached(key)
         cached = found is not None
         if found is None:
@@ -98,7 +104,7 @@ class QAService:
         confidence = self.verdict_model.confidence(values) if values else 0.0
         return Answer(query.text, request.k, request.mode, confidence, self.verdict_model.verdict(confidence),
                       list(passages), (time.perf_counter() - started) * 1000, index_version=index.version,
-                      corrected=query.corrected, cached=cached, features=values)
+                      corrected=query.corrected, doc_ids=request.doc_ids, cached=cached, features=values)
 
     def _cached(self, key: tuple) -> Any:
         if self._cache is None:
@@ -114,7 +120,7 @@ class QAService:
     def _answer(self, index: LoadedIndex, query: Query, request: AskRequest) -> tuple[dict, tuple[Passage, ...]]:
         """The verdict's features (empty without a passage) and the passages."""
         vector = self._encoder(index).encode_one(query.search_text)
-        hits = rank(index, query, vector, request.k, request.mode)
+        hits = rank(index, query, vector, request.k, request.mode, request.doc_ids)
         term_matches = index.sentence_lexical.term_matches(query.terms)
         passages = tuple(_passage(index, position, hit, highlight(index, hit, query, vector, term_matches))
                          for position, hit in enumerate(hits, start=1))

@@ -48,7 +48,8 @@ def check_port(host: str, port: int) -> None:
 
 
 def serve(*, index_dir: str, model: str | None, host: str, port: int, workers: int | None,
-          threads: int | None, connections: int, dev: bool) -> None:
+          threads: int | None, connections: int, behind_proxy: bool, dev: bool,
+          page: dict | None = None) -> None:
     check_port(host, port)
     cores = os.cpu_count() or 1
     workers = workers or cores
@@ -61,7 +62,8 @@ def serve(*, index_dir: str, model: str | None, host: str, port: int, workers: i
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     from .app import create_app
 
-    app = create_app({"QA_INDEX": index_dir, "QA_MODEL": model, "QA_THREADS": threads})
+    app = create_app({"QA_INDEX": index_dir, "QA_MODEL": model, "QA_THREADS": threads,
+                      "QA_BEHIND_PROXY": behind_proxy, **(page or {})})
     if dev:
         app.run(host=host, port=port, debug=False, threaded=True)
         return

@@ -24,6 +24,14 @@ class Setting:
     parse: Callable[[str], Any] = str
 
 
+def _flag(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _examples(value: str) -> tuple[str, ...]:
+    return tuple(e.strip() for e in value.split("|") if e.strip())
+
+
 def _optional_int(value: str) -> int | None:
     return int(value) if value.strip() not in ("", "0") else None
 
@@ -57,6 +65,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("threads", None, "Encoder and FAISS threads per worker (default: cores / workers).", "QA_THREADS",
             _optional_int),
     Setting("max_body_bytes", 64 * 1024, "Largest request body."),
+    Setting("behind_proxy", False, "Trust X-Forwarded-For/Proto/Host/Prefix from a proxy in front (werkzeug "
+            "ProxyFix); off unless a proxy sets them.", "QA_BEHIND_PROXY", _flag),
+    Setting("page_title", None, "The page's heading; default: corpus/qa.toml's `title`, else the document's "
+            "title (one document) or a count (several).", "QA_PAGE_TITLE"),
+    Setting("examples", (), "Example questions on the page, `|`-separated; default: corpus/qa.toml's `examples`, "
+            "else none.", "QA_EXAMPLES", _examples),
     Setting("host", "127.0.0.1", "Interface `qa serve` binds."),
     Setting("port", 8000, "Port `qa serve` binds."),
     Setting("workers", None, "gunicorn workers (default: number of cores)."),

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from flask import Blueprint, Flask, current_app, render_template, request
+from flask import Blueprint, Flask, current_app, has_request_context, render_template, request
+from werkzeug.datastructures import MultiDict
 
 from .errors import BadRequest, QAError
 from .service import current_service
@@ -38,12 +39,7 @@ def _default_web_dir() -> Path:
 
 
 DEFAULT_WEB_DIR = _default_web_dir()
-EXAMPLES = (
-    "Why didn't South Korea sign the armistice?",
-    "When was the armistice signed?",
-    "What happened at the Geneva conference?",
-    "Is the Korean War over?",
-)
+
 
 def web_dir(app: Flask) -> Path:
     return Path(app.config.get("QA_WEB_DIR") or os.environ.get("QA_WEB_DIR") or DEFAULT_WEB_DIR)
@@ -63,6 +59,22 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(pages)
     app.jinja_env.globals["source_link"] = source_link
     app.jinja_env.globals["reader_url"] = reader_url
+    app.context_processor(lambda: {"corpus": corpus_copy()})
+
+
+def corpus_copy() -> dict[str, Any]:
+    """What the page says of what is indexed: one document may be named, several are never
+    called "the article"; the heading and examples are settings of the deployment
+    (``qa serve --page-title/--examples``, then corpus/qa.toml kept in the index)."""
+    config, index = current_app.config, current_service().holder.index
+    documents = [d.summary() for d in index.documents.values()] if index is not None else []
+    page = index.manifest.get("page", {}) if index is not None else {}
+    single = len(documents) == 1
+    title = config.get("QA_PAGE_TITLE") or page.get("title")
+    heading = title or (f"Ask: {documents[0]['title']}" if single else f"Ask these {len(documents)} documents")
+    return {"documents": documents, "several": len(documents) > 1, "heading": heading,
+            "noun": "the article" if single or not documents else "these documents",
+            "examples": list(config.get("QA_EXAMPLES") or page.get("examples") or [])}
 
 
 def source_link(url: Any) -> str | None:
@@ -89,7 +101,12 @@ def reader_url(citation: dict[str, Any], question: str | None = None) -> str:
     params: dict[str, Any] = {"start": start, "end": end}
     if question:
         params["q"] = question
-    return f"/documents/{quote(citation['doc_id'], safe='')}?{urlencode(params)}#{start}-{end}"
+    return f"{_root()}/documents/{quote(citation['doc_id'], safe='')}?{urlencode(params)}#{start}-{end}"
+
+
+def _root() -> str:
+    """Where the app is mounted ("" or "/qa" behind a proxy's sub-path: SCRIPT_NAME)."""
+    return request.script_root if has_request_context() else ""
 
 
 def split_highlight(text: str, span: dict[str, int] | None) -> tuple[str, str, str]:
@@ -102,16 +119,18 @@ def split_highlight(text: str, span: dict[str, int] | None) -> tuple[str, str, s
 
 
 def index_page():
-    """The question page; with ``?q=`` it also answers, so no JavaScript is needed."""
-    question = request.args.get("q", "")
-    context: dict[str, Any] = {"question": question, "examples": _examples(), "answer": None, "error": None,
+    """The question page; with ``?q=`` it also answers, so no JavaScript is needed.
+    ``doc`` (repeatable; the selector) asks only those documents."""
+    question, chosen = request.args.get("q", ""), [d for d in request.args.getlist("doc") if d]
+    context: dict[str, Any] = {"question": question, "chosen": chosen, "answer": None, "error": None,
                                "k": default("k")}
     status = 200
     if question.strip():
         try:
             if len(request.args.getlist("q")) > 1 or len(request.args.getlist("k")) > 1:
                 raise BadRequest("q and k may be given once each")
-            asked = {"question": question, "k": request.args.get("k") or str(default("k"))}
+            asked = MultiDict([("question", question), ("k", request.args.get("k") or str(default("k")))]
+                              + [("doc_id", d) for d in chosen])
             result = answer(asked, query_string=True).to_json()
             for passage in result["passages"]:
                 passage["parts"] = split_highlight(passage["text"], passage.get("highlight"))
@@ -149,6 +168,3 @@ def _int_arg(name: str) -> int | None:
     except ValueError:
         return None
 
-
-def _examples() -> list[str]:
-    return list(current_app.config.get("QA_WEB_EXAMPLES") or EXAMPLES)

@@ -10,6 +10,10 @@
 (function () {
   "use strict";
 
+  /* Where the app is mounted: "" at the site's root, "/qa" under a proxy's sub-path. Every
+     URL below is built from it, as the server builds its own with url_for. */
+  var ROOT = document.documentElement.getAttribute("data-root") || "";
+
   function el(tag, className, text) {
     var node = document.createElement(tag);
     if (className) node.className = className;
@@ -38,7 +42,7 @@
   function readerUrl(c, question) {
     var params = new URLSearchParams({ start: String(c.start), end: String(c.end) });
     if (question) params.set("q", question);
-    return "/documents/" + encodeURIComponent(c.doc_id) + "?" + params.toString() + "#" + c.start + "-" + c.end;
+    return ROOT + "/documents/" + encodeURIComponent(c.doc_id) + "?" + params.toString() + "#" + c.start + "-" + c.end;
   }
 
   /* Same markup as the citation_line macro in web/templates/_macros.html. */
@@ -95,6 +99,8 @@
     var list = document.getElementById("result-list");
     var controller = null;
     var k = form.dataset.k;  /* the server's default (settings.py), so the two never differ */
+    var noun = form.dataset.noun || "the documents";  /* "the article" or "these documents" */
+    var scope = document.getElementById("doc");  /* the document selector, when there are several */
 
     function reset() {
       list.replaceChildren();
@@ -136,8 +142,10 @@
       error.hidden = true; notice.hidden = true; uncertain.hidden = true; corrected.hidden = true; empty.hidden = true;
       region.setAttribute("aria-busy", "true");
       status.classList.add("loading");
-      status.textContent = "Searching the article\u2026";
-      var url = "/api/ask?" + new URLSearchParams({ question: question, k: k }).toString();
+      status.textContent = "Searching " + noun + "\u2026";
+      var params = new URLSearchParams({ question: question, k: k });
+      if (scope && scope.value) params.append("doc_id", scope.value);
+      var url = ROOT + "/api/ask?" + params.toString();
       fetch(url, { headers: { Accept: "application/json" }, signal: mine.signal })
         .then(function (response) {
           return response.json().catch(function () { return null; }).then(function (body) {
@@ -155,7 +163,9 @@
     }
 
     function go(question) {
-      var target = "/?" + new URLSearchParams({ q: question }).toString();
+      var query = new URLSearchParams({ q: question });
+      if (scope && scope.value) query.append("doc", scope.value);
+      var target = ROOT + "/?" + query.toString();
       if (location.pathname + location.search !== target) history.pushState({ q: question }, "", target);
       ask(question);
     }
@@ -177,11 +187,13 @@
     });
 
     window.addEventListener("popstate", function () {
-      var question = new URLSearchParams(location.search).get("q") || "";
+      var search = new URLSearchParams(location.search);
+      var question = search.get("q") || "";
       input.value = question;
+      if (scope) scope.value = search.get("doc") || "";
       if (question.trim()) { ask(question); return; }
       if (controller) controller.abort();
-      document.title = "Ask the article \u00b7 qa";
+      document.title = form.dataset.heading + " \u00b7 qa";
       reset();
     });
   }

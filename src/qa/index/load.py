@@ -48,11 +48,23 @@ class LoadedIndex:
     def version(self) -> str:
         return self.manifest["version"]
 
-    def search_dense(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def search_dense(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` nearest chunks, among ``allowed`` ids only when given (FAISS ID selector)."""
+        import faiss
+
         k = min(k, self.vectors.ntotal)
-        scores, ids = self.vectors.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k)
+        params = None
+        if allowed is not None:
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64)))
+        scores, ids = self.vectors.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k,
+                                          params=params)
         keep = ids[0] >= 0
         return scores[0][keep], ids[0][keep]
+
+    def chunks_of(self, doc_ids: tuple[str, ...]) -> np.ndarray:
+        """The chunk ids of these documents, in order."""
+        wanted = set(doc_ids)
+        return np.array([c.chunk_id for c in self.chunks if c.doc_id in wanted], dtype=np.int64)
 
     def chunk_vectors(self, ids: np.ndarray) -> np.ndarray:
         return self.vectors.reconstruct_batch(np.asarray(ids, dtype=np.int64))

@@ -62,6 +62,11 @@ class _Corpus(Schema):
     warnings = fields.List(fields.String(), required=True)
 
 
+class _Page(Schema):
+    title = fields.String()
+    examples = fields.List(fields.String())
+
+
 class ManifestSchema(Schema):
     class Meta:
         unknown = RAISE
@@ -75,6 +80,7 @@ class ManifestSchema(Schema):
     chunking = fields.Dict(keys=fields.String(), required=True)
     lexical = fields.String(required=True)
     corpus = fields.Nested(_Corpus, required=True)
+    page = fields.Nested(_Page, required=True)
     documents = fields.List(fields.Nested(_Document), required=True)
     passage_count = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
     built_at = fields.String(required=True)

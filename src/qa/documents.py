@@ -1,0 +1,123 @@
+"""One file's bytes into a Document whose canonical text every citation offset refers to.
+
+* Markdown and text (``.md``, ``.markdown``, ``.txt``): the body exactly as in the file, after
+  optional YAML front matter (python-frontmatter's YAML handler finds it; the body after the
+  closing ``---`` line is kept byte for byte, only ``\\r\\n`` becomes ``\\n``). The title is the
+  front matter's ``title``; for a ``.txt`` file without one, its first line when a blank line
+  follows it (a headline; it stays in the text); else the file name.
+* Saved web pages (``.html``, ``.htm``): the article's extracted text and metadata
+  (html_documents.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from typing import Any
+
+from frontmatter.default_handlers import YAMLHandler
+
+from .errors import CorpusError
+from .records import Document
+
+TEXT_SUFFIXES = (".md", ".markdown", ".txt")
+HTML_SUFFIXES = (".html", ".htm")
+SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES
+_YAML = YAMLHandler()
+_HEADLINE = re.compile(r"\A[ \t]*(\S[^\n]{0,200}?)[ \t]*\n[ \t]*\n")
+
+
+def slugify(relative_path: str) -> str:
+    """Stable, URL-safe id from a relative path: ``News/Korea War.md`` -> ``news-korea-war``."""
+    stem = relative_path.rsplit(".", 1)[0] if "." in relative_path.rsplit("/", 1)[-1] else relative_path
+    ascii_text = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    if not slug:  # a name with no ASCII letters at all: fall back to a short hash
+        slug = "doc-" + hashlib.sha256(relative_path.encode("utf-8")).hexdigest()[:10]
+    return slug
+
+
+def parse_document(raw: bytes, relative_path: str) -> Document | None:
+    """Turn file bytes into a Document; ``None`` for an empty file (skipped by policy)."""
+    if relative_path.lower().endswith(HTML_SUFFIXES):
+        return _html_document(raw, relative_path)
+    if b"\x00" in raw:  # anywhere: a NUL late in a file would be indexed and returned
+        raise CorpusError(relative_path, "binary file (contains NUL bytes); only UTF-8 text is indexed")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CorpusError(relative_path, f"not valid UTF-8 (byte {exc.start})") from None
+    text = text.replace("\r\n", "\n")
+    metadata, body = split_front_matter(text, relative_path)
+    if not body.strip():
+        return None
+    return _document(relative_path, body, metadata, raw, _title(relative_path, body, metadata))
+
+
+def _title(relative_path: str, body: str, metadata: dict[str, Any]) -> str:
+    if metadata.get("title") not in (None, ""):
+        return str(metadata["title"]).strip()
+    headline = _HEADLINE.match(body) if relative_path.lower().endswith(".txt") else None
+    return headline.group(1) if headline else relative_path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+
+
+def _html_document(raw: bytes, relative_path: str) -> Document | None:
+    from .html_documents import extract
+
+    if not raw.strip():
+        return None
+    page = extract(raw)
+    if page is None:
+        raise CorpusError(relative_path, "no article text could be extracted from this web page")
+    title = str(page.metadata.get("title") or relative_path.rsplit("/", 1)[-1].rsplit(".", 1)[0])
+    return _document(relative_path, page.text, page.metadata, raw, title)
+
+
+def _document(relative_path: str, text: str, metadata: dict[str, Any], raw: bytes, title: str) -> Document:
+    return Document(
+        doc_id=str(metadata.get("id") or slugify(relative_path)),
+        path=relative_path,
+        title=title,
+        text=text,
+        metadata=metadata,
+        fingerprint=hashlib.sha256(raw).hexdigest(),
+    )
+
+
+def _refuse_aliases(front_matter: str, relative_path: str) -> None:
+    """Anchors and aliases let a few hundred bytes of YAML expand into gigabytes (a "billion
+    laughs" bomb); metadata never needs them, so they are refused by reading the YAML event
+    stream, which costs time linear in the text."""
+    import yaml
+
+    try:
+        for event in yaml.parse(front_matter, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                raise CorpusError(relative_path, "front matter uses YAML anchors or aliases (&name, *name), "
+                                                 "which are not allowed")
+    except yaml.YAMLError:
+        return  # malformed: the loader below reports it
+
+
+def split_front_matter(text: str, relative_path: str) -> tuple[dict[str, Any], str]:
+    """Metadata and the exact body. The body starts after the closing delimiter's line."""
+    if not _YAML.detect(text):
+        return {}, text
+    boundaries = list(_YAML.FM_BOUNDARY.finditer(text))
+    if len(boundaries) < 2:
+        raise CorpusError(relative_path, "front matter opened with '---' but never closed")
+    opening, closing = boundaries[0], boundaries[1]
+    _refuse_aliases(text[opening.end() : closing.start()], relative_path)
+    try:
+        metadata = _YAML.load(text[opening.end() : closing.start()])
+    except Exception as exc:  # yaml.YAMLError and its many subclasses
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CorpusError(relative_path, f"malformed YAML front matter ({first_line})") from None
+    if metadata is None:
+        metadata = {}
+    if not isinstance(metadata, dict):
+        raise CorpusError(relative_path, "front matter must be a YAML mapping (key: value lines)")
+    line_end = text.find("\n", closing.start())
+    body = "" if line_end == -1 else text[line_end + 1 :]
+    return {str(k): v for k, v in metadata.items()}, body

@@ -1,0 +1,189 @@
+"""Real corpora: a saved news page beside a Markdown article and a text file; asking one
+document or a few over the API, the CLI and the page; what the page says of the corpus."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import CORPUS, ROOT, ask
+from servers import QA
+
+PAGE = ROOT / "tests" / "fixtures" / "html" / "tram-line-2019.html"
+MOLASSES = ("The Great Molasses Flood\n\nOn January 15, 1919, a storage tank burst in Boston and a wave of molasses "
+            "killed 21 people in the North End.\n\nThe tank held 8.7 million litres. Investigators blamed thin steel "
+            "and poor testing.\n")
+FURNITURE = ("Accept all", "cookies", "Share on", "Facebook", "Related stories", "Advertisement", "Sign up",
+             "newsletter", "©", "Most read", "Home", "Photograph:")
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory, embedder, token_counter):
+    """Korea (Markdown), a saved news page (HTML), a text file and an unsupported file."""
+    from qa.chunking import ChunkingParams
+    from qa.corpus import load_corpus
+    from qa.index.build import build_index
+    from qa.service import QAService
+
+    root = tmp_path_factory.mktemp("mixed")
+    corpus = root / "corpus"
+    shutil.copytree(CORPUS, corpus, ignore=shutil.ignore_patterns("qa.toml"))
+    shutil.copy(PAGE, corpus / "tram-line-2019.html")
+    (corpus / "molasses.txt").write_text(MOLASSES)
+    (corpus / "notes.odt").write_bytes(b"PK\x03\x04 not a document")
+    loaded = load_corpus(corpus)
+    build_index(loaded, corpus, root / "index", embedder, ChunkingParams(), count_tokens=token_counter)
+    service = QAService(str(root / "index"), embedder=embedder).load()
+    return {"corpus": corpus, "index": root / "index", "service": service, "warnings": loaded.warnings}
+
+
+def test_the_news_page_becomes_an_article_with_its_metadata_and_no_furniture(mixed):
+    document = mixed["service"].document("tram-line-2019")
+    assert document["title"] == "Riverside tram line opens after six years of delays"  # not "… | The Metro Times"
+    assert (document["author"], document["published"], document["publisher"]) == ("Jane Doe", "2019-09-14",
+                                                                                 "The Metro Times")
+    assert document["source"].startswith("https://www.metrotimes.example/news/local/2019/sep/14/")
+    text = document["text"]
+    assert text.startswith("Millbridge’s long-awaited Riverside tram line finally opened")
+    assert "Margaret Okonkwo" in text and "René Dubois" in text and "\n\nBusinesses hope for a revival\n\n" in text
+    assert not [f for f in FURNITURE if f in text], [f for f in FURNITURE if f in text]
+    assert all(block.strip() for block in text.split("\n\n")), "one paragraph per block"
+
+
+def test_citations_slice_every_documents_text_and_answers_come_from_the_right_one(mixed):
+    service = mixed["service"]
+    for question, doc_id, evidence in [("How much did the Riverside tram line cost?", "tram-line-2019", "£412m"),
+                                       ("How many people died in the molasses flood?", "molasses", "killed 21 people"),
+                                       ("Why didn't South Korea sign?", "korea-armistice-time-2018", "Syngman Rhee")]:
+        answer = ask(service, question, 5)
+        assert answer.passages[0].citation.doc_id == doc_id, question
+        assert any(evidence in p.text for p in answer.passages[:3]), question
+        for passage in answer.passages:
+            text = service.document(passage.citation.doc_id)["text"]
+            assert text[passage.citation.start:passage.citation.end] == passage.text
+
+
+def test_a_text_files_headline_is_its_title_and_stays_in_the_text(mixed):
+    document = mixed["service"].document("molasses")
+    assert document["title"] == "The Great Molasses Flood" and document["text"] == MOLASSES
+
+
+def test_an_unsupported_file_is_skipped_with_one_warning_naming_it(mixed):
+    assert [w for w in mixed["warnings"] if "notes.odt" in w] == [
+        "notes.odt: unsupported file type, skipped (documents are .md, .markdown, .txt, .html, .htm)"]
+
+
+def test_asking_one_document_or_a_few_over_the_api(mixed):
+    from qa.app import create_app
+
+    client = create_app({"TESTING": True}, service=mixed["service"]).test_client()
+    one = client.post("/api/ask", json={"question": "armistice", "doc_id": "molasses"}).get_json()
+    assert one["doc_id"] == ["molasses"] and {p["citation"]["doc_id"] for p in one["passages"]} <= {"molasses"}
+    both = client.post("/api/ask", json={"question": "the Boston molasses tank and the Riverside tram line", "k": 10,
+                                         "doc_id": ["molasses", "tram-line-2019"]}).get_json()
+    assert {p["citation"]["doc_id"] for p in both["passages"]} == {"molasses", "tram-line-2019"}
+    get = client.get("/api/ask?question=cost&doc_id=tram-line-2019&doc_id=molasses").get_json()
+    assert get["doc_id"] == ["tram-line-2019", "molasses"]
+    assert {p["citation"]["doc_id"] for p in get["passages"]} <= {"tram-line-2019", "molasses"}
+    unknown = client.post("/api/ask", json={"question": "x", "doc_id": "foo"})
+    assert unknown.status_code == 400 and unknown.get_json()["error"]["code"] == "bad_doc_id"
+    everything = client.post("/api/ask", json={"question": "the Boston molasses tank and the Riverside tram line",
+                                                "k": 10}).get_json()
+    assert len({p["citation"]["doc_id"] for p in everything["passages"]}) >= 2, "ranking stays global by default"
+    spec = client.get("/api/openapi.json").get_json()
+    properties = spec["components"]["schemas"]["AskBody"]["properties"]
+    assert "doc_id" in properties and properties["doc_id"]["oneOf"][1]["type"] == "array"
+    assert any(p["name"] == "doc_id" for p in spec["paths"]["/api/ask"]["get"]["parameters"])
+
+
+def test_asking_one_document_from_the_cli(mixed):
+    result = subprocess.run([QA, "ask", "What happened in 1919?", "--index", str(mixed["index"]), "--doc", "molasses",
+                             "--json"], capture_output=True, text=True, timeout=120)
+    answer = json.loads(result.stdout)
+    assert answer["doc_id"] == ["molasses"] and {p["citation"]["doc_id"] for p in answer["passages"]} == {"molasses"}
+    bad = subprocess.run([QA, "ask", "x", "--index", str(mixed["index"]), "--doc", "nope"], capture_output=True,
+                         text=True, timeout=120)
+    assert bad.returncode == 2 and bad.stderr.strip() == "qa: error: unknown doc_id 'nope'; see /api/documents"
+
+
+def test_the_page_lists_the_documents_offers_a_selector_and_never_claims_one_article(mixed):
+    from qa.app import create_app
+
+    client = create_app({"TESTING": True}, service=mixed["service"]).test_client()
+    page = client.get("/").get_data(as_text=True)
+    assert "the article" not in page and "Ask these 3 documents" in page and "Korea" not in _examples(page)
+    assert re.findall(r'<option value="([^"]*)"', page) == ["", "korea-armistice-time-2018", "molasses",
+                                                             "tram-line-2019"]
+    listed = re.search(r'<ul class="document-list">(.*?)</ul>', page, re.S).group(1)
+    assert "Jane Doe" in listed and "2019-09-14" in listed and 'href="/documents/molasses"' in listed
+    filtered = client.get("/?q=What+happened+in+1919%3F&doc=molasses").get_data(as_text=True)
+    assert '<option value="molasses" selected>' in filtered
+    assert set(re.findall(r'href="/documents/([a-z0-9-]+)\?', filtered)) == {"molasses"}
+    assert "Not found in these documents" in filtered or "passage" in filtered
+
+
+def _examples(page: str) -> str:
+    found = re.search(r'<nav class="examples".*?</nav>', page, re.S)
+    return found.group(0) if found else ""
+
+
+def test_one_document_is_named_and_its_examples_come_from_the_deployment(service):
+    from qa.app import create_app
+
+    page = create_app({"TESTING": True}, service=service).test_client().get("/").get_data(as_text=True)
+    assert "Why North Korea and South Korea Are Technically Still at War" in re.search(r"<h1>(.*?)</h1>", page).group(1)
+    assert "Why didn&#39;t South Korea sign the armistice?" in _examples(page)  # from corpus/qa.toml, in the index
+    custom = create_app({"TESTING": True, "QA_PAGE_TITLE": "Ask our archive",
+                         "QA_EXAMPLES": ("Who signed?",)}, service=service).test_client().get("/")
+    text = custom.get_data(as_text=True)
+    assert "<h1>Ask our archive</h1>" in text and "Who signed?" in _examples(text) and "Geneva" not in _examples(text)
+
+
+def test_without_settings_no_korea_text_appears_for_another_corpus(tmp_path, embedder, token_counter):
+    from qa.app import create_app
+    from qa.chunking import ChunkingParams
+    from qa.corpus import load_corpus
+    from qa.index.build import build_index
+    from qa.service import QAService
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "molasses.txt").write_text(MOLASSES)
+    build_index(load_corpus(corpus), corpus, tmp_path / "index", embedder, ChunkingParams(), count_tokens=token_counter)
+    service = QAService(str(tmp_path / "index"), embedder=embedder).load()
+    page = create_app({"TESTING": True}, service=service).test_client().get("/").get_data(as_text=True)
+    assert "<h1>Ask: The Great Molasses Flood</h1>" in page
+    assert not re.search(r"Korea|armistice|Geneva", page) and not _examples(page)
+
+
+def test_a_page_without_article_text_stops_the_build_in_one_line(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "ok.md").write_text("Fine text.")
+    (corpus / "nav-only.html").write_text("<html><body><nav><a href='/'>Home</a> <a href='/news'>News</a></nav>"
+                                          "<script>track()</script></body></html>")
+    result = subprocess.run([QA, "index", "build", "--corpus", str(corpus), "--index", str(tmp_path / "index")],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2 and not (tmp_path / "index" / "current").exists()
+    assert result.stderr.strip().splitlines() == [
+        "qa: error: nav-only.html: no article text could be extracted from this web page"]
+
+
+def test_a_changed_page_makes_the_index_stale(mixed, tmp_path):
+    from qa.chunking import ChunkingParams
+    from qa.index.build import is_stale
+    from qa.index.layout import read_manifest
+
+    manifest = read_manifest(mixed["index"])
+    corpus = tmp_path / "corpus"
+    shutil.copytree(mixed["corpus"], corpus)
+    assert not is_stale(manifest, corpus, ChunkingParams(), manifest["model"]["id"])
+    page = corpus / "tram-line-2019.html"
+    page.write_text(page.read_text().replace("38,417 journeys", "38,418 journeys"))
+    assert is_stale(manifest, corpus, ChunkingParams(), manifest["model"]["id"])
+    assert Path(manifest["corpus"]["path"]) == mixed["corpus"] and "tram-line-2019.html" in manifest["corpus"]["files"]
