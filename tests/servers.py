@@ -25,13 +25,14 @@ def free_port() -> int:
 class QAServer:
     """`qa serve` in its own process group; ``stop()`` ends exactly that group."""
 
-    def __init__(self, index: Path, log_path: Path, *arguments: str, env: dict[str, str] | None = None):
+    def __init__(self, index: Path, log_path: Path, *arguments: str, env: dict[str, str] | None = None,
+                 executable: str = QA):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         self._log = log_path.open("wb")
         self.process = subprocess.Popen(
-            [QA, "serve", "--index", str(index), "--port", str(self.port), *arguments],
+            [executable, "serve", "--index", str(index), "--port", str(self.port), *arguments],
             stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
             env={**os.environ, **(env or {})},
         )
