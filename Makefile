@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet "torch==2.13.0"
-	$(PIP) install --quiet -e ".[build,dev]"
+	$(PIP) install --quiet -e ".[build,milvus,dev]"
 	touch $(STAMP)
 
 index: install

@@ -59,11 +59,17 @@ def create_app(config: dict[str, Any] | None = None, service: QAService | None =
     app.json.sort_keys = False
     app.json.ensure_ascii = False
     if service is None:
+        milvus = None
+        if app.config["QA_MILVUS"]:
+            from .milvus.store import MilvusStore
+
+            milvus = MilvusStore(app.config["QA_MILVUS"], token=app.config["QA_MILVUS_TOKEN"],
+                                 alias=app.config["QA_MILVUS_ALIAS"])
         service = QAService(
             app.config["QA_INDEX"], model=app.config["QA_MODEL"], threads=app.config["QA_THREADS"],
             cache_size=app.config["QA_CACHE_SIZE"], reload_interval=app.config["QA_RELOAD_INTERVAL"],
             on_reload=count_reload, verdict_model=app.config["QA_VERDICT_MODEL"],
-            answer_slots=app.config["QA_ANSWER_SLOTS"],
+            answer_slots=app.config["QA_ANSWER_SLOTS"], milvus=milvus,
         ).load()
     app.extensions["qa"] = service
     app.register_blueprint(api)

@@ -16,7 +16,7 @@ import click
 
 from . import settings
 from .cli_index import index
-from .cli_options import QAGroup, option, require_build_extra
+from .cli_options import QAGroup, milvus_options, milvus_store, option, require_build_extra
 from .cli_verdict import verdict
 
 
@@ -38,7 +38,8 @@ main.add_command(verdict)
 @option("model")
 @click.option("--doc", "doc_ids", multiple=True, help="Only this document (repeatable); ids: `qa index info`.")
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON.")
-def ask(question, k, mode, index, model, doc_ids, as_json):
+@milvus_options
+def ask(question, k, mode, index, model, doc_ids, as_json, milvus, milvus_token, milvus_alias):
     """Ask one question; print the best passages with their citations.
 
     Exit status: 0 when the corpus answers (the verdict is "answered"), 1 when it does not,
@@ -47,7 +48,8 @@ def ask(question, k, mode, index, model, doc_ids, as_json):
     from .service import QAService
 
     request = parse_ask({"question": question, "k": k, "mode": mode, **({"doc_id": list(doc_ids)} if doc_ids else {})})
-    service = QAService(index, model=model, cache_size=0, threads=os.cpu_count()).load(strict=True)
+    service = QAService(index, model=model, cache_size=0, threads=os.cpu_count(),
+                        milvus=milvus_store(milvus, milvus_token, milvus_alias)).load(strict=True)
     answer = service.ask(request)
     if as_json:
         click.echo(json.dumps(answer.to_json(), indent=2, ensure_ascii=False))
@@ -88,14 +90,16 @@ def _print_answer(answer) -> None:
 @option("k", "-k", "--k", type=click.IntRange(1, settings.default("max_k")))
 @option("mode", type=click.Choice(settings.MODES))
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def evaluate(questions, corpus_dir, index, model, k, mode, as_json):
+@milvus_options
+def evaluate(questions, corpus_dir, index, model, k, mode, as_json, milvus, milvus_token, milvus_alias):
     """Score a question set (JSONL with question/evidence, or SQuAD JSON): hit@1/3/5, MRR, length."""
     require_build_extra("qa eval")
     from .embedding import Embedder, ModelSpec
     from .evaluation import evaluate as run, format_report
 
     report = run(questions, index_dir=None if corpus_dir else index, corpus_dir=corpus_dir,
-                 embedder=Embedder(ModelSpec.resolve(model)), k=k, mode=mode)
+                 embedder=Embedder(ModelSpec.resolve(model)), k=k, mode=mode,
+                 milvus=milvus_store(milvus, milvus_token, milvus_alias))
     click.echo(json.dumps(report, indent=2, ensure_ascii=False) if as_json else format_report(report))
 
 
@@ -112,11 +116,15 @@ def evaluate(questions, corpus_dir, index, model, k, mode, as_json):
 @click.option("--examples", default=None, envvar="QA_EXAMPLES", show_envvar=True,
               help=settings.setting("examples").help)
 @click.option("--dev", is_flag=True, help="Flask's development server instead of gunicorn.")
-def serve(index, model, host, port, workers, threads, connections, behind_proxy, page_title, examples, dev):
+@milvus_options
+def serve(index, model, host, port, workers, threads, connections, behind_proxy, page_title, examples, dev, milvus,
+          milvus_token, milvus_alias):
     """Serve the page and the JSON API."""
     from .serving import serve as run
 
-    page = {"QA_PAGE_TITLE": page_title, "QA_EXAMPLES": settings.setting("examples").parse(examples or "")}
+    milvus_store(milvus, milvus_token, milvus_alias)  # the extra is there, or one line now
+    page = {"QA_PAGE_TITLE": page_title, "QA_EXAMPLES": settings.setting("examples").parse(examples or ""),
+            "QA_MILVUS": milvus, "QA_MILVUS_TOKEN": milvus_token, "QA_MILVUS_ALIAS": milvus_alias}
     run(index_dir=index, model=model, host=host, port=port, workers=workers, threads=threads,
         connections=connections, behind_proxy=behind_proxy, page=page, dev=dev)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from . import settings
-from .cli_options import QAGroup, option, require_build_extra
+from .cli_options import QAGroup, milvus_options, milvus_store, option, require_build_extra
 from .errors import QAError
 
 
@@ -32,17 +32,19 @@ def index() -> None:
 @click.option("--onnx/--no-onnx", default=True, show_default=True,
               help="Export and verify the ONNX question encoder the server answers with (torch otherwise).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
+@milvus_options
 def index_build(corpus, index, model, max_chars, max_tokens, context_before, boilerplate_repeats, max_file_bytes,
-                ann_threshold, if_stale, onnx, quiet):
+                ann_threshold, if_stale, onnx, quiet, milvus, milvus_token, milvus_alias):
     """Chunk and embed the corpus into a new index version, switched in atomically."""
     require_build_extra("qa index build")
+    store = milvus_store(milvus, milvus_token, milvus_alias)
     from .chunking import ChunkingParams
     from .embedding import ModelSpec
 
     params = ChunkingParams(max_chars=max_chars, max_tokens=max_tokens, context_before=context_before,
                             boilerplate_min_repeats=boilerplate_repeats)
     spec = ModelSpec.resolve(model)
-    if if_stale and _up_to_date(index, corpus, params, spec.model_id, quiet):
+    if if_stale and store is None and _up_to_date(index, corpus, params, spec.model_id, quiet):
         return
     from .corpus import load_corpus
     from .embedding import Embedder, TokenCounter
@@ -51,6 +53,16 @@ def index_build(corpus, index, model, max_chars, max_tokens, context_before, boi
     loaded = load_corpus(corpus, max_file_bytes=max_file_bytes)
     for warning in loaded.warnings:
         click.echo(f"qa: warning: {warning}", err=True)
+    if store is not None:
+        from .milvus.build import build_milvus
+
+        facts = build_milvus(loaded, corpus, store, Embedder(spec), params, count_tokens=TokenCounter(spec.path),
+                             progress=not quiet and sys.stderr.isatty())
+        if not quiet:
+            click.echo(f"built {facts['version']}: {len(facts['documents'])} documents, {facts['passage_count']} "
+                       f"passages, Milvus collection {facts['collection']} behind alias {store.alias!r}, "
+                       f"{facts['build_seconds']:.1f} s")
+        return
     manifest = build_index(loaded, corpus, index, Embedder(spec), params, count_tokens=TokenCounter(spec.path),
                            progress=not quiet and sys.stderr.isatty(), ann_threshold=ann_threshold, onnx=onnx)
     if not quiet:

@@ -39,3 +39,22 @@ def require_build_extra(command: str) -> None:
     if missing:
         raise QAError(f"`{command}` needs the build extra ({', '.join(missing)} missing): pip install 'qa[build]'",
                       code="missing_extra")
+
+
+def milvus_options(f):
+    """--milvus URI, --milvus-token, --milvus-alias: the index in Milvus instead of --index."""
+    for name in ("milvus_alias", "milvus_token", "milvus"):
+        f = option(name)(f)
+    return f
+
+
+def milvus_store(uri: str | None, token: str, alias: str):
+    if not uri:
+        return None
+    import importlib.util
+
+    if importlib.util.find_spec("pymilvus") is None:
+        raise QAError("--milvus needs the milvus extra: pip install 'qa[milvus]'", code="missing_extra")
+    from .milvus.store import MilvusStore
+
+    return MilvusStore(uri, token=token, alias=alias)

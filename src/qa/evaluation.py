@@ -29,8 +29,9 @@ from .service import QAService
 
 def evaluate(questions_path: str, *, index_dir: str | None, corpus_dir: str | None, embedder: Embedder,
              k: int = 5, mode: str = "hybrid", params: ChunkingParams | None = None,
-             backend: str = "auto") -> dict[str, Any]:
-    params = params or ChunkingParams()
+             backend: str = "auto", milvus: Any = None) -> dict[str, Any]:
+    """``milvus``: build and answer in Milvus (a MilvusStore); each article of a SQuAD file
+    gets its own alias there, removed afterwards."""
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="qa-eval-") as tmp:
         workdir = Path(tmp)
@@ -40,17 +41,36 @@ def evaluate(questions_path: str, *, index_dir: str | None, corpus_dir: str | No
                 source = str(workdir / f"corpus-{number}")
                 Path(source).mkdir()
                 (Path(source) / "article.txt").write_text(article.text, encoding="utf-8")
-            folder = index_dir
-            if source is not None:
-                folder = str(workdir / f"index-{number}")
-                build_index(load_corpus(source), source, folder, embedder, params,
-                            count_tokens=TokenCounter(embedder.spec.path), encoder_dir=workdir / "encoders")
-            if folder is None:
-                raise QAError("give --index or --corpus", code="bad_eval_args")
-            # questions are answered as the server answers them (ONNX when the index has it)
-            service = QAService(folder, model=model_path(embedder), cache_size=0, backend=backend).load(strict=True)
-            rows += [_score(service, article.name, case, k, mode) for case in article.cases]
+            service = _service(source, index_dir, workdir, number, embedder, params or ChunkingParams(), backend,
+                               milvus)
+            try:
+                rows += [_score(service, article.name, case, k, mode) for case in article.cases]
+            finally:
+                if service.milvus is not None and source is not None:
+                    service.milvus.remove()
     return summary(rows, k, mode, questions_path)
+
+
+def _service(source: str | None, index_dir: str | None, workdir: Path, number: int, embedder: Embedder,
+             params: ChunkingParams, backend: str, milvus: Any) -> QAService:
+    """Answer as the server answers (ONNX when the index has it), from this suite's index."""
+    if milvus is not None:
+        if source is not None:
+            from .milvus.build import build_milvus
+            from .milvus.store import MilvusStore
+
+            milvus = MilvusStore(milvus.uri, token=milvus.token, alias=f"{milvus.alias}_eval{number}")
+            build_milvus(load_corpus(source), source, milvus, embedder, params,
+                         count_tokens=TokenCounter(embedder.spec.path))
+        return QAService("", embedder=embedder, cache_size=0, milvus=milvus).load(strict=True)
+    folder = index_dir
+    if source is not None:
+        folder = str(workdir / f"index-{number}")
+        build_index(load_corpus(source), source, folder, embedder, params,
+                    count_tokens=TokenCounter(embedder.spec.path), encoder_dir=workdir / "encoders")
+    if folder is None:
+        raise QAError("give --index or --corpus", code="bad_eval_args")
+    return QAService(folder, model=model_path(embedder), cache_size=0, backend=backend).load(strict=True)
 
 
 def model_path(embedder: Embedder) -> str | None:

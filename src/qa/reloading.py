@@ -1,10 +1,10 @@
-"""The index being served, and live reloads when ``current`` moves.
+"""The index being served, and live reloads when ``current`` (or a Milvus alias) moves.
 
 Every request takes one reference to the loaded index and uses only it, so a reload can
 never mix two indexes in one answer. A new version is loaded and verified in full before
 it replaces the old one; one that fails verification is refused, logged and reported
-(``error``), while the old index keeps serving. Checking is one readlink, at most once
-per ``interval`` seconds.
+(``error``), while the old index keeps serving. Checking is one readlink (or one alias
+lookup), at most once per ``interval`` seconds.
 """
 
 from __future__ import annotations
@@ -14,33 +14,37 @@ import threading
 import time
 from typing import Callable
 
+from typing import Any
+
 from .errors import IndexUnavailable
 from .index.layout import current_version
-from .index.load import LoadedIndex
 
 log = logging.getLogger(__name__)
 
 
 class IndexHolder:
-    def __init__(self, index_dir: str, load: Callable[[], LoadedIndex], *, interval: float,
-                 on_reload: Callable[[], None] | None = None):
+    def __init__(self, index_dir: str, load: Callable[[], Any], *, interval: float,
+                 on_reload: Callable[[], None] | None = None, pointer: Callable[[], str | None] | None = None):
+        """``pointer``: what names the version to serve (default: the ``current`` symlink of
+        ``index_dir``; for Milvus, the collection behind the alias)."""
         self.index_dir = index_dir
+        self._pointer_of = pointer or (lambda: current_version(index_dir))
         self.interval = interval
         self.error: str | None = None  # why the last version was refused, if it was
         self.reloads = 0
         self._load = load
         self._on_reload = on_reload
-        self._index: LoadedIndex | None = None
+        self._index: Any = None  # a LoadedIndex, or a MilvusIndex
         self._pointer: str | None = None  # the version ``current`` named when we last looked
         self._checked_at = float("-inf")
         self._lock = threading.Lock()
 
     @property
-    def index(self) -> LoadedIndex | None:
+    def index(self) -> Any:
         """The loaded index, or None when no usable one has been loaded yet."""
         return self._index
 
-    def require(self) -> LoadedIndex:
+    def require(self) -> Any:
         index = self._index
         if index is None:
             raise IndexUnavailable(self.error or f"no usable index in {self.index_dir}")
@@ -54,7 +58,11 @@ class IndexHolder:
         if not force and now - self._checked_at < self.interval:
             return False
         self._checked_at = now
-        pointer = current_version(self.index_dir)
+        try:
+            pointer = self._pointer_of()
+        except IndexUnavailable as exc:  # the store is unreachable: keep what we have, say why
+            self.error = exc.message
+            return False
         if not force and (pointer == self._pointer or (pointer is None and self._index is not None)):
             return False  # unchanged, already refused, or vanished (deleted by hand): keep serving
         with self._lock:
@@ -74,7 +82,7 @@ class IndexHolder:
             return False
         first = self._index is None and self.reloads == 0 and self.error is None
         self._index, self.error = index, None
-        log.info("index %s loaded: %d passages", index.version, len(index.chunks))
+        log.info("index %s loaded: %d passages", index.version, index.summary()["passages"])
         if not first:
             self.reloads += 1
             if self._on_reload is not None:

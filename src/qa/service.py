@@ -17,7 +17,7 @@ from cachetools import LRUCache
 
 from . import settings
 from .embedding import ModelSpec, model_dimension
-from .errors import BadRequest, NotFound
+from .errors import BadRequest, IndexUnavailable, NotFound
 from .index.load import LoadedIndex, load_index
 from .query import Query, analyse
 from .records import Answer, AskRequest, Citation, Passage
@@ -40,6 +40,7 @@ class QAService:
         on_reload: Callable[[], None] | None = None,
         verdict_model: str | None = None,
         answer_slots: int | None = None,
+        milvus: Any = None,
     ):
         """``embedder``: used as is when given (tests, ``qa eval``); otherwise the encoder is
         chosen per ``backend`` (onnx_encoder.question_encoder) when an index loads."""
@@ -50,7 +51,9 @@ class QAService:
         self.backend = backend
         self.threads = threads
         self.verdict_model: VerdictModel = load_model(verdict_model)
-        self.holder = IndexHolder(self.index_dir, self._load_index, interval=reload_interval, on_reload=on_reload)
+        self.milvus = milvus  # a milvus.store.MilvusStore: the index lives there, not in index_dir
+        self.holder = IndexHolder(self.index_dir, self._load_index, interval=reload_interval, on_reload=on_reload,
+                                  pointer=milvus.pointer if milvus is not None else None)
         self._cache: LRUCache | None = LRUCache(cache_size) if cache_size > 0 else None
         self._cache_lock = threading.Lock()
         # the CPU-bound part (encode, rank) at most this many at a time; None: no bound
@@ -64,7 +67,15 @@ class QAService:
             _ = self._encoder(self.holder.index).model  # torch weights load now, before gunicorn forks
         return self
 
-    def _load_index(self) -> LoadedIndex:
+    def _load_index(self) -> Any:
+        if self.milvus is not None:
+            from .milvus.view import MilvusIndex
+
+            collection = self.milvus.pointer()
+            if collection is None:
+                raise IndexUnavailable(f"no index behind the Milvus alias {self.milvus.alias!r} at {self.milvus.uri}: "
+                                       f"build one with `qa index build --milvus {self.milvus.uri}`")
+            return MilvusIndex(self.milvus, collection, self.spec.model_id if self.spec else None)
         if self.spec is None:
             return load_index(self.index_dir)
         return load_index(self.index_dir, expect_model_id=self.spec.model_id,
@@ -117,14 +128,16 @@ class QAService:
             with self._cache_lock:
                 self._cache[key] = value
 
-    def _answer(self, index: LoadedIndex, query: Query, request: AskRequest) -> tuple[dict, tuple[Passage, ...]]:
-        """The verdict's features (empty without a passage) and the passages."""
+    def _answer(self, index: Any, query: Query, request: AskRequest) -> tuple[dict, tuple[Passage, ...]]:
+        """The verdict's features (empty without a passage) and the passages. ``index.view``
+        is the index itself, or for Milvus a small index of the question's candidates."""
         vector = self._encoder(index).encode_one(query.search_text)
-        hits = rank(index, query, vector, request.k, request.mode, request.doc_ids)
-        term_matches = index.sentence_lexical.term_matches(query.terms)
-        passages = tuple(_passage(index, position, hit, highlight(index, hit, query, vector, term_matches))
+        view = index.view(query, vector, request.doc_ids)
+        hits = rank(view, query, vector, request.k, request.mode, request.doc_ids)
+        term_matches = view.sentence_lexical.term_matches(query.terms)
+        passages = tuple(_passage(view, position, hit, highlight(view, hit, query, vector, term_matches))
                          for position, hit in enumerate(hits, start=1))
-        return (features(index, query, hits) if hits else {}), passages
+        return (features(view, query, hits) if hits else {}), passages
 
     def documents(self) -> list[dict[str, Any]]:
         return [d.summary() for d in self.index.documents.values()]
@@ -136,11 +149,15 @@ class QAService:
         return {**document.summary(), "text": document.text}
 
     def health(self) -> dict[str, Any]:
+        """``index`` is None when nothing can answer: no usable version, or its store (Milvus)
+        unreachable; ``error`` says why."""
         index = self.holder.index
+        problem = index.unavailable() if index is not None else None
+        usable = index is not None and problem is None
         return {
-            "status": "ok" if index is not None else "unavailable",
-            "index": index.summary() if index is not None else None,
-            "error": self.holder.error,
+            "status": "ok" if usable else "unavailable",
+            "index": index.summary() if usable else None,
+            "error": problem or self.holder.error,
             "reloads": self.holder.reloads,
         }
 

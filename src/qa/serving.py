@@ -79,6 +79,7 @@ def _gunicorn(app: Any, *, bind: str, workers: int, threads: int, connections: i
         "bind": bind, "workers": workers, "preload_app": True,
         "worker_class": "qa.worker.QAThreadWorker", "threads": connections, "http_parser": "python",
         "keepalive": 5, "timeout": 60, "graceful_timeout": 10, "accesslog": None,
+        "control_socket_disable": True,  # replicas on one host would share ~/.gunicorn/gunicorn.ctl
         "post_fork": _post_fork(threads, service),
         "on_reload": lambda server: service.refresh(force=True),
         "child_exit": _child_exit,

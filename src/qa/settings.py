@@ -71,6 +71,11 @@ SETTINGS: tuple[Setting, ...] = (
             "title (one document) or a count (several).", "QA_PAGE_TITLE"),
     Setting("examples", (), "Example questions on the page, `|`-separated; default: corpus/qa.toml's `examples`, "
             "else none.", "QA_EXAMPLES", _examples),
+    Setting("milvus", None, "Milvus URI (`http://host:19530`): the index lives there instead of --index.",
+            "QA_MILVUS_URI"),
+    Setting("milvus_token", "", "Milvus token (`user:password` or an API key).", "QA_MILVUS_TOKEN"),
+    Setting("milvus_alias", "qa", "The Milvus alias naming the version served (the `current` of a Milvus index).",
+            "QA_MILVUS_ALIAS"),
     Setting("host", "127.0.0.1", "Interface `qa serve` binds."),
     Setting("port", 8000, "Port `qa serve` binds."),
     Setting("workers", None, "gunicorn workers (default: number of cores)."),

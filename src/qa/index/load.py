@@ -61,6 +61,15 @@ class LoadedIndex:
         keep = ids[0] >= 0
         return scores[0][keep], ids[0][keep]
 
+    def view(self, query: Any, vector: np.ndarray, doc_ids: tuple[str, ...] = ()) -> "LoadedIndex":
+        """The index a question is ranked on: this one, whole (a Milvus index makes a small
+        one of the question's candidates, milvus/view.py)."""
+        return self
+
+    def unavailable(self) -> str | None:
+        """Why the index cannot answer now, if it cannot (a local index always can)."""
+        return None
+
     def chunks_of(self, doc_ids: tuple[str, ...]) -> np.ndarray:
         """The chunk ids of these documents, in order."""
         wanted = set(doc_ids)
@@ -85,7 +94,7 @@ class LoadedIndex:
 
 def assemble(folder: Path, manifest: dict[str, Any], documents: dict[str, Document], chunks: list[Chunk],
              vectors: Any, lexical: LexicalIndex, sentence_lexical: LexicalIndex, sentence_vectors: np.ndarray,
-             sentence_rows: np.ndarray, words: dict[str, int]) -> LoadedIndex:
+             sentence_rows: np.ndarray, speller: Speller) -> LoadedIndex:
     """Derive the per-chunk offsets, anchor rows and flags from the chunks themselves."""
     offsets = offsets_of(chunks)
     sentence_texts = [""] * len(sentence_vectors)
@@ -101,7 +110,7 @@ def assemble(folder: Path, manifest: dict[str, Any], documents: dict[str, Docume
                 for kind, pattern in ANSWER_PATTERNS.items()}  # "person" depends on the question: search.py
     return LoadedIndex(folder, manifest, documents, chunks, vectors, lexical, sentence_lexical, sentence_vectors,
                        np.asarray(sentence_rows, dtype=np.int64), offsets, anchor_rows, anchor_offsets, non_answer,
-                       byline, has_type, Speller(words), tuple(sentence_texts),
+                       byline, has_type, speller, tuple(sentence_texts),
                        tuple(names_in(t) for t in sentence_texts))
 
 
@@ -125,7 +134,8 @@ def load_index(
     except Exception as exc:
         raise IndexUnavailable(f"{folder}: cannot read the index ({type(exc).__name__}: {exc}); rebuild it") from None
     _check_parts(folder, manifest, *parts)
-    index = assemble(folder, manifest, *parts)
+    *arrays, words = parts
+    index = assemble(folder, manifest, *arrays, Speller(words))
     if manifest["faiss_index"].get("efSearch"):  # an HNSW graph: search as wide as it was built for
         index.vectors.hnsw.efSearch = int(manifest["faiss_index"]["efSearch"])
     return index

@@ -1,0 +1,162 @@
+"""Serve from Milvus: a version bound to its collection, and for each question a small
+index of its candidates that the local ranking, verdict and highlight run on unchanged.
+
+``view`` asks Milvus for the dense top-N and the BM25 top-N passages (``doc_id`` filter
+pushed down, ``output_fields`` explicit), the exact BM25 and dense scores of the ones only
+one list found, the vectors and texts of their sentences, and the anchor sentences' BM25
+(b = 0); it renumbers them into a LoadedIndex holding only those candidates. FAISS over a
+few hundred vectors is exact and takes microseconds.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..errors import IndexMismatch
+from ..index.load import LoadedIndex, assemble
+from ..lexical import tokenize
+from ..query import Query
+from ..records import Chunk, Document, Span
+from ..settings import default
+from ..spelling import Speller
+from .store import DOCUMENT, FACTS, PASSAGE, SENTENCE_ID, MilvusStore
+
+PASSAGE_FIELDS = ["id", "doc_id", "start", "end", "paragraph", "text", "info"]
+
+
+class TermStats:
+    """BM25 facts of the whole collection (document frequencies, from the build), and the
+    candidates' scores: what search.py and verdict.py ask of a LexicalIndex."""
+
+    def __init__(self, df: dict[str, int], documents: int, scores: np.ndarray | None = None,
+                 texts: Sequence[str] = ()):
+        self.df, self.documents, self._scores, self._texts = df, documents, scores, texts
+
+    def knows(self, term: str) -> bool:
+        return term in self.df
+
+    def idf(self, term: str) -> float:
+        df = self.df.get(term, 0)
+        return float(np.log(1 + (self.documents - df + 0.5) / (df + 0.5)))
+
+    def scores(self, terms: Sequence[str]) -> np.ndarray:
+        return self._scores
+
+    def term_matches(self, terms: Sequence[str]) -> np.ndarray:
+        wanted = set(terms)
+        return np.array([len(wanted & set(t)) for t in tokenize(list(self._texts))], dtype=np.int32)
+
+
+class MilvusIndex:
+    def __init__(self, store: MilvusStore, collection: str, expect_model_id: str | None = None):
+        self.store, self.collection = store, collection
+        facts = json.loads("".join(row["body"] for row in store.parts(collection, FACTS)))
+        if expect_model_id is not None and facts["model"]["id"] != expect_model_id:
+            raise IndexMismatch(f"Milvus collection {collection} was built with model {facts['model']['id']!r} but "
+                                f"this server uses {expect_model_id!r}")
+        self.manifest = {**{k: v for k, v in facts.items() if k not in ("vocabulary", "df")},
+                         "encoder": {"use_onnx": False}}
+        self.folder = Path(".")
+        self.speller = Speller(facts["vocabulary"])
+        self.lexical = TermStats(facts["df"], facts["passage_count"])
+        self.documents = self._documents()
+
+    @property
+    def version(self) -> str:
+        return self.manifest["version"]
+
+    def summary(self) -> dict[str, Any]:
+        m = self.manifest
+        return {"version": m["version"], "store": "milvus", "alias": self.store.alias, "collection": self.collection,
+                "model": m["model"]["id"], "dimension": m["model"]["dimension"], "documents": len(self.documents),
+                "passages": m["passage_count"], "built_at": m["built_at"]}
+
+    def unavailable(self) -> str | None:
+        return self.store.ping()
+
+    def _documents(self) -> dict[str, Document]:
+        texts: dict[str, list[str]] = {}
+        summaries: dict[str, dict[str, Any]] = {}
+        for row in self.store.parts(self.collection, DOCUMENT):
+            texts.setdefault(row["doc_id"], []).append(row["body"])
+            if "document" in row["info"]:
+                summaries[row["doc_id"]] = row["info"]["document"]
+        return {doc_id: Document(doc_id=doc_id, path=s["path"], title=s["title"], text="".join(texts[doc_id]),
+                                 metadata=s["metadata"], fingerprint=s["fingerprint"])
+                for doc_id, s in summaries.items()}
+
+    def view(self, query: Query, vector: np.ndarray, doc_ids: tuple[str, ...] = ()) -> LoadedIndex:
+        """A LoadedIndex of this question's candidates."""
+        where = f"kind == {PASSAGE}" + (f" and doc_id in {json.dumps(list(doc_ids))}" if doc_ids else "")
+        wanted = default("candidates")
+        dense = {h["id"]: (h["distance"], h["entity"]) for h in self._search(vector.tolist(), "dense", wanted, where)}
+        bm25 = {h["id"]: (abs(h["distance"]), h["entity"]) for h in self._search(query.search_text, "bm25_passage",
+                                                                                   wanted, where)}
+        rows = {**{i: e for i, (_, e) in bm25.items()}, **{i: e for i, (_, e) in dense.items()}}
+        ids = sorted(rows)
+        if not ids:
+            return _empty(self)
+        vectors = self._vectors(ids, dense)
+        missing = [i for i in ids if i not in bm25]
+        if missing:  # exact BM25 for the candidates only the dense list found
+            bm25.update({h["id"]: (abs(h["distance"]), None) for h in self._search(
+                query.search_text, "bm25_passage", len(missing), f"id in {missing}")})
+        chunks = [_chunk(n, rows[i]) for n, i in enumerate(ids)]
+        return self._assemble(query, chunks, [rows[i]["info"]["rows"] for i in ids], vectors,
+                              np.array([bm25.get(i, (0.0, None))[0] for i in ids], dtype=np.float32))
+
+    def _assemble(self, query: Query, chunks: list[Chunk], sentence_rows: list[list[int]], vectors: np.ndarray,
+                  bm25: np.ndarray) -> LoadedIndex:
+        import faiss
+
+        distinct = sorted({r for rows in sentence_rows for r in rows})
+        local = {r: n for n, r in enumerate(distinct)}
+        fetched = {row["id"]: row for row in self.store.call("get", self.collection,
+                                                            ids=[SENTENCE_ID + r for r in distinct],
+                                                            output_fields=["id", "text", "dense"])}
+        texts = [fetched[SENTENCE_ID + r]["text"] for r in distinct]
+        sentence_vectors = np.array([fetched[SENTENCE_ID + r]["dense"] for r in distinct], dtype=np.float32)
+        anchors = sorted({rows[a] for rows, c in zip(sentence_rows, chunks) for a in c.anchors})
+        anchor_bm25 = {h["id"] - SENTENCE_ID: abs(h["distance"]) for h in self._search(
+            query.search_text, "bm25_sentence", len(anchors), f"id in {[SENTENCE_ID + r for r in anchors]}")}
+        flat = faiss.IndexFlatIP(vectors.shape[1])
+        flat.add(vectors)
+        documents = {c.doc_id: self.documents[c.doc_id] for c in chunks}
+        return assemble(self.folder, self.manifest, documents, chunks, flat,
+                        TermStats(self.lexical.df, self.lexical.documents, bm25),
+                        TermStats(self.lexical.df, self.lexical.documents,
+                                  np.array([anchor_bm25.get(r, 0.0) for r in distinct], dtype=np.float32), texts),
+                        sentence_vectors, np.array([local[r] for rows in sentence_rows for r in rows]),
+                        self.speller)
+
+    def _search(self, data: Any, field: str, limit: int, where: str) -> list[dict[str, Any]]:
+        metric = "IP" if field == "dense" else "BM25"
+        return self.store.call("search", self.collection, data=[data], anns_field=field, limit=max(1, limit),
+                               filter=where, output_fields=PASSAGE_FIELDS,
+                               search_params={"metric_type": metric})[0]
+
+    def _vectors(self, ids: list[int], dense: dict[int, Any]) -> np.ndarray:
+        fetched = {r["id"]: r["dense"] for r in self.store.call("get", self.collection, ids=ids,
+                                                               output_fields=["id", "dense"])}
+        return np.array([fetched[i] for i in ids], dtype=np.float32)
+
+
+def _chunk(number: int, row: dict[str, Any]) -> Chunk:
+    info = row["info"]
+    return Chunk(chunk_id=number, doc_id=row["doc_id"], paragraph=int(row["paragraph"]), start=int(row["start"]),
+                 end=int(row["end"]), text=row["text"], sentences=tuple(Span(a, b) for a, b in info["sentences"]),
+                 anchors=tuple(info["anchors"]))
+
+
+def _empty(index: MilvusIndex) -> LoadedIndex:
+    import faiss
+
+    dimension = index.manifest["model"]["dimension"]
+    none = TermStats(index.lexical.df, index.lexical.documents, np.zeros(0, dtype=np.float32))
+    return assemble(index.folder, index.manifest, {}, [], faiss.IndexFlatIP(dimension), none, none,
+                    np.zeros((0, dimension), dtype=np.float32), np.zeros(0, dtype=np.int64), index.speller)
+

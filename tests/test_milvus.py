@@ -1,0 +1,206 @@
+"""The index in Milvus: a real `milvus-lite server` on a loopback port (started here, stopped
+by process id), built into, asked, filtered, rebuilt under traffic behind its alias, a
+failed build, and Milvus going away and coming back."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from conftest import CORPUS, ask
+from servers import QAServer, free_port
+
+pytestmark = pytest.mark.slow  # a Milvus server and real `qa serve`: not in `make test-fast`
+
+MILVUS = str(Path(sys.executable).with_name("milvus-lite"))
+MOLASSES = ("The Great Molasses Flood\n\nOn January 15, 1919, a storage tank burst in Boston and a wave of molasses "
+            "killed 21 people in the North End.\n")
+
+
+class MilvusServer:
+    def __init__(self, data: Path, port: int | None = None):
+        self.data, self.port = data, port or free_port()
+        self.uri = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "MilvusServer":
+        self.process = subprocess.Popen([MILVUS, "server", "--data-dir", str(self.data), "--host", "127.0.0.1",
+                                         "--port", str(self.port)], stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return self
+            except OSError:
+                assert time.monotonic() < deadline and self.process.poll() is None, "milvus-lite did not start"
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def milvus(tmp_path_factory):
+    if not Path(MILVUS).exists():
+        pytest.fail("milvus-lite is not installed: pip install -e '.[milvus]' (make install does)")
+    server = MilvusServer(tmp_path_factory.mktemp("milvus-data")).start()
+    yield server
+    server.stop()
+
+
+def store(milvus: MilvusServer, alias: str):
+    from qa.milvus.store import MilvusStore
+
+    return MilvusStore(milvus.uri, alias=alias)
+
+
+def build(corpus: Path, target, embedder, token_counter):
+    from qa.chunking import ChunkingParams
+    from qa.corpus import load_corpus
+    from qa.milvus.build import build_milvus
+
+    return build_milvus(load_corpus(corpus), str(corpus), target, embedder, ChunkingParams(),
+                        count_tokens=token_counter)
+
+
+@pytest.fixture(scope="module")
+def korea(milvus, embedder, token_counter):
+    from qa.service import QAService
+
+    target = store(milvus, "korea")
+    facts = build(CORPUS, target, embedder, token_counter)
+    return {"store": target, "facts": facts,
+            "service": QAService("", embedder=embedder, milvus=target, cache_size=0).load(strict=True)}
+
+
+def test_a_milvus_build_verified_behind_its_alias_answers_like_the_local_index(korea, service, article_questions):
+    target, facts = korea["store"], korea["facts"]
+    assert target.pointer() == facts["collection"] and facts["passage_count"] == len(service.index.chunks)
+    milvus_service = korea["service"]
+    assert milvus_service.health()["index"]["collection"] == facts["collection"]
+    same_first = 0
+    for row in article_questions:
+        remote, local = ask(milvus_service, row["question"]), ask(service, row["question"])
+        assert any(row["evidence"] in p.text for p in remote.passages[:3]), row["question"]
+        same_first += remote.passages[0].citation.start == local.passages[0].citation.start
+        for passage in remote.passages:  # citations stay exact: they slice the document text
+            text = milvus_service.document(passage.citation.doc_id)["text"]
+            assert text[passage.citation.start:passage.citation.end] == passage.text
+    assert same_first >= 8, same_first
+
+
+def test_doc_id_filters_are_pushed_down_to_milvus(milvus, embedder, token_counter, tmp_path):
+    from qa.service import QAService
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    (corpus / "molasses.txt").write_text(MOLASSES)
+    target = store(milvus, "mixed")
+    build(corpus, target, embedder, token_counter)
+    mixed = QAService("", embedder=embedder, milvus=target, cache_size=0).load(strict=True)
+    assert {p.citation.doc_id for p in ask(mixed, "What happened in 1919 in Boston?", 5).passages} >= {"molasses"}
+    from qa.records import AskRequest
+
+    only = mixed.ask(AskRequest("armistice and molasses", 5, "hybrid", ("molasses",)))
+    assert only.passages and {p.citation.doc_id for p in only.passages} == {"molasses"}
+
+
+def test_a_failed_build_leaves_the_alias_and_drops_its_collection(korea, embedder, token_counter, monkeypatch):
+    import qa.milvus.build as milvus_build
+    from qa.milvus.store import MilvusUnavailable
+
+    target = korea["store"]
+    before = target.pointer()
+    collections = set(target.call("list_collections"))
+
+    def broken(*args, **kwargs):
+        raise MilvusUnavailable("injected: a row count came out wrong")
+
+    monkeypatch.setattr(milvus_build, "_verify", broken)
+    with pytest.raises(MilvusUnavailable, match="injected"):
+        build(CORPUS, target, embedder, token_counter)
+    assert target.pointer() == before and set(target.call("list_collections")) == collections
+
+
+def test_a_rebuild_switches_the_alias_under_traffic_with_zero_failed_requests(milvus, korea, embedder, token_counter,
+                                                                           tmp_path):
+    target = korea["store"]
+    server = QAServer(tmp_path / "unused-index", tmp_path / "serve.log", "--workers", "2", "--milvus", milvus.uri,
+                      "--milvus-alias", "korea", env={"QA_RELOAD_INTERVAL": "0.2"})
+    failures, versions, done = [], set(), threading.Event()
+
+    def traffic():
+        with requests.Session() as session:
+            n = 0
+            while not done.is_set():
+                n += 1
+                try:
+                    response = session.post(f"{server.url}/api/ask", json={"question": f"armistice {n}"}, timeout=30)
+                    assert response.status_code == 200, response.text[:200]
+                    versions.add(response.json()["index_version"])
+                except (requests.RequestException, AssertionError) as exc:
+                    failures.append(repr(exc))
+
+    try:
+        server.wait_healthy()
+        old = requests.get(f"{server.url}/healthz", timeout=10).json()["index"]["version"]
+        client = threading.Thread(target=traffic)
+        client.start()
+        corpus = tmp_path / "corpus"
+        shutil.copytree(CORPUS, corpus)
+        (corpus / "molasses.txt").write_text(MOLASSES)
+        new = build(corpus, target, embedder, token_counter)["version"]
+        deadline = time.monotonic() + 60
+        while new not in versions or {requests.get(f"{server.url}/healthz", timeout=10).json()["index"]["version"]
+                                      for _ in range(6)} != {new}:
+            assert time.monotonic() < deadline, server.log()[-2000:]
+            time.sleep(0.2)
+        done.set()
+        client.join()
+    finally:
+        done.set()
+        server.stop()
+    assert not failures, failures[:3]
+    assert {old, new} <= versions
+    kept = [c for c in target.call("list_collections") if c.startswith("korea_v_")]
+    assert len(kept) <= 2 and target.pointer() in kept
+
+
+def test_milvus_going_away_is_a_503_with_the_reason_and_answers_come_back(tmp_path, embedder, token_counter):
+    milvus = MilvusServer(tmp_path / "data").start()
+    try:
+        build(CORPUS, store(milvus, "qa"), embedder, token_counter)
+        server = QAServer(tmp_path / "unused-index", tmp_path / "serve.log", "--workers", "1", "--milvus", milvus.uri,
+                          env={"QA_RELOAD_INTERVAL": "0.2"})
+        try:
+            server.wait_healthy()
+            assert requests.get(f"{server.url}/api/ask", params={"question": "armistice"}, timeout=30).ok
+            milvus.stop()
+            health = requests.get(f"{server.url}/healthz", timeout=30)
+            assert health.status_code == 503 and health.json()["error"].startswith(f"Milvus at {milvus.uri}"), health.text
+            down = requests.get(f"{server.url}/api/ask", params={"question": "Geneva"}, timeout=30)  # not cached
+            assert down.status_code == 503 and down.json()["error"]["code"] == "milvus_unavailable"
+            milvus.start()  # the same port and data: the server recovers by itself
+            deadline = time.monotonic() + 60
+            while requests.get(f"{server.url}/healthz", timeout=30).status_code != 200:
+                assert time.monotonic() < deadline, server.log()[-2000:]
+                time.sleep(0.3)
+            assert requests.get(f"{server.url}/api/ask", params={"question": "Geneva"}, timeout=30).ok
+        finally:
+            server.stop()
+        assert "Traceback" not in server.log()
+    finally:
+        milvus.stop()
