@@ -136,6 +136,7 @@ def test_anchors_with_the_same_window_share_one_chunk():
     ]
 
 
+@pytest.mark.slow  # chunks a megabyte
 def test_a_megabyte_paragraph_without_a_full_stop_is_segmented_in_bounded_blocks(monkeypatch, token_counter):
     """pysbd's time grows with the square of its input: a 1 MB run-on paragraph must reach it
     in blocks of at most SEGMENT_BLOCK characters, and the windows still slice the text."""

@@ -175,6 +175,7 @@ def test_staleness_follows_corpus_chunking_and_model(built_index, tmp_path):
     assert is_stale(manifest, changed, ChunkingParams(), manifest["model"]["id"])
 
 
+@pytest.mark.slow  # two full builds
 def test_readers_never_see_current_missing_or_half_built_during_builds(built_index, tmp_path, embedder,
                                                                        token_counter):
     """`current` is a symlink replaced with os.replace: a reader polling it while two
@@ -301,3 +302,26 @@ def test_two_concurrent_builds_both_succeed_and_leave_a_complete_current(built_i
     assert load_index(target).version == version
     assert not list(target.glob(".tmp-*")) and not list(target.glob(".current-*"))
     assert len(list(target.glob("v-*"))) == 2
+
+
+def test_a_current_pointing_at_a_missing_version_names_the_index_folder(built_index, tmp_path):
+    from qa.index.layout import point_current_at
+
+    target = _copy_version(built_index, tmp_path).parent
+    point_current_at(target, "v-missing")
+    with pytest.raises(IndexUnavailable) as refused:
+        load_index(target)
+    assert refused.value.message == (f"{target}/current points at v-missing, which is missing: rebuild with "
+                                      f"`qa index build --index {target}`")
+
+
+def test_publishing_removes_links_left_by_a_killed_swap(tmp_path):
+    import qa.index.layout as layout
+
+    root = tmp_path / "index"
+    root.mkdir()
+    (root / ".tmp-v-1").mkdir()
+    (root / ".tmp-v-1" / "manifest.json").write_text("{}")
+    os.symlink("v-0", root / ".current-dead01")  # a swap killed between symlink and rename
+    layout.publish(root, root / ".tmp-v-1", "v-1")
+    assert os.readlink(root / CURRENT) == "v-1" and not list(root.glob(".current-*"))

@@ -26,7 +26,7 @@ def holder(tmp_path):
         if version.startswith("bad"):
             raise IndexUnavailable(f"{version} is corrupted")
         loads.append(version)
-        return SimpleNamespace(version=version, chunks=[])
+        return SimpleNamespace(version=version, summary=lambda: {"passages": 0})
 
     point(tmp_path, "v1")
     made = IndexHolder(str(tmp_path), load, interval=0.0, on_reload=lambda: reloads.append(1))
@@ -52,8 +52,8 @@ def test_a_refused_version_is_reported_once_and_the_old_index_keeps_serving(hold
 
 def test_the_interval_bounds_how_often_current_is_read(tmp_path):
     point(tmp_path, "v1")
-    made = IndexHolder(str(tmp_path), lambda: SimpleNamespace(version=os.readlink(tmp_path / "current"), chunks=[]),
-                       interval=3600.0)
+    made = IndexHolder(str(tmp_path), lambda: SimpleNamespace(version=os.readlink(tmp_path / "current"),
+                                                              summary=lambda: {"passages": 0}), interval=3600.0)
     made.refresh(force=True)
     point(tmp_path, "v2")
     assert made.refresh() is False and made.require().version == "v1"  # not looked at yet

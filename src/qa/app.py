@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from apiflask import APIFlask
-from flask import Response, request
+from flask import Response, current_app, request
 
 from . import settings
 from .api import api, health
@@ -43,8 +43,7 @@ SECURITY_HEADERS = {
 
 
 def create_app(config: dict[str, Any] | None = None, service: QAService | None = None) -> APIFlask:
-    app = APIFlask(__name__, title="qa", version="1.0", spec_path="/api/openapi.json", docs_path=None,
-                   static_folder=None)
+    app = APIFlask(__name__, title="qa", version="1.0", spec_path=None, docs_path=None, static_folder=None)
     app.config.update(
         {f"QA_{s.name.upper()}": settings.value(s.name) for s in settings.SETTINGS if s.env},
         MAX_CONTENT_LENGTH=settings.default("max_body_bytes"),
@@ -75,6 +74,8 @@ def create_app(config: dict[str, Any] | None = None, service: QAService | None =
     app.register_blueprint(api)
     app.register_blueprint(health)
     app.spec_processor(_body_is_required)
+    app.spec_processor(_document_ids)
+    app.add_url_rule("/api/openapi.json", "openapi", lambda: app.spec, methods=["GET"])  # fresh: ids can change
     register_errors(app)
     _register_rate_limit(app)
     register_metrics(app)
@@ -90,6 +91,23 @@ def create_app(config: dict[str, Any] | None = None, service: QAService | None =
 def _body_is_required(spec: dict[str, Any]) -> dict[str, Any]:
     """APIFlask leaves requestBody optional; POST /api/ask without one is a 415/400."""
     spec["paths"]["/api/ask"]["post"]["requestBody"]["required"] = True
+    return spec
+
+
+def _document_ids(spec: dict[str, Any]) -> dict[str, Any]:
+    """``doc_id`` takes the ids of the index being served: the document says which values
+    are valid (an unknown one is a 400), as it does for ``mode``."""
+    index = current_app.extensions["qa"].holder.index if current_app else None
+    if index is None:
+        return spec
+    ids = sorted(index.documents)
+    targets = [spec["components"]["schemas"]["AskBody"]["properties"]["doc_id"]]
+    targets += [p["schema"] for p in spec["paths"]["/api/ask"]["get"]["parameters"] if p["name"] == "doc_id"]
+    for schema in targets:
+        single, several = schema["oneOf"]
+        single["enum"] = ids
+        several["items"]["enum"] = ids
+        several["minItems"] = 1
     return spec
 
 
