@@ -242,14 +242,21 @@ def _fake_version(root: Path, name: str) -> None:
     (root / name / "manifest.json").write_text("{}")
 
 
-def test_cleanup_never_removes_a_version_newer_than_current(tmp_path):
-    from qa.index.layout import point_current_at, remove_old_versions
+def test_publishing_keeps_the_new_version_and_the_one_it_replaced_whatever_their_names(tmp_path):
+    """Two builds of the same second get names in random order: the versions kept are the one
+    published and the one it replaced (for a rollback), not the last two by name."""
+    import qa.index.layout as layout
 
-    for name in ("v-1", "v-2", "v-3", "v-4"):
-        _fake_version(tmp_path, name)
-    point_current_at(tmp_path, "v-3")  # v-4: renamed by another build, not yet swapped in
-    remove_old_versions(tmp_path, keep=2)
-    assert sorted(p.name for p in tmp_path.glob("v-*")) == ["v-2", "v-3", "v-4"]
+    root = tmp_path / "index"
+    root.mkdir()
+    for name in ("v-1-zzz", "v-2-yyy"):
+        _fake_version(root, name)
+    layout.point_current_at(root, "v-2-yyy")
+    (root / ".tmp-v-2-aaa").mkdir()
+    (root / ".tmp-v-2-aaa" / "manifest.json").write_text("{}")
+    layout.publish(root, root / ".tmp-v-2-aaa", "v-2-aaa")  # sorts before the version it replaces
+    assert os.readlink(root / CURRENT) == "v-2-aaa"
+    assert sorted(p.name for p in root.glob("v-*")) == ["v-2-aaa", "v-2-yyy"]
 
 
 def test_a_build_publishing_between_anothers_rename_and_swap_waits_for_the_lock(tmp_path, monkeypatch):

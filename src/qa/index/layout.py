@@ -29,7 +29,6 @@ SENTENCES = "sentences.npy"
 SENTENCE_ROWS = "sentence_rows.npy"
 VOCABULARY = "vocabulary.json"
 ENCODERS = "encoders"
-KEEP_VERSIONS = 2
 LOCK = ".lock"
 LOCK_TIMEOUT = 600.0  # seconds a build waits for another build to finish publishing
 
@@ -147,11 +146,12 @@ def publish(root: Path, temporary: Path, version: str) -> None:
     """Rename a finished temporary to its version, point ``current`` at it, check the
     result and clean up, all under the index lock (two builds never interleave here)."""
     with index_lock(root):
+        previous = current_version(root)
         os.rename(temporary, root / version)
         point_current_at(root, version)
         if current_version(root) != version or not (root / version / MANIFEST).is_file():
             raise IndexUnavailable(f"{root}: after the swap `current` does not name the complete {version}")
-        remove_old_versions(root)
+        remove_old_versions(root, keep={version, previous})
         for link in root.glob(f".{CURRENT}-*"):  # left by a swap that was killed half-way
             link.unlink(missing_ok=True)
 
@@ -188,12 +188,11 @@ def remove_stale_temporaries(root: Path) -> None:
             Path(handle.name).unlink(missing_ok=True)
 
 
-def remove_old_versions(root: Path, keep: int = KEEP_VERSIONS) -> None:
-    """Keep ``current`` and the ``keep - 1`` versions before it (for a rollback); never
-    touch one newer than ``current`` (another build may be about to publish it)."""
-    current = current_version(root)
-    versions = sorted(p.name for p in root.glob("v-*") if p.is_dir())
-    if current not in versions:
-        return
-    for name in versions[: max(0, versions.index(current) - (keep - 1))]:
-        shutil.rmtree(root / name, ignore_errors=True)
+def remove_old_versions(root: Path, keep: set[str | None]) -> None:
+    """Remove every version but ``keep`` (the one just published and the one it replaced,
+    for a rollback). Called under the index lock, where no other build sits between its
+    rename and its swap: every other version was published earlier (or never, if killed),
+    so none is newer than ``current``. Version names do not order builds of one second."""
+    for path in root.glob("v-*"):
+        if path.is_dir() and path.name not in keep and path.name != current_version(root):
+            shutil.rmtree(path, ignore_errors=True)
