@@ -519,7 +519,7 @@ def mixed_url(browser, tmp_path_factory):
 
 def test_with_several_documents_the_page_lists_them_and_asks_the_one_chosen(page, mixed_url):
     page.goto(mixed_url + "/")
-    assert page.locator("h1").inner_text() == "Ask these 3 documents"
+    assert page.locator("h1").inner_text() == "Ask these 3 documents" and page.title() == "Ask these 3 documents · qa"
     assert "the article" not in page.locator("body").inner_text()
     assert page.locator(".document-list li").count() == 3
     assert "Jane Doe" in page.locator(".document-list").inner_text()

@@ -119,6 +119,8 @@ def test_the_page_lists_the_documents_offers_a_selector_and_never_claims_one_art
     assert "the article" not in page and "Ask these 3 documents" in page and "Korea" not in _examples(page)
     assert re.findall(r'<option value="([^"]*)"', page) == ["", "korea-armistice-time-2018", "molasses",
                                                              "tram-line-2019"]
+    assert re.search(r"<title>(.*?)</title>", page, re.S).group(1) == "Ask these 3 documents · qa"
+    assert page.count('<ul class="document-list">') == 1
     listed = re.search(r'<ul class="document-list">(.*?)</ul>', page, re.S).group(1)
     assert "Jane Doe" in listed and "2019-09-14" in listed and 'href="/documents/molasses"' in listed
     filtered = client.get("/?q=What+happened+in+1919%3F&doc=molasses").get_data(as_text=True)
