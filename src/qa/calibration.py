@@ -28,7 +28,7 @@ def brier(confidence: Sequence[float], labels: Sequence[int]) -> float:
 
 def operating_points(rows: Sequence[Any], predicted: np.ndarray, answered: float, not_found: float) -> tuple[float, float]:
     """``answer_at`` lets at least ``answered`` of each kind of answerable question through
-    (questions and lookups alike); ``not_found_below`` calls at most ``not_found`` of any kind
+    (questions and lookups alike); ``not_found_below`` calls at most ``not_found`` of each kind of answerable question
     "not found"."""
     kinds = {r.kind for r in rows if r.answerable}
     by_kind = [np.array([p for r, p in zip(rows, predicted) if r.kind == kind]) for kind in sorted(kinds)]

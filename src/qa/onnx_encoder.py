@@ -24,6 +24,7 @@ import numpy as np
 
 from .embedding import Embedder, ModelSpec, set_offline_environment
 from .errors import ModelError
+from .index.layout import ENCODERS
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +189,7 @@ def onnx_encoder_folder(folder: Path, manifest: dict[str, Any]) -> Path | None:
     encoder = manifest.get("encoder") or {}
     if not encoder.get("use_onnx"):
         return None
-    for candidate in (folder.parent / "encoders" / str(encoder.get("onnx_key")),
+    for candidate in (folder.parent / ENCODERS / str(encoder.get("onnx_key")),
                       Path(str(encoder.get("onnx_file"))).parent):
         if (candidate / ONNX_FILE).is_file() and (candidate / "tokenizer.json").is_file():
             return candidate

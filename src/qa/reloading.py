@@ -12,9 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Callable
-
-from typing import Any
+from typing import Any, Callable
 
 from .errors import IndexUnavailable
 from .index.layout import current_version
