@@ -1,4 +1,5 @@
-"""Real servers for the tests that need them: `qa serve` in its own process group."""
+"""Real servers for the tests that need them: `qa serve` in its own process group, and the
+clients the tests run against them (polling, background traffic, a latency probe)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import Any, Callable
 
 import requests
 
@@ -19,7 +22,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
 
 
 class QAServer:
@@ -69,3 +71,73 @@ class QAServer:
                 self.returncode = self.process.wait(timeout=10)
             self._log.close()
         return self.returncode
+
+
+def eventually(check: Callable[[], Any], timeout: float = 60.0, interval: float = 0.1,
+               explain: Callable[[], str] = lambda: "") -> Any:
+    """Poll ``check`` until it returns something truthy; fail at the deadline with ``explain()``
+    (a server log, say)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not reached within {timeout} s; last value {value!r}\n{explain()}")
+        time.sleep(interval)
+
+
+class Traffic:
+    """Requests sent one after another from a background thread until the block ends (the
+    thread is stopped on the way out, whatever happens inside): ``send(session, n)`` makes
+    the n-th request; a non-200 answer or a connection error is a failure, the index version
+    of every answer is kept in order."""
+
+    def __init__(self, send: Callable[[requests.Session, int], requests.Response]):
+        self.send = send
+        self.failures: list[str] = []
+        self.versions: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        with requests.Session() as session:
+            n = 0
+            while not self._stop.is_set():
+                n += 1
+                try:
+                    response = self.send(session, n)
+                except requests.RequestException as exc:
+                    self.failures.append(repr(exc))
+                    continue
+                if response.status_code != 200:
+                    self.failures.append(f"{response.status_code} {response.text[:200]}")
+                else:
+                    self.versions.append(response.json()["index_version"])
+
+    def __enter__(self) -> "Traffic":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self._stop.set()
+        self._thread.join(60)
+
+
+def probe_latencies(url: str, seconds: float, pause: float = 0.2) -> tuple[list[float], list[str]]:
+    """GET ``/api/ask`` (a fresh question each time, so no answer comes from the cache) every
+    ``pause`` seconds for ``seconds``: each request's latency, and what failed."""
+    latencies, failures = [], []
+    started = time.monotonic()
+    with requests.Session() as session:
+        while time.monotonic() - started < seconds:
+            t = time.monotonic()
+            try:
+                response = session.get(f"{url}/api/ask", params={"question": f"armistice {t}"}, timeout=10)
+                if response.status_code != 200:
+                    failures.append(f"{response.status_code} {response.text[:200]}")
+            except requests.RequestException as exc:
+                failures.append(repr(exc))
+            latencies.append(time.monotonic() - t)
+            time.sleep(pause)
+    return latencies, failures

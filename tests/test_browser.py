@@ -8,7 +8,6 @@ locally but FAIL in CI (``CI`` set), so a broken CI image cannot pass silently.
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 from contextlib import contextmanager
@@ -19,48 +18,23 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
+from conftest import BROWSER_TIMEOUT_MS, ask_with_box, wait_for_results
 from qa.app import create_app
 
 try:
-    from playwright.sync_api import expect, sync_playwright
-except ImportError:  # pragma: no cover - the browser fixture skips, or fails in CI
-    expect = sync_playwright = None
+    from playwright.sync_api import expect
+except ImportError:  # pragma: no cover - the browser fixture (conftest.py) skips, or fails in CI
+    expect = None
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[1]
-HOSTILE_CORPUS = ROOT / "tests" / "fixtures" / "hostile"
 SCREENSHOT = ROOT / "docs" / "screenshot.png"
-CHROMIUM = os.environ.get("QA_CHROMIUM", "/usr/bin/chromium")
-LAUNCH_ARGS = ["--disable-gpu", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
 SEED = "why didn't South Korea sign?"
 UNANSWERABLE = "What is the capital of France?"
-TIMEOUT_MS = 20_000
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
-def unavailable(reason: str):
-    if in_ci():
-        pytest.fail(f"{reason} (CI is set: browser tests must run, not skip)", pytrace=False)
-    pytest.skip(reason)
 
 
 # -- servers ----------------------------------------------------------------------------------
-def build_index(corpus: Path, index_dir: Path) -> Path:
-    from qa.cli import main
-
-    try:
-        main.main(["index", "build", "--corpus", str(corpus), "--index", str(index_dir), "-q"],
-                  standalone_mode=False)
-    except SystemExit as exc:
-        if exc.code:
-            raise AssertionError(f"qa index build {corpus} failed") from exc
-    return index_dir
-
-
 @contextmanager
 def serving(app):
     """The app on a free loopback port in a daemon thread (threaded: the page fetches in parallel)."""
@@ -76,31 +50,15 @@ def serving(app):
 
 
 @pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        unavailable(f"{CHROMIUM} is missing: apt-get install -y chromium")
-    if sync_playwright is None:
-        unavailable("playwright is not installed: pip install -e '.[dev]'")
-    expect.set_options(timeout=TIMEOUT_MS)
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
-def base_url(browser, tmp_path_factory):
-    index = ROOT / "index"
-    if not (index / "current").exists():
-        index = build_index(ROOT / "corpus", tmp_path_factory.mktemp("index"))
-    with serving(create_app({"QA_INDEX": str(index)})) as url:
+def base_url(browser, built_index):
+    """The app made from the session's seed index folder alone (its ONNX encoder answers)."""
+    with serving(create_app({"QA_INDEX": str(built_index)})) as url:
         yield url
 
 
 @pytest.fixture(scope="module")
-def hostile_url(browser, tmp_path_factory):
-    index = build_index(HOSTILE_CORPUS, tmp_path_factory.mktemp("hostile-index"))
-    with serving(create_app({"QA_INDEX": str(index)})) as url:
+def hostile_url(browser, hostile_index):
+    with serving(create_app({"QA_INDEX": str(hostile_index)})) as url:
         yield url
 
 
@@ -126,7 +84,7 @@ class Watch:
 
 def open_page(browser, javascript: bool = True, width: int = 1280, height: int = 900):
     context = browser.new_context(java_script_enabled=javascript, viewport={"width": width, "height": height})
-    context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
     page = context.new_page()
     return context, page, Watch(page)
 
@@ -149,17 +107,7 @@ def static_page(browser):
     assert watch.dialogs == [], watch.dialogs
 
 
-# -- helpers ----------------------------------------------------------------------------------
-def ask_with_box(page, question: str) -> None:
-    page.fill("#q", question)
-    page.click("form#ask-form button[type=submit]")
-
-
-def wait_for_results(page):
-    page.wait_for_selector("#results[aria-busy=false] #result-list li.result")
-    return page.locator("#result-list li.result")
-
-
+# -- helpers (ask_with_box, wait_for_results: conftest.py) ---------------------------------------
 def in_viewport(page, locator) -> bool:
     box = locator.bounding_box()
     size = page.viewport_size
@@ -503,17 +451,9 @@ def test_a_corrected_question_says_what_was_searched(page, base_url):
 
 
 @pytest.fixture(scope="module")
-def mixed_url(browser, tmp_path_factory):
-    """Three documents: the Korea article, a saved news page and a text file."""
-    import shutil
-
-    corpus = tmp_path_factory.mktemp("mixed-corpus")
-    shutil.copy(ROOT / "corpus" / "korea-armistice-time-2018.md", corpus)
-    shutil.copy(ROOT / "tests" / "fixtures" / "html" / "tram-line-2019.html", corpus)
-    (corpus / "molasses.txt").write_text("The Great Molasses Flood\n\nOn January 15, 1919, a storage tank burst in "
-                                         "Boston and a wave of molasses killed 21 people in the North End.\n")
-    index = build_index(corpus, tmp_path_factory.mktemp("mixed-index"))
-    with serving(create_app({"QA_INDEX": str(index)})) as url:
+def mixed_url(browser, mixed):
+    """Three documents (conftest.mixed): the Korea article, a saved news page and a text file."""
+    with serving(create_app({"QA_INDEX": str(mixed["index"])})) as url:
         yield url
 
 

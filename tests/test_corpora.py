@@ -9,37 +9,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
-from conftest import CORPUS, ROOT, ask
+from conftest import MOLASSES, ask
 from servers import QA
 
-PAGE = ROOT / "tests" / "fixtures" / "html" / "tram-line-2019.html"
-MOLASSES = ("The Great Molasses Flood\n\nOn January 15, 1919, a storage tank burst in Boston and a wave of molasses "
-            "killed 21 people in the North End.\n\nThe tank held 8.7 million litres. Investigators blamed thin steel "
-            "and poor testing.\n")
 FURNITURE = ("Accept all", "cookies", "Share on", "Facebook", "Related stories", "Advertisement", "Sign up",
              "newsletter", "©", "Most read", "Home", "Photograph:")
-
-
-@pytest.fixture(scope="module")
-def mixed(tmp_path_factory, embedder, token_counter):
-    """Korea (Markdown), a saved news page (HTML), a text file and an unsupported file."""
-    from qa.chunking import ChunkingParams
-    from qa.corpus import load_corpus
-    from qa.index.build import build_index
-    from qa.service import QAService
-
-    root = tmp_path_factory.mktemp("mixed")
-    corpus = root / "corpus"
-    shutil.copytree(CORPUS, corpus, ignore=shutil.ignore_patterns("qa.toml"))
-    shutil.copy(PAGE, corpus / "tram-line-2019.html")
-    (corpus / "molasses.txt").write_text(MOLASSES)
-    (corpus / "notes.odt").write_bytes(b"PK\x03\x04 not a document")
-    loaded = load_corpus(corpus)
-    build_index(loaded, corpus, root / "index", embedder, ChunkingParams(), count_tokens=token_counter)
-    service = QAService(str(root / "index"), embedder=embedder).load()
-    return {"corpus": corpus, "index": root / "index", "service": service, "warnings": loaded.warnings}
 
 
 def test_the_news_page_becomes_an_article_with_its_metadata_and_no_furniture(mixed):
@@ -82,14 +56,15 @@ def test_asking_one_document_or_a_few_over_the_api(mixed):
     from qa.app import create_app
 
     client = create_app({"TESTING": True}, service=mixed["service"]).test_client()
-    one = client.post("/api/ask", json={"question": "armistice", "doc_id": "molasses"}).get_json()
-    assert one["doc_id"] == ["molasses"] and {p["citation"]["doc_id"] for p in one["passages"]} <= {"molasses"}
+    one = client.post("/api/ask", json={"question": "When was the armistice signed and when did the tank burst?",
+                                        "doc_id": "molasses"}).get_json()
+    assert one["doc_id"] == ["molasses"] and {p["citation"]["doc_id"] for p in one["passages"]} == {"molasses"}
     both = client.post("/api/ask", json={"question": "the Boston molasses tank and the Riverside tram line", "k": 10,
                                          "doc_id": ["molasses", "tram-line-2019"]}).get_json()
     assert {p["citation"]["doc_id"] for p in both["passages"]} == {"molasses", "tram-line-2019"}
     get = client.get("/api/ask?question=cost&doc_id=tram-line-2019&doc_id=molasses").get_json()
     assert get["doc_id"] == ["tram-line-2019", "molasses"]
-    assert {p["citation"]["doc_id"] for p in get["passages"]} <= {"tram-line-2019", "molasses"}
+    assert get["passages"] and {p["citation"]["doc_id"] for p in get["passages"]} <= {"tram-line-2019", "molasses"}
     unknown = client.post("/api/ask", json={"question": "x", "doc_id": "foo"})
     assert unknown.status_code == 400 and unknown.get_json()["error"]["code"] == "bad_doc_id"
     everything = client.post("/api/ask", json={"question": "the Boston molasses tank and the Riverside tram line",
@@ -126,7 +101,7 @@ def test_the_page_lists_the_documents_offers_a_selector_and_never_claims_one_art
     filtered = client.get("/?q=What+happened+in+1919%3F&doc=molasses").get_data(as_text=True)
     assert '<option value="molasses" selected>' in filtered
     assert set(re.findall(r'href="/documents/([a-z0-9-]+)\?', filtered)) == {"molasses"}
-    assert "Not found in these documents" in filtered or "passage" in filtered
+    assert len(re.findall(r'<li class="result', filtered)) >= 1 and "killed 21 people" in filtered
 
 
 def _examples(page: str) -> str:

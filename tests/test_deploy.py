@@ -30,32 +30,20 @@ from urllib.parse import quote, urlsplit
 import pytest
 import requests
 
-from conftest import CORPUS
-from servers import QAServer, free_port
+from conftest import CORPUS, ask_with_box, unavailable, wait_for_results
+from servers import QAServer, Traffic, eventually, free_port, probe_latencies
 
 pytestmark = [pytest.mark.slow]  # real nginx, real gunicorn replicas, a browser
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "deploy" / "nginx.conf"
 NGINX = os.environ.get("QA_NGINX", "/usr/sbin/nginx")
-CHROMIUM = os.environ.get("QA_CHROMIUM", "/usr/bin/chromium")
-LAUNCH_ARGS = ["--disable-gpu", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
 SCREENSHOT = ROOT / "docs" / "deploy-subpath.png"  # written only when QA_SCREENSHOT is set
 SEED = "why didn't South Korea sign?"
 OTHER = "Which warship sank in 2010?"
 EXTRA = "---\ntitle: Extra\n---\nThe Cheonan was a corvette of the South Korean navy. It sank in 2010.\n"
 RELOAD_INTERVAL = "0.2"
 CSP_NGINX = "default-src 'none'; frame-ancestors 'none'"
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
-
-
-def unavailable(reason: str):
-    if in_ci():
-        pytest.fail(f"{reason} (CI is set: deployment tests must run, not skip)", pytrace=False)
-    pytest.skip(reason)
 
 
 # -- nginx from the shipped configuration ------------------------------------------------------
@@ -238,16 +226,6 @@ def versions_of(url: str, n: int = 3) -> set[str]:
                          timeout=10).json()["index_version"] for i in range(n)}
 
 
-def eventually(check, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            assert value, f"not reached within {timeout} s"
-            return value
-        time.sleep(0.1)
-
-
 def served_by(nginx: Nginx, marker: str) -> list[str]:
     """The replica (last address tried) that answered each logged request containing ``marker``."""
     lines = [line for line in nginx.access_log() if marker in line]
@@ -339,31 +317,7 @@ def test_the_root_variant_of_the_config_serves_the_app_at_slash(deployment):
     assert_nginx_json_error(requests.get(f"{deployment.root_url}/metrics", timeout=10), 403, "forbidden")
 
 
-# -- b. the page under /qa/ in Chromium ---------------------------------------------------------
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        unavailable(f"{CHROMIUM} is missing: apt-get install -y chromium")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        unavailable("playwright is not installed: pip install -e '.[dev]'")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield chromium
-        chromium.close()
-
-
-def wait_for_results(page):
-    page.wait_for_selector("#results[aria-busy=false] #result-list li.result")
-    return page.locator("#result-list li.result")
-
-
-def ask_with_box(page, question: str) -> None:
-    page.fill("#q", question)
-    page.click("form#ask-form button[type=submit]")
-
-
+# -- b. the page under /qa/ in Chromium (the browser fixture: conftest.py) ----------------------
 @pytest.mark.browser
 def test_the_page_under_qa_in_chromium_asks_shares_navigates_and_reads(browser, deployment):
     deployment.require_both_replicas()
@@ -428,40 +382,23 @@ def test_a_rebuild_is_picked_up_by_both_replicas_with_zero_failed_requests(deplo
     corpus = tmp_path / "corpus"
     shutil.copytree(CORPUS, corpus)
     (corpus / "extra.md").write_text(EXTRA)
-    stop, failures, seen = threading.Event(), [], []
 
-    def client():
-        with requests.Session() as http:
-            n = 0
-            while not stop.is_set():
-                n += 1
-                try:
-                    if n % 2:
-                        response = http.post(f"{deployment.url}/api/ask", json={"question": f"{OTHER} {n}"}, timeout=10)
-                    else:
-                        response = http.get(f"{deployment.url}/api/ask", params={"question": f"{SEED} {n}"}, timeout=10)
-                    if response.status_code != 200:
-                        failures.append(f"{response.status_code} {response.text[:200]}")
-                    else:
-                        seen.append(response.json()["index_version"])
-                except requests.RequestException as exc:
-                    failures.append(repr(exc))
+    def ask(http: requests.Session, n: int) -> requests.Response:
+        if n % 2:
+            return http.post(f"{deployment.url}/api/ask", json={"question": f"{OTHER} {n}"}, timeout=10)
+        return http.get(f"{deployment.url}/api/ask", params={"question": f"{SEED} {n}"}, timeout=10)
 
-    thread = threading.Thread(target=client)
-    thread.start()
-    try:
+    with Traffic(ask) as traffic:
         build_index(load_corpus(corpus), corpus, index, embedder, ChunkingParams(), count_tokens=token_counter)
         new = current_version(index)
         assert new != old
         for replica in deployment.replicas:  # each replica, asked directly, switched
-            eventually(lambda: versions_of(replica.url) == {new})
+            eventually(lambda: versions_of(replica.url) == {new}, timeout=30)
             documents = requests.get(f"{replica.url}/api/documents", timeout=10).json()["documents"]
             assert "extra" in {d["doc_id"] for d in documents}
-        eventually(lambda: seen[-5:] == [new] * 5)  # ... and the client through nginx sees it
-    finally:
-        stop.set()
-        thread.join(30)
-    assert failures == [] and len(seen) > 20 and old in seen and new in seen
+        eventually(lambda: traffic.versions[-5:] == [new] * 5, timeout=30)  # ... and the client through nginx
+    seen = traffic.versions
+    assert traffic.failures == [] and len(seen) > 20 and old in seen and new in seen
     # through nginx, both replicas now answer with the new version (the access log names them)
     marker = f"after-rebuild-{time.monotonic_ns()}"
     with requests.Session() as http:
@@ -496,25 +433,14 @@ def test_dripping_clients_at_nginx_leave_other_requests_under_2_s(deployment):
     nginx reads requests whole before passing them on (proxy_request_buffering), so the
     replicas never see the drippers and every other request is answered meanwhile."""
     deployment.require_both_replicas()
-    stop, latencies, failures = threading.Event(), [], []
+    stop = threading.Event()
     drippers = [threading.Thread(target=drip, args=(deployment.nginx.port, stop, i >= HEAD_DRIPPERS))
                 for i in range(HEAD_DRIPPERS + BODY_DRIPPERS)]
     for thread in drippers:
         thread.start()
     time.sleep(0.5)  # every dripper connected and started
-    started = time.monotonic()
     try:
-        with requests.Session() as http:
-            while time.monotonic() - started < 12:
-                t = time.monotonic()
-                try:
-                    response = http.get(f"{deployment.url}/api/ask", params={"question": f"armistice {t}"}, timeout=10)
-                    if response.status_code != 200:
-                        failures.append(response.status_code)
-                except requests.RequestException as exc:
-                    failures.append(repr(exc))
-                latencies.append(time.monotonic() - t)
-                time.sleep(0.2)
+        latencies, failures = probe_latencies(deployment.url, 12)
     finally:
         stop.set()
         for thread in drippers:
@@ -557,6 +483,10 @@ def test_with_one_replica_killed_requests_through_nginx_keep_succeeding(deployme
     with requests.Session() as http:
         for i in range(8):
             assert http.get(f"{deployment.url}/api/ask", params={"question": f"{warm} {i}"}, timeout=10).ok
+    # nginx writes a request's log line after it answers: wait for all 8, so that none of them
+    # is counted below as a request after the kill
+    eventually(lambda: len(served_by(deployment.nginx, warm)) == 8, timeout=10,
+               explain=lambda: "nginx did not log the 8 warm-up requests")
     assert set(served_by(deployment.nginx, warm)) == {f"127.0.0.1:{r.port}" for r in deployment.replicas}
     logged = len(deployment.nginx.access_log())
     os.killpg(victim.process.pid, signal.SIGKILL)  # master and worker, no goodbye

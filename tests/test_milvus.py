@@ -10,21 +10,18 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
 import requests
 
-from conftest import CORPUS, ask
-from servers import QAServer, free_port
+from conftest import CORPUS, MOLASSES, ask
+from servers import QAServer, Traffic, eventually, free_port
 
 pytestmark = pytest.mark.slow  # a Milvus server and real `qa serve`: not in `make test-fast`
 
 MILVUS = str(Path(sys.executable).with_name("milvus-lite"))
-MOLASSES = ("The Great Molasses Flood\n\nOn January 15, 1919, a storage tank burst in Boston and a wave of molasses "
-            "killed 21 people in the North End.\n")
 
 
 class MilvusServer:
@@ -140,39 +137,24 @@ def test_a_rebuild_switches_the_alias_under_traffic_with_zero_failed_requests(mi
     target = korea["store"]
     server = QAServer(tmp_path / "unused-index", tmp_path / "serve.log", "--workers", "2", "--milvus", milvus.uri,
                       "--milvus-alias", "korea", env={"QA_RELOAD_INTERVAL": "0.2"})
-    failures, versions, done = [], set(), threading.Event()
 
-    def traffic():
-        with requests.Session() as session:
-            n = 0
-            while not done.is_set():
-                n += 1
-                try:
-                    response = session.post(f"{server.url}/api/ask", json={"question": f"armistice {n}"}, timeout=30)
-                    assert response.status_code == 200, response.text[:200]
-                    versions.add(response.json()["index_version"])
-                except (requests.RequestException, AssertionError) as exc:
-                    failures.append(repr(exc))
+    def ask(session: requests.Session, n: int) -> requests.Response:
+        return session.post(f"{server.url}/api/ask", json={"question": f"armistice {n}"}, timeout=30)
 
     try:
         server.wait_healthy()
         old = requests.get(f"{server.url}/healthz", timeout=10).json()["index"]["version"]
-        client = threading.Thread(target=traffic)
-        client.start()
-        corpus = tmp_path / "corpus"
-        shutil.copytree(CORPUS, corpus)
-        (corpus / "molasses.txt").write_text(MOLASSES)
-        new = build(corpus, target, embedder, token_counter)["version"]
-        deadline = time.monotonic() + 60
-        while new not in versions or {requests.get(f"{server.url}/healthz", timeout=10).json()["index"]["version"]
-                                      for _ in range(6)} != {new}:
-            assert time.monotonic() < deadline, server.log()[-2000:]
-            time.sleep(0.2)
-        done.set()
-        client.join()
+        with Traffic(ask) as traffic:
+            corpus = tmp_path / "corpus"
+            shutil.copytree(CORPUS, corpus)
+            (corpus / "molasses.txt").write_text(MOLASSES)
+            new = build(corpus, target, embedder, token_counter)["version"]
+            eventually(lambda: new in traffic.versions and {
+                requests.get(f"{server.url}/healthz", timeout=10).json()["index"]["version"] for _ in range(6)} == {new},
+                timeout=60, interval=0.2, explain=lambda: server.log()[-2000:])
     finally:
-        done.set()
         server.stop()
+    failures, versions = traffic.failures, set(traffic.versions)
     assert not failures, failures[:3]
     assert {old, new} <= versions
     kept = [c for c in target.call("list_collections") if c.startswith("korea_v_")]
@@ -194,10 +176,8 @@ def test_milvus_going_away_is_a_503_with_the_reason_and_answers_come_back(tmp_pa
             down = requests.get(f"{server.url}/api/ask", params={"question": "Geneva"}, timeout=30)  # not cached
             assert down.status_code == 503 and down.json()["error"]["code"] == "milvus_unavailable"
             milvus.start()  # the same port and data: the server recovers by itself
-            deadline = time.monotonic() + 60
-            while requests.get(f"{server.url}/healthz", timeout=30).status_code != 200:
-                assert time.monotonic() < deadline, server.log()[-2000:]
-                time.sleep(0.3)
+            eventually(lambda: requests.get(f"{server.url}/healthz", timeout=30).status_code == 200, timeout=60,
+                       interval=0.3, explain=lambda: server.log()[-2000:])
             assert requests.get(f"{server.url}/api/ask", params={"question": "Geneva"}, timeout=30).ok
         finally:
             server.stop()

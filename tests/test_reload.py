@@ -5,8 +5,6 @@ import json
 import os
 import shutil
 import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -14,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from servers import free_port
+from servers import QAServer, eventually
 
 from qa.chunking import ChunkingParams
 from qa.corpus import load_corpus
@@ -25,56 +23,25 @@ from conftest import CORPUS
 
 pytestmark = pytest.mark.slow  # real servers, subprocesses or external tools: not in `make test-fast`
 
-QA = str(Path(sys.executable).with_name("qa"))
 RELOAD_INTERVAL = 0.2  # seconds between a worker's checks of `current` (the setting QA_RELOAD_INTERVAL)
 EXTRA = "---\ntitle: Extra\n---\nThe Cheonan was a corvette of the South Korean navy. It sank in 2010.\n"
 
 
 @pytest.fixture()
-def server(request, tmp_path, embedder, token_counter):
-    """`qa serve` with 2 workers; ``indirect`` parametrization sets the reload interval."""
+def server(request, tmp_path, built_index):
+    """`qa serve` with 2 workers on a copy of the session's index (and of the corpus, to
+    rebuild from); ``indirect`` parametrization sets the reload interval."""
     interval = getattr(request, "param", RELOAD_INTERVAL)
     corpus = tmp_path / "corpus"
     shutil.copytree(CORPUS, corpus)
     index = tmp_path / "index"
-    build_index(load_corpus(corpus), corpus, index, embedder, ChunkingParams(), count_tokens=token_counter)
-    port = free_port()
-    log = (tmp_path / "server.log").open("w")
-    process = subprocess.Popen([QA, "serve", "--index", str(index), "--port", str(port), "--workers", "2"],
-                               stdout=log, stderr=subprocess.STDOUT,
-                               env={**os.environ, "QA_RELOAD_INTERVAL": str(interval)})
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            if requests.get(f"{url}/healthz", timeout=10).status_code == 200:
-                break
-        except requests.RequestException:
-            time.sleep(0.3)
-    else:
-        process.kill()
-        process.wait()
-        log.close()
-        pytest.fail("server did not start: " + (tmp_path / "server.log").read_text()[-2000:])
-    yield {"url": url, "corpus": corpus, "index": index, "process": process, "log": tmp_path / "server.log"}
-    process.send_signal(signal.SIGTERM)
+    shutil.copytree(built_index, index, symlinks=True)
+    served = QAServer(index, tmp_path / "server.log", "--workers", "2", env={"QA_RELOAD_INTERVAL": str(interval)})
     try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    log.close()
-
-
-def eventually(check, timeout: float = 60.0):
-    """Poll ``check`` until it returns something truthy; fail with its last value at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            assert value, f"not reached within {timeout} s"
-            return value
-        time.sleep(RELOAD_INTERVAL / 2)
+        served.wait_healthy(120)
+        yield {"url": served.url, "corpus": corpus, "index": index, "process": served.process, "log": served.log_path}
+    finally:
+        served.stop()
 
 
 def _versions_answering(url: str, n: int = 12) -> set[str]:
@@ -94,24 +61,29 @@ def test_rebuild_loop_under_traffic(server, embedder, token_counter):
     done = threading.Event()
     errors: list[str] = []
     answers: list[dict] = []
+    crashed: list[BaseException] = []
 
     def rebuild():
         # at least 20 s and at least 4 rebuilds (a busy machine builds slower), at most 120 s
-        flip, builds = False, 0
-        while (time.time() - started < 20 or builds < 4) and time.time() - started < 120:
-            builds += 1
-            flip = not flip
-            extra = corpus / "extra.md"
-            if flip:
-                extra.write_text(EXTRA)
-            else:
-                extra.unlink()
-            build_index(load_corpus(corpus), corpus, index, embedder, ChunkingParams(), count_tokens=token_counter)
-            version = current_version(index)
-            versions[version] = _documents_of(index, version)
-        last = current_version(index)
-        eventually(lambda: any(a["index_version"] == last for a in answers[-50:]))  # clients saw it too
-        done.set()
+        try:
+            flip, builds = False, 0
+            while (time.time() - started < 20 or builds < 4) and time.time() - started < 120:
+                builds += 1
+                flip = not flip
+                extra = corpus / "extra.md"
+                if flip:
+                    extra.write_text(EXTRA)
+                else:
+                    extra.unlink()
+                build_index(load_corpus(corpus), corpus, index, embedder, ChunkingParams(), count_tokens=token_counter)
+                version = current_version(index)
+                versions[version] = _documents_of(index, version)
+            last = current_version(index)
+            eventually(lambda: any(a["index_version"] == last for a in answers[-50:]))  # clients saw it too
+        except BaseException as exc:  # reported after the joins; the clients must stop either way
+            crashed.append(exc)
+        finally:
+            done.set()
 
     def client(question):
         session = requests.Session()
@@ -135,7 +107,8 @@ def test_rebuild_loop_under_traffic(server, embedder, token_counter):
         t.start()
     for t in threads:
         t.join()
-
+    if crashed:
+        raise crashed[0]
     assert not errors, errors[:5]
     assert len(versions) >= 4, "the loop should have rebuilt several times"
     seen_versions = {a["index_version"] for a in answers}

@@ -15,36 +15,15 @@ from qa.app import create_app
 from qa.web import source_link, split_highlight
 
 ROOT = Path(__file__).resolve().parents[1]
-HOSTILE_CORPUS = ROOT / "tests" / "fixtures" / "hostile"
 SEED = "why didn't South Korea sign?"
 UNANSWERABLE = "What is the capital of France?"
 
 
 # -- fixtures -------------------------------------------------------------------------------
-def build_index(corpus: Path, index_dir: Path) -> Path:
-    """Through the CLI in-process: the public way to build, without a second interpreter."""
-    from qa.cli import main
-
-    try:
-        main.main(["index", "build", "--corpus", str(corpus), "--index", str(index_dir), "-q"],
-                  standalone_mode=False)
-    except SystemExit as exc:  # QAGroup turns QAError into exit status 1
-        if exc.code:
-            raise AssertionError(f"qa index build {corpus} failed") from exc
-    return index_dir
-
-
-def project_index(tmp_path_factory) -> Path:
-    """The repository's index when built, else a fresh one from corpus/ in a temp folder."""
-    index = ROOT / "index"
-    if (index / "current").exists():
-        return index
-    return build_index(ROOT / "corpus", tmp_path_factory.mktemp("index"))
-
-
 @pytest.fixture(scope="module")
-def web_app(tmp_path_factory):
-    return create_app({"QA_INDEX": str(project_index(tmp_path_factory)), "TESTING": True})
+def web_app(built_index):
+    """The app made from the session's seed index folder alone, as `qa serve` makes it."""
+    return create_app({"QA_INDEX": str(built_index), "TESTING": True})
 
 
 @pytest.fixture(scope="module")
@@ -53,9 +32,8 @@ def client(web_app):
 
 
 @pytest.fixture(scope="module")
-def hostile_client(tmp_path_factory):
-    index = build_index(HOSTILE_CORPUS, tmp_path_factory.mktemp("hostile-index"))
-    return create_app({"QA_INDEX": str(index), "TESTING": True}).test_client()
+def hostile_client(hostile_index):
+    return create_app({"QA_INDEX": str(hostile_index), "TESTING": True}).test_client()
 
 
 # -- a small DOM from html.parser, enough to query rendered pages -----------------------------
