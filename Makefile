@@ -12,6 +12,8 @@ PORT ?= 8000
 install: $(STAMP)
 
 # torch first, pinned to the CPU wheel: otherwise sentence-transformers pulls a multi-GB CUDA build.
+# On these machines pip's configuration serves torch==2.13.0 as the CPU wheel; elsewhere add
+# `--index-url https://download.pytorch.org/whl/cpu` to that line (docs/deploy.md, section 1).
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
@@ -28,7 +30,8 @@ run: index
 test: install
 	$(PY) -m pytest
 
-# the edit-test loop: everything but real servers, subprocesses, browsers and load tools (under a minute)
+# the edit-test loop: everything but the `slow` marker (real servers, browsers, nginx, Milvus, load
+# tools); it still runs the real model and some quick `qa` subprocesses (about a minute)
 test-fast: install
 	$(PY) -m pytest -m "not slow"
 

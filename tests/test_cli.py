@@ -4,11 +4,10 @@ import json
 import subprocess
 import sys
 import time
-from pathlib import Path
 
+from servers import QA
 from conftest import CORPUS
 
-QA = str(Path(sys.executable).with_name("qa"))
 
 
 def run(*args, check=True):

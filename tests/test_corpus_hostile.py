@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from servers import QA
+
 pytestmark = pytest.mark.slow  # real servers, subprocesses or external tools: not in `make test-fast`
 
-QA = str(Path(sys.executable).with_name("qa"))
 GOOD_TEXT = (
     "---\ntitle: Good document\nauthor: Test Author\n---\n"
     "The Korean War armistice was signed on July 27, 1953, at Panmunjom.\n\n"

@@ -11,14 +11,13 @@ from __future__ import annotations
 import http.client
 import json
 import subprocess
-import sys
-from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import pytest
 import requests
 
-QA = str(Path(sys.executable).with_name("qa"))
+from servers import QA
+
 MAX_BODY = 64 * 1024
 SEED = "why didn't South Korea sign?"
 

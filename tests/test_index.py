@@ -18,9 +18,9 @@ from qa.index.build import build_index, is_stale
 from qa.index.layout import CURRENT, FORMAT_VERSION, current_version, read_manifest
 from qa.index.load import load_index
 
+from servers import QA
 from conftest import CORPUS
 
-QA = str(Path(sys.executable).with_name("qa"))
 
 
 def test_round_trip_keeps_chunks_documents_and_vectors(built_index, embedder):

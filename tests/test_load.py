@@ -17,7 +17,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -31,7 +30,6 @@ from servers import QAServer
 pytestmark = pytest.mark.slow  # real servers, subprocesses or external tools: not in `make test-fast`
 
 ROOT = Path(__file__).resolve().parents[1]
-QA = str(Path(sys.executable).with_name("qa"))
 WORKERS = 2
 CONNECTIONS = 16
 WRK_THREADS = 2
