@@ -25,5 +25,16 @@ def test_answer_types_and_question_words():
     assert analyse("Who is Armstrong?").salient == ("armstrong",)
 
 
+def test_who_questions_get_the_shape_of_their_answer():
+    signed, described = analyse("Who signed the armistice?").shape, analyse("who is armstrong").shape
+    assert signed.kind == "agent" and described.kind == "description"
+    assert signed.search("an armistice was signed — by U.S. Army Lt. Gen. William K. Harrison Jr.")
+    assert not signed.search("the parties who signed the armistice")
+    assert described.search("says historian Charles K. Armstrong, a Korean Studies specialist.")
+    assert described.search("Armstrong, a historian, says so.")
+    assert not described.search("“That agreement also hasn’t been abandoned either,” Armstrong adds.")
+    assert analyse("What did Armstrong say?").shape is None
+
+
 def test_quoted_phrases_need_two_words():
     assert quoted_phrases('the "one" and “two words”') == ("two words",)

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from qa.calibration import brier, operating_points, reliability
-from qa.verdict import FEATURES, VerdictModel, load_model
+from qa.verdict import BYLINE_ANSWER, DESCRIPTION_ANSWER, FEATURES, VerdictModel, load_model
 
 from conftest import ROOT, ask
 
@@ -32,7 +32,18 @@ def test_confidence_is_a_probability_and_moves_with_the_evidence():
         "answered", "uncertain", "not_found"]
 
 
-def test_the_shipped_model_was_judged_on_held_out_articles_and_is_calibrated():
+@pytest.mark.parametrize("rule", [BYLINE_ANSWER, DESCRIPTION_ANSWER])
+def test_a_byline_or_a_description_that_answers_counts_as_answered_whatever_the_fit_says(rule):
+    model = load_model()
+    weak = {**dict(zip(model.features, model.mean)), "s1": 0.0, "d1": 0.0, "idf_cov_top": 0.0}
+    assert model.verdict(model.confidence(weak)) != "answered"
+    assert model.verdict(model.confidence({**weak, rule: 1.0})) == "answered"
+    assert model.confidence({**weak, rule: 0.0}) == model.confidence(weak)
+
+
+def test_the_shipped_models_report_records_held_out_articles_and_calibration():
+    """Reads the report that `qa verdict fit` wrote into the shipped model (the fit itself is
+    tested on a small slice below)."""
     model = load_model()
     report = model.report
     assert "grouped by article" in report["held_out"] and report["rows"] > 5000

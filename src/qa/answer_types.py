@@ -10,6 +10,7 @@ furniture.py.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 _CAUSE = re.compile(r"\b(because|since|due to|as a result|so that|in order to|reasons?|led to|caused?|owing to)\b", re.I)
 _DATE = re.compile(
@@ -68,7 +69,19 @@ def _looks_like_a_name(word: str) -> bool:
     return word[:1].isupper() or (word.isalpha() and english_frequencies().get(word.lower(), 0) < 20_000_000)
 
 
-def answer_shape(question: str) -> re.Pattern[str] | None:
+@dataclass(frozen=True)
+class Shape:
+    """A sentence shape that answers the question: ``agent`` ("signed … by <Name>") or
+    ``description`` ("<X>, a …"; "historian … <X>")."""
+
+    kind: str
+    pattern: re.Pattern[str]
+
+    def search(self, sentence: str) -> bool:
+        return self.pattern.search(sentence) is not None
+
+
+def answer_shape(question: str) -> Shape | None:
     """A sentence shape that answers two kinds of "who" question, in any corpus:
 
     * "Who V-ed …?" is answered by "… V-ed by <Name>" (the agent of a passive: "an armistice
@@ -83,9 +96,10 @@ def answer_shape(question: str) -> re.Pattern[str] | None:
     second = words[1].lower()
     if second in _AUXILIARIES and 3 <= len(words) <= 5 and _looks_like_a_name(words[-1]):
         name = f"(?i:{re.escape(words[-1])})"
-        return re.compile(rf"\b{name}\b,\s+(?:a|an|the|who|whose|one)\b|(?<![\w])(?!(?:{'|'.join(_REPORTING)})\b)"
-                          rf"[a-z]{{3,}}\s+(?:[A-Z][\w.'’-]*\s+){{0,3}}{name}\b")
+        return Shape("description", re.compile(
+            rf"\b{name}\b,\s+(?:a|an|the|who|whose|one)\b|(?<![\w])(?!(?:{'|'.join(_REPORTING)})\b)"
+            rf"[a-z]{{3,}}\s+(?:[A-Z][\w.'’-]*\s+){{0,3}}{name}\b"))
     if second not in _AUXILIARIES and second.isalpha():
         stem = re.escape(second[:-2] if second.endswith("ed") else second[:max(4, len(second) - 1)])
-        return re.compile(rf"\b{stem}\w*\b[^.;?!]{{0,40}}?\bby\s+(?:[\w.'’-]+\s+){{0,6}}?[A-Z]")
+        return Shape("agent", re.compile(rf"\b{stem}\w*\b[^.;?!]{{0,40}}?\bby\s+(?:[\w.'’-]+\s+){{0,6}}?[A-Z]"))
     return None

@@ -12,7 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from .answer_types import answer_shape, expected_answer_type
+from .answer_types import Shape, answer_shape, expected_answer_type
 from .lexical import QUESTION_STOPWORDS, fold, tokenize
 from .spelling import Speller
 
@@ -40,7 +40,7 @@ class Query:
     names: tuple[str, ...]  # stemmed terms of capitalised words and numbers ("Singapore", "2019")
     phrases: tuple[str, ...]  # quoted phrases of two words or more, folded and lower-cased
     answer_type: str | None  # "cause", "date", "number" or None (answer_types.py)
-    shape: re.Pattern[str] | None  # a sentence shape that answers it ("signed by <Name>"; answer_types.py)
+    shape: Shape | None  # a sentence shape that answers it ("signed by <Name>"; answer_types.py)
     about_author: bool  # asks who wrote the document itself ("Who wrote the article?")
     keyword: bool  # a lookup ("Dwight Martin", "Yeonpyeong"): at most four words and no question word
     words: frozenset[str]  # its words, folded and lower-cased (a name it already holds is no answer)

@@ -33,7 +33,10 @@ from .scoring import non_overlapping, scale_by_max, segment_argmax, segment_max,
 from .settings import default
 
 WEIGHTS = {"chunk": 0.5, "anchor": 1.0, "bm25": 3.0, "anchor_bm25": 1.0, "answer_type": 2.0, "phrase": 2.0,
-           "byline": 6.0}
+           "byline": 6.0, "agent": 2.0, "description": 6.0}
+# "Who is X?" holds nothing but X: every passage naming X is about as close to it by meaning and
+# by words, so a sentence describing X ("X, a historian") is the one real evidence of an answer,
+# decisive as the byline is for "Who wrote it?"
 DENSE_FLOOR = 0.3  # a passage sharing no term with the question must be at least this similar to be returned
 HIGHLIGHT_TERM_WEIGHT = 0.3  # shared question terms, per share of the question's terms
 HIGHLIGHT_TYPE_BONUS = 0.1  # a sentence holding the expected answer type
@@ -114,7 +117,7 @@ def _priors(index: LoadedIndex, query: Query, candidates: np.ndarray, best_ancho
     if query.about_author:
         prior = prior + WEIGHTS["byline"] * index.byline[candidates]
     if query.shape is not None:
-        prior = prior + WEIGHTS["answer_type"] * np.array(
+        prior = prior + WEIGHTS[query.shape.kind] * np.array(
             [bool(query.shape.search(index.sentence_texts[int(row)])) for row in best_anchor_rows], dtype=np.float32)
     if query.answer_type == "person":
         prior = prior + WEIGHTS["answer_type"] * np.array(

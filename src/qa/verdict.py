@@ -12,9 +12,11 @@ A logistic regression over a handful of features of the question and its ranked 
 * ``keyword*``: a lookup ("Dwight Martin") has little meaning to compare, so for it term
   coverage speaks and the similarity less.
 
-One rule is not fitted, for want of data: when the question asks who wrote the document
-and the first passage is its byline, the question counts as answered (SQuAD, the data the
-model is fitted on, never asks about its documents).
+Two rules are not fitted, for want of data (SQuAD, the data the model is fitted on, never
+asks about its documents and seldom "Who is X?"): when the question asks who wrote the
+document and the first passage is its byline, or asks who X is and the first passage
+describes X ("historian Charles K. Armstrong, a Korean Studies specialist"), the question
+counts as answered.
 
 ``confidence`` is the fitted probability that the first passage answers; ``answered`` is
 ``confidence >= answer_at`` and "not found" is ``confidence < not_found_below``, two
@@ -37,6 +39,8 @@ from .query import Query
 
 FEATURES = ("s1", "d1", "s_margin", "idf_cov_top", "n_unknown_names", "keyword*s1", "keyword*idf_cov_top")
 BYLINE_ANSWER = "byline_answers_author_question"  # decisive, not fitted: SQuAD asks nothing about its documents
+DESCRIPTION_ANSWER = "description_answers_who_is"  # decisive, not fitted: "Who is X?" and "X, a historian"
+DECISIVE = (BYLINE_ANSWER, DESCRIPTION_ANSWER)
 
 
 def features(index: LoadedIndex, query: Query, hits: Sequence[Any]) -> dict[str, float]:
@@ -48,6 +52,8 @@ def features(index: LoadedIndex, query: Query, hits: Sequence[Any]) -> dict[str,
     total = sum(weights)
     coverage = sum(w for t, w in zip(terms, weights) if t in in_top) / total if total else 1.0
     keyword = float(query.keyword)
+    describes = query.shape is not None and query.shape.kind == "description" \
+        and query.shape.search(index.chunks[top.chunk_id].text)
     return {
         "s1": top.sentence,
         "d1": top.dense,
@@ -57,6 +63,7 @@ def features(index: LoadedIndex, query: Query, hits: Sequence[Any]) -> dict[str,
         "keyword*s1": keyword * top.sentence,
         "keyword*idf_cov_top": keyword * coverage,
         BYLINE_ANSWER: float(query.about_author and bool(index.byline[top.chunk_id])),
+        DESCRIPTION_ANSWER: float(describes),
     }
 
 
@@ -72,10 +79,11 @@ class VerdictModel:
     report: dict[str, Any]  # how it was fitted and what it scored on held-out articles
 
     def confidence(self, values: dict[str, float]) -> float:
-        """The fitted probability; a byline that answers "who wrote it?" is answered at least."""
+        """The fitted probability; a byline that answers "Who wrote it?" or a description that
+        answers "Who is X?" is answered at least."""
         z = sum(c * (values[name] - m) / s for name, m, s, c in zip(self.features, self.mean, self.std, self.coef))
         fitted = 1.0 / (1.0 + math.exp(-(z + self.intercept)))
-        return max(fitted, self.answer_at) if values.get(BYLINE_ANSWER) else fitted
+        return max(fitted, self.answer_at) if any(values.get(rule) for rule in DECISIVE) else fitted
 
     def verdict(self, confidence: float) -> str:
         """``answered``, ``uncertain`` (the page adds a quiet note) or ``not_found``."""
