@@ -9,8 +9,11 @@ A real English word the corpus lacks is left alone ("summit" is never turned int
 "submit", "flee" never into "free"): a word is only replaced when it is unknown to English
 (symspellpy's bundled frequency list), or when it is a rare word one edit from a question
 word a hundred times more common ("wen" -> "when"). A capitalised word unknown to English
-is a name: it may become a corpus name ("Yeonpyong" -> "Yeonpyeong") but never an English
-word ("Turing" stays, it does not become "During"). Acronyms and words with digits stay.
+is a name: it may become a corpus word one edit away ("Yeonpyong" -> "Yeonpyeong"), never an
+English word ("Turing" stays, it does not become "During") and never one two edits away: a
+name the corpus lacks is as likely as a typo, and "Turabi" turned into "Turban" or "Savery"
+into "Severe" would search for, and answer, another question. Acronyms and words with
+digits stay.
 """
 
 from __future__ import annotations
@@ -94,12 +97,13 @@ class Speller:
         return term.capitalize() if word[:1].isupper() else term
 
     def _candidates(self, folded: str, english: dict[str, int], names_only: bool) -> list[tuple[int, bool, int, str]]:
-        """Corpus words within two edits (one for short words), and English words one edit
-        away: "guage" means "gauge" even when only "game" is in the corpus (not for names)."""
+        """Corpus words within two edits (one for short words and names), and English words one
+        edit away: "guage" means "gauge" even when only "game" is in the corpus (not for names)."""
         from symspellpy import Verbosity
 
-        found = {s.term: s.distance for s in self._symspell.lookup(
-            folded, Verbosity.ALL, max_edit_distance=1 if len(folded) <= 4 else 2) if len(s.term) >= 3}
+        reach = 1 if names_only or len(folded) <= 4 else 2
+        found = {s.term: s.distance for s in self._symspell.lookup(folded, Verbosity.ALL, max_edit_distance=reach)
+                 if len(s.term) >= 3}
         if not names_only:
             for suggestion in english_speller().lookup(folded, Verbosity.ALL, max_edit_distance=1):
                 if len(suggestion.term) >= 3:

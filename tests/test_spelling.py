@@ -1,0 +1,30 @@
+"""Spelling correction against the corpus vocabulary (spelling.py): pure, over small vocabularies."""
+
+from qa.spelling import Speller, vocabulary
+
+CORPUS = vocabulary([
+    "The armistice was signed at Panmunjom when the war stopped. Yeonpyeong was shelled. "
+    "A turban, a severe winter and the wars of the game; the submit button; free trade; During the talks."
+])
+
+
+def test_typos_become_the_corpus_words_they_were_meant_to_be():
+    speller = Speller(CORPUS)
+    assert speller.correct("wen was the armistise sined") == "when was the armistice signed"
+    assert speller.correct("Yeonpyong") == "Yeonpyeong"  # a name one edit from a corpus word
+    assert speller.correct("when was the armistice signed") is None
+
+
+def test_real_words_and_unknown_names_are_left_as_asked():
+    speller = Speller(CORPUS)
+    for question in ("summit", "flee", "Turing", "guage"):  # English words, or closest to one the corpus lacks
+        assert speller.correct(question) is None, question
+    # a name the corpus lacks is not turned into a corpus word two edits away
+    for question in ("How did Turabi build a base?", "Did Savery patent a pump?"):
+        assert speller.correct(question) is None, question
+
+
+def test_acronyms_contractions_and_words_with_digits_stay():
+    speller = Speller(CORPUS)
+    for question in ("NATO", "wasn't", "1oth", "McArmistise"):
+        assert speller.correct(question) is None, question
