@@ -12,6 +12,7 @@ def test_typos_become_the_corpus_words_they_were_meant_to_be():
     speller = Speller(CORPUS)
     assert speller.correct("wen was the armistise sined") == "when was the armistice signed"
     assert speller.correct("Yeonpyong") == "Yeonpyeong"  # a name one edit from a corpus word
+    assert Speller(vocabulary(["Charles Armstrong"])).correct("Armstrog") == "Armstrong"  # a name, if English too
     assert speller.correct("when was the armistice signed") is None
 
 
@@ -19,8 +20,8 @@ def test_real_words_and_unknown_names_are_left_as_asked():
     speller = Speller(CORPUS)
     for question in ("summit", "flee", "Turing", "guage"):  # English words, or closest to one the corpus lacks
         assert speller.correct(question) is None, question
-    # a name the corpus lacks is not turned into a corpus word two edits away
-    for question in ("How did Turabi build a base?", "Did Savery patent a pump?"):
+    # a name the corpus lacks is not turned into a corpus word two edits away, nor into a common word
+    for question in ("How did Turabi build a base?", "Did Savery patent a pump?", "Who was Warsz?"):
         assert speller.correct(question) is None, question
 
 

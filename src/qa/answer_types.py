@@ -64,9 +64,9 @@ _AUXILIARIES = frozenset("is was are were be been has have had did does do was w
 
 def _looks_like_a_name(word: str) -> bool:
     """Capitalised, or not a common English word ("armstrong" yes, "son" no)."""
-    from .spelling import english_frequencies
+    from .spelling import COMMON_WORD, english_frequencies
 
-    return word[:1].isupper() or (word.isalpha() and english_frequencies().get(word.lower(), 0) < 20_000_000)
+    return word[:1].isupper() or (word.isalpha() and english_frequencies().get(word.lower(), 0) < COMMON_WORD)
 
 
 @dataclass(frozen=True)

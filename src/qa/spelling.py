@@ -9,8 +9,8 @@ A real English word the corpus lacks is left alone ("summit" is never turned int
 "submit", "flee" never into "free"): a word is only replaced when it is unknown to English
 (symspellpy's bundled frequency list), or when it is a rare word one edit from a question
 word a hundred times more common ("wen" -> "when"). A capitalised word unknown to English
-is a name: it may become a corpus word one edit away ("Yeonpyong" -> "Yeonpyeong"), never an
-English word ("Turing" stays, it does not become "During") and never one two edits away: a
+is a name: it may become a corpus word one edit away ("Yeonpyong" -> "Yeonpyeong"), never a
+common English word ("Turing" stays, it does not become "During") and never one two edits away: a
 name the corpus lacks is as likely as a typo, and "Turabi" turned into "Turban" or "Savery"
 into "Severe" would search for, and answer, another question. Acronyms and words with
 digits stay.
@@ -26,6 +26,7 @@ from .lexical import fold
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 MUCH_MORE_COMMON = 100  # a valid but rare word yields to a question word this many times more frequent
+COMMON_WORD = 20_000_000  # English words this frequent are not names ("wars", "during"; "Armstrong" is 7 M)
 QUESTION_WORDS = frozenset("what when where which who whom whose why how".split())
 
 
@@ -92,6 +93,8 @@ class Speller:
         distance, _, minus_frequency, term = min(candidates)
         if term not in self.words and term not in QUESTION_WORDS:
             return None  # the closest word is one the corpus lacks: nothing to match, leave it as asked
+        if word[0].isupper() and not known and english.get(term, 0) >= COMMON_WORD:
+            return None  # a name does not become a common word ("Warsz" is not "Wars")
         if known and not (distance == 1 and -minus_frequency >= MUCH_MORE_COMMON * known):
             return None
         return term.capitalize() if word[:1].isupper() else term
