@@ -86,6 +86,15 @@ def test_paraphrases_answered_by_the_first_passage_are_not_flagged(service, ques
     assert answer.verdict != "not_found" and answer.passages
 
 
+@pytest.mark.parametrize("question", ["Has Seoul talked about a peace treaty with Pyongyang?", "Rhee",
+                                      "Who wrote the article?", "What is the capital of France?"])
+def test_the_confidence_does_not_depend_on_how_many_passages_are_asked_for(service, question):
+    """The margin over the second passage is a feature: with k=1 there must still be a second."""
+    one, five = ask(service, question, 1), ask(service, question, 5)
+    assert len(one.passages) <= 1
+    assert one.confidence == pytest.approx(five.confidence) and one.verdict == five.verdict
+
+
 def test_names_the_corpus_never_mentions_are_not_answered(service):
     for name in ("Otto Warmbier", "MacArthur", "Pompeo"):
         assert not ask(service, name).answered, name

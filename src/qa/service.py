@@ -23,7 +23,7 @@ from .query import Query, analyse
 from .records import Answer, AskRequest, Citation, Passage
 from .reloading import IndexHolder
 from .search import Hit, highlight, rank
-from .verdict import VerdictModel, features, load_model
+from .verdict import VERDICT_DEPTH, VerdictModel, features, load_model
 
 
 class QAService:
@@ -133,10 +133,12 @@ class QAService:
         is the index itself, or for Milvus a small index of the question's candidates."""
         vector = self._encoder(index).encode_one(query.search_text)
         view = index.view(query, vector, request.doc_ids)
-        hits = rank(view, query, vector, request.k, request.mode, request.doc_ids)
+        # the verdict compares the first passage with the second: rank two even when one is asked
+        # for, so that the confidence never depends on k
+        hits = rank(view, query, vector, max(request.k, VERDICT_DEPTH), request.mode, request.doc_ids)
         term_matches = view.sentence_lexical.term_matches(query.terms)
         passages = tuple(_passage(view, position, hit, highlight(view, hit, query, vector, term_matches))
-                         for position, hit in enumerate(hits, start=1))
+                         for position, hit in enumerate(hits[:request.k], start=1))
         return (features(view, query, hits) if hits else {}), passages
 
     def documents(self) -> list[dict[str, Any]]:

@@ -41,6 +41,7 @@ FEATURES = ("s1", "d1", "s_margin", "idf_cov_top", "n_unknown_names", "keyword*s
 BYLINE_ANSWER = "byline_answers_author_question"  # decisive, not fitted: SQuAD asks nothing about its documents
 DESCRIPTION_ANSWER = "description_answers_who_is"  # decisive, not fitted: "Who is X?" and "X, a historian"
 DECISIVE = (BYLINE_ANSWER, DESCRIPTION_ANSWER)
+VERDICT_DEPTH = 2  # passages the features look at (the first and its margin over the second), whatever k is
 
 
 def features(index: LoadedIndex, query: Query, hits: Sequence[Any]) -> dict[str, float]:
