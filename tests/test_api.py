@@ -142,6 +142,8 @@ def test_openapi_document_describes_the_api(client):
     ask = spec["paths"]["/api/ask"]
     assert {"get", "post"} <= set(ask)
     assert "400" in ask["post"]["responses"] and "413" in ask["post"]["responses"]
+    assert ask["post"]["requestBody"]["required"] is True  # both spec processors ran
+    assert "/api/openapi.json" not in spec["paths"]
 
 
 def test_real_http_server_round_trip(live_server):

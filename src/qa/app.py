@@ -73,9 +73,10 @@ def create_app(config: dict[str, Any] | None = None, service: QAService | None =
     app.extensions["qa"] = service
     app.register_blueprint(api)
     app.register_blueprint(health)
-    app.spec_processor(_body_is_required)
-    app.spec_processor(_document_ids)
-    app.add_url_rule("/api/openapi.json", "openapi", lambda: app.spec, methods=["GET"])  # fresh: ids can change
+    # APIFlask keeps one spec processor (a second registration replaces the first): chain them
+    app.spec_processor(lambda spec: _document_ids(_body_is_required(spec)))
+    # fresh on each request (the served ids can change); not a path of the document it serves
+    app.add_url_rule("/api/openapi.json", "openapi", app.doc(hide=True)(lambda: app.spec), methods=["GET"])
     register_errors(app)
     _register_rate_limit(app)
     register_metrics(app)
