@@ -14,8 +14,9 @@ def test_analyse_reads_terms_names_phrases_and_answer_type_once():
 
 
 def test_the_cache_key_ignores_case_width_and_spacing():
-    assert normalize("Why  didn't\tSOUTH Korea sign?") == normalize("why didn't south korea sign?")
-    assert analyse("ＷＨＹ?").key == "why?"
+    assert normalize("Why  didn't\tSOUTH Korea sign?") == normalize("Why didn't SOUTH Korea sign?")
+    assert normalize("who is Turabi") != normalize("who is turabi")  # case changes the analysis
+    assert normalize("ＷＨＹ?") == "WHY?"
 
 
 def test_answer_types_and_question_words():
@@ -33,6 +34,9 @@ def test_who_questions_get_the_shape_of_their_answer():
     assert described.search("says historian Charles K. Armstrong, a Korean Studies specialist.")
     assert described.search("Armstrong, a historian, says so.")
     assert not described.search("“That agreement also hasn’t been abandoned either,” Armstrong adds.")
+    assert not described.search("He met with Armstrong in Seoul.")  # a mention, not a description
+    assert analyse("Who has signed the armistice?").shape is None  # only is/was/are/were ask for a description
+    assert not analyse("Who led the army?").shape.search("The troops, sent later by General Lee, waited.")
     assert analyse("What did Armstrong say?").shape is None
 
 

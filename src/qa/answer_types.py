@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .lexical import QUESTION_STOPWORDS, stemmer
+
 _CAUSE = re.compile(r"\b(because|since|due to|as a result|so that|in order to|reasons?|led to|caused?|owing to)\b", re.I)
 _DATE = re.compile(
     r"\b(1[0-9]{3}|20[0-9]{2}|January|February|March|April|May|June|July|August|September|October|November|"
@@ -59,6 +61,7 @@ def expected_answer_type(question: str) -> str | None:
 
 _REPORTING = frozenset("says said say adds added add told tells writes wrote according notes noted explains explained "
                        "argues argued asks asked".split())
+_COPULAS = frozenset("is was are were".split())  # "Who is X?" asks for a description of X
 _AUXILIARIES = frozenset("is was are were be been has have had did does do was will would can could may might".split())
 
 
@@ -94,12 +97,17 @@ def answer_shape(question: str) -> Shape | None:
     if len(words) < 2 or words[0].lower() not in ("who", "whom"):
         return None
     second = words[1].lower()
-    if second in _AUXILIARIES and 3 <= len(words) <= 5 and _looks_like_a_name(words[-1]):
+    if second in _COPULAS and 3 <= len(words) <= 5 and _looks_like_a_name(words[-1]):
         name = f"(?i:{re.escape(words[-1])})"
+        # a title is a content word right before the name: not "says", "with" or "and" Armstrong
+        not_a_title = "|".join(sorted(_REPORTING | QUESTION_STOPWORDS))
         return Shape("description", re.compile(
-            rf"\b{name}\b,\s+(?:a|an|the|who|whose|one)\b|(?<![\w])(?!(?:{'|'.join(_REPORTING)})\b)"
+            rf"\b{name}\b,\s+(?:a|an|the|who|whose|one)\b|(?<![\w])(?!(?:{not_a_title})\b)"
             rf"[a-z]{{3,}}\s+(?:[A-Z][\w.'’-]*\s+){{0,3}}{name}\b"))
     if second not in _AUXILIARIES and second.isalpha():
-        stem = re.escape(second[:-2] if second.endswith("ed") else second[:max(4, len(second) - 1)])
-        return Shape("agent", re.compile(rf"\b{stem}\w*\b[^.;?!]{{0,40}}?\bby\s+(?:[\w.'’-]+\s+){{0,6}}?[A-Z]"))
+        stem = stemmer().stemWord(second)  # "signed" -> "sign"; "led" stays "led"
+        if len(stem) < 3:
+            return None
+        return Shape("agent", re.compile(
+            rf"\b{re.escape(stem)}\w*\b[^.;?!]{{0,40}}?\bby\s+(?:[\w.'’-]+\s+){{0,6}}?[A-Z]"))
     return None

@@ -20,7 +20,7 @@ logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s logs every index b
 
 
 @lru_cache(maxsize=1)
-def _stemmer():
+def stemmer():
     import Stemmer
 
     return Stemmer.Stemmer("english")
@@ -71,7 +71,7 @@ def tokenize(texts: Sequence[str], stopwords: Sequence[str] | str = "en") -> lis
     """Folded, stemmed terms of each text: the analyzer of both indexes and of questions."""
     import bm25s
 
-    return bm25s.tokenize([fold(t) for t in texts], stopwords=stopwords, stemmer=_stemmer(), return_ids=False,
+    return bm25s.tokenize([fold(t) for t in texts], stopwords=stopwords, stemmer=stemmer(), return_ids=False,
                           show_progress=False)
 
 
