@@ -152,3 +152,28 @@ def test_sighup_swaps_the_index_in_every_worker(server, embedder, token_counter)
     assert _versions_answering(url) == {old}, "without the signal the workers keep the loaded version"
     server["process"].send_signal(signal.SIGHUP)
     eventually(lambda: _versions_answering(url, 8) == {new})
+
+
+def test_a_serve_only_server_refuses_a_version_built_with_another_model(built_index, tmp_path):
+    """Without the model package (spec None) the first index's model is the server's: a later
+    version from another model is refused, and the old index keeps answering."""
+    from qa.index.layout import point_current_at
+    from qa.records import AskRequest
+    from qa.service import QAService
+
+    index = tmp_path / "index"
+    shutil.copytree(built_index, index, symlinks=True)
+    service = QAService(str(index), cache_size=0, reload_interval=3600)
+    service.spec = None  # as in a serve-only install: nothing to check a version against but the first one
+    service.load(strict=True)
+    served = current_version(index)
+    foreign = f"{served}-other-model"
+    shutil.copytree(index / served, index / foreign)
+    manifest = json.loads((index / foreign / "manifest.json").read_text())
+    manifest["model"]["id"] = "some/other-model"
+    (index / foreign / "manifest.json").write_text(json.dumps(manifest))
+    point_current_at(index, foreign)
+    assert service.refresh(force=True) is False
+    assert "some/other-model" in service.health()["error"]
+    assert service.index.version == served
+    assert service.ask(AskRequest("When was the armistice signed?", 1, "hybrid")).passages

@@ -1,7 +1,7 @@
 """The question, analysed once.
 
-``analyse`` is the only place that reads the raw question string: it normalizes it (the
-cache key), tokenizes and stems it for BM25, picks its salient terms and names, its quoted
+``analyse`` is the only place that reads the raw question string (``normalize`` makes the
+cache key, looked up before any analysis): it corrects its spelling, tokenizes and stems it for BM25, picks its salient terms and names, its quoted
 phrases and the kind of answer it expects. Ranking, the verdict and the highlight read
 the resulting ``Query`` (with the one question vector) and never re-tokenize.
 """
@@ -32,7 +32,6 @@ _ABOUT_AUTHOR = re.compile(
 @dataclass(frozen=True)
 class Query:
     text: str  # the question as asked, surrounding whitespace removed
-    key: str  # normalized for caching: case, width and spacing do not matter
     corrected: str | None  # the question with misspelled words corrected (spelling.py), if any were
     search_text: str  # what is embedded and analysed below: the corrected text, else the question
     terms: tuple[str, ...]  # BM25 terms: folded, stemmed, English stopwords removed
@@ -47,8 +46,10 @@ class Query:
 
 
 def normalize(question: str) -> str:
-    """Questions that differ only in case, width or spacing share one cache entry."""
-    return " ".join(unicodedata.normalize("NFKC", question).casefold().split())
+    """Questions that differ only in width or spacing share one cache entry. Not in case: the
+    analysis reads it (a capitalised word is a name; "Turabi" is spelled as a name, "turabi"
+    as a word)."""
+    return " ".join(unicodedata.normalize("NFKC", question).split())
 
 
 def quoted_phrases(question: str) -> tuple[str, ...]:
@@ -77,7 +78,6 @@ def analyse(question: str, speller: Speller | None = None) -> Query:
     salient, name_terms = tokenize([text, " ".join(names)], stopwords=_QUESTION_STOPWORDS)
     return Query(
         text=asked,
-        key=normalize(asked),
         corrected=corrected,
         search_text=text,
         terms=tuple(terms),

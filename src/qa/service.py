@@ -19,7 +19,7 @@ from . import settings
 from .embedding import ModelSpec, model_dimension
 from .errors import BadRequest, IndexUnavailable, NotFound
 from .index.load import LoadedIndex, load_index
-from .query import Query, analyse
+from .query import Query, analyse, normalize
 from .records import Answer, AskRequest, Citation, Passage
 from .reloading import IndexHolder
 from .search import Hit, highlight, rank
@@ -76,8 +76,11 @@ class QAService:
                 raise IndexUnavailable(f"no index behind the Milvus alias {self.milvus.alias!r} at {self.milvus.uri}: "
                                        f"build one with `qa index build --milvus {self.milvus.uri}`")
             return MilvusIndex(self.milvus, collection, self.spec.model_id if self.spec else None)
-        if self.spec is None:
-            return load_index(self.index_dir)
+        if self.spec is None:  # a serve-only install: the first index's model is the one this server encodes with
+            if self.embedder is None:
+                return load_index(self.index_dir)
+            model = self.holder.index.manifest["model"]
+            return load_index(self.index_dir, expect_model_id=model["id"], expect_dimension=model["dimension"])
         return load_index(self.index_dir, expect_model_id=self.spec.model_id,
                           expect_dimension=model_dimension(self.spec))
 
@@ -100,22 +103,23 @@ class QAService:
         unknown = [d for d in request.doc_ids if d not in index.documents]
         if unknown:
             raise BadRequest(f"unknown doc_id {unknown[0]!r}; see /api/documents", code="bad_doc_id")
-        query = analyse(request.question, index.speller)
-        key = (query.key, request.k, request.mode, request.doc_ids, index.version)
-        found = self._cached(key)
+        key = (normalize(request.question), request.k, request.mode, request.doc_ids, index.version)
+        found = self._cached(key)  # before the analysis: a hit needs no spelling or tokenizing
         cached = found is not None
         if found is None:
+            query = analyse(request.question, index.speller)
             if self._slots is None:
-                found = self._answer(index, query, request)
+                found = self._answer(index, query, request) + (query.corrected,)
             else:
                 with self._slots:
-                    found = self._answer(index, query, request)
+                    found = self._answer(index, query, request) + (query.corrected,)
             self._remember(key, found)
-        values, passages = found
+        values, passages, corrected = found
         confidence = self.verdict_model.confidence(values) if values else 0.0
-        return Answer(query.text, request.k, request.mode, confidence, self.verdict_model.verdict(confidence),
-                      list(passages), (time.perf_counter() - started) * 1000, index_version=index.version,
-                      corrected=query.corrected, doc_ids=request.doc_ids, cached=cached, features=values)
+        return Answer(request.question.strip(), request.k, request.mode, confidence,
+                      self.verdict_model.verdict(confidence), list(passages), (time.perf_counter() - started) * 1000,
+                      index_version=index.version, corrected=corrected, doc_ids=request.doc_ids, cached=cached,
+                      features=values)
 
     def _cached(self, key: tuple) -> Any:
         if self._cache is None:
