@@ -59,7 +59,8 @@ class IndexHolder:
         try:
             pointer = self._pointer_of()
         except IndexUnavailable as exc:  # the store is unreachable: keep what we have, say why
-            self.error = exc.message
+            if self._index is None:  # else health() asks the index itself, and an old reason would linger
+                self.error = exc.message
             return False
         if not force and (pointer == self._pointer or (pointer is None and self._index is not None)):
             return False  # unchanged, already refused, or vanished (deleted by hand): keep serving

@@ -41,13 +41,13 @@ def build_milvus(corpus: Corpus, corpus_dir: str, store: MilvusStore, embedder: 
         store.call("create_index", collection, _index_params(store, len(embedded.chunks)))
         store.call("load_collection", collection)
         _verify(store, collection, corpus, embedded)
-        store.switch(collection)
     except BaseException:
         try:
             store.call("drop_collection", collection)
         except MilvusUnavailable:
             pass
         raise
+    store.switch(collection)  # outside the try: once the alias moved, this collection is the one served
     facts["build_seconds"] = round(time.perf_counter() - started, 3)
     return {key: value for key, value in facts.items() if key not in ("vocabulary", "df")}
 

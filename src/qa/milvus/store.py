@@ -138,9 +138,19 @@ class MilvusStore:
     def parts(self, collection: str, kind: int, filter_: str = "") -> list[dict[str, Any]]:
         """Rows of a kind split in parts (documents, facts), in order."""
         condition = f"kind == {kind}" + (f" and {filter_}" if filter_ else "")
-        rows = self.call("query", collection, filter=condition, output_fields=["id", "doc_id", "body", "info"],
-                         limit=16_384)
-        return sorted(rows, key=lambda r: r["id"])
+
+        def read_all() -> list[dict[str, Any]]:  # a plain query stops at 16,384 rows: iterate
+            batches = self.client.query_iterator(collection, batch_size=4096, filter=condition, timeout=self.timeout,
+                                                 output_fields=["id", "doc_id", "body", "info"])
+            rows: list[dict[str, Any]] = []
+            try:
+                while batch := batches.next():
+                    rows.extend(batch)
+            finally:
+                batches.close()
+            return rows
+
+        return sorted(self._translated(read_all), key=lambda r: r["id"])
 
 
 def split(text: str) -> list[str]:
