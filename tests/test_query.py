@@ -1,5 +1,6 @@
 """query.analyse: the question analysed once, as a pure function."""
 
+from qa.answer_types import names_in
 from qa.query import analyse, normalize, quoted_phrases
 
 
@@ -42,3 +43,8 @@ def test_who_questions_get_the_shape_of_their_answer():
 
 def test_quoted_phrases_need_two_words():
     assert quoted_phrases('the "one" and “two words”') == ("two words",)
+
+
+def test_names_in_a_sentence_are_folded_as_the_question_words_are():
+    assert names_in("Talks with Müller began.") == {"muller"}
+    assert analyse("Who met Müller?").words >= {"muller"}

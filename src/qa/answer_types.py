@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .lexical import QUESTION_STOPWORDS, stemmer
+from .lexical import QUESTION_STOPWORDS, fold, stemmer
 
 _CAUSE = re.compile(r"\b(because|since|due to|as a result|so that|in order to|reasons?|led to|caused?|owing to)\b", re.I)
 _DATE = re.compile(
@@ -46,7 +46,7 @@ def names_in(sentence: str) -> frozenset[str]:
         run = match.group()
         if match.start() == len(sentence) - len(sentence.lstrip(" “\"'‘(")) and " " not in run:
             continue
-        words.update(w.lower() for w in _WORDS.findall(run))
+        words.update(w.lower() for w in _WORDS.findall(fold(run)))  # folded, as the question's words are
     return frozenset(words - _JOINERS)
 
 

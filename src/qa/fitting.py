@@ -73,7 +73,8 @@ def derived_cases(articles: list[Article], seed: int) -> dict[int, list[tuple[in
                 extra[b].append((a, Case(pool[int(i)].question, False, kind="other-article")))
         for i in sorted(rng.choice(len(names[b]), size=min(LOOKUPS, len(names[b])), replace=False)):
             extra[b].append((b, Case(names[b][int(i)], True, evidence=names[b][int(i)], kind="lookup")))
-        absent = [(a, n) for a in range(len(articles)) if a != b for n in names[a] if n.lower() not in article.text.lower()]
+        lowered = article.text.lower()
+        absent = [(a, n) for a in range(len(articles)) if a != b for n in names[a] if n.lower() not in lowered]
         for i in sorted(rng.choice(len(absent), size=min(LOOKUPS, len(absent)), replace=False)):
             a, name = absent[int(i)]
             extra[b].append((a, Case(name, False, kind="lookup-absent")))

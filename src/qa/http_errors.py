@@ -20,7 +20,8 @@ from .schemas import validation_message
 
 log = logging.getLogger(__name__)
 
-HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
+HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 408: "request_timeout",
+              413: "payload_too_large",
               414: "uri_too_long", 415: "unsupported_media_type", 429: "rate_limited", 500: "internal_error"}
 _PAGE_MESSAGES = {404: "There is no page at this address.", 405: "This page cannot be used that way.",
                   500: "Something went wrong on our side; the error is logged."}

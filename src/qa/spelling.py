@@ -70,8 +70,9 @@ class Speller:
         """The text with its misspelled words replaced, or None when nothing changed."""
         parts, position, changed = [], 0, False
         for match in _WORD.finditer(text):
-            if text[max(0, match.start() - 1) : match.end() + 1].strip(match.group()).isdigit():
-                continue  # part of "1oth", "8n2": not a word to spell
+            before, after = text[match.start() - 1 : match.start()], text[match.end() : match.end() + 1]
+            if before.isdigit() or after.isdigit():
+                continue  # part of "1oth", "8n2", "10kms": not a word to spell
             replacement = self._replacement(match.group())
             if replacement is not None:
                 parts += [text[position : match.start()], replacement]
