@@ -332,3 +332,16 @@ def test_publishing_removes_links_left_by_a_killed_swap(tmp_path):
     os.symlink("v-0", root / ".current-dead01")  # a swap killed between symlink and rename
     layout.publish(root, root / ".tmp-v-1", "v-1")
     assert os.readlink(root / CURRENT) == "v-1" and not list(root.glob(".current-*"))
+
+
+def test_stale_temporaries_and_orphan_locks_go_but_a_running_builds_folder_stays(tmp_path):
+    """The build locks before it creates its folder, so a cleaner that sees the folder finds
+    the lock taken; a lock whose build died after its rename is removed once free."""
+    from qa.index.layout import remove_stale_temporaries, temporary_folder
+
+    (tmp_path / ".tmp-v-killed").mkdir()  # a killed build: folder, no lock held
+    (tmp_path / ".tmp-v-renamed.lock").touch()  # a build killed after its rename: lock file only
+    with temporary_folder(tmp_path, "v-running") as running:
+        remove_stale_temporaries(tmp_path)
+        assert running.is_dir() and (tmp_path / ".tmp-v-running.lock").exists()
+        assert not (tmp_path / ".tmp-v-killed").exists() and not (tmp_path / ".tmp-v-renamed.lock").exists()

@@ -142,7 +142,10 @@ def _candidates(index: LoadedIndex, bm25: np.ndarray, vector: np.ndarray, mode: 
     if mode != "bm25":
         pools.append(index.search_dense(vector, wanted, allowed)[1])
     if mode != "dense":
-        masked = bm25 if allowed is None else np.where(np.isin(np.arange(len(bm25)), allowed), bm25, -1.0)
+        masked = bm25
+        if allowed is not None:
+            masked = np.full_like(bm25, -1.0)
+            masked[allowed] = bm25[allowed]
         pools.append(np.argpartition(-masked, wanted)[:wanted])
     return np.unique(np.concatenate(pools)).astype(np.int64)
 

@@ -161,9 +161,9 @@ def temporary_folder(root: Path, version: str) -> Iterator[Path]:
     """A folder to write a version into, removed if the build fails; while the build runs
     it holds a lock on it, so that no other build mistakes it for a killed build's leftover."""
     temporary = root / f".tmp-{version}"
-    temporary.mkdir()
     with (root / f".tmp-{version}.lock").open("a") as handle:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        temporary.mkdir()  # only once locked: a cleaner that sees the folder finds its lock taken
         try:
             yield temporary
         except BaseException:
@@ -178,6 +178,13 @@ def remove_stale_temporaries(root: Path) -> None:
     removing it is safe. A running build's temporary is locked and left alone."""
     for path in root.glob(".tmp-*"):
         if path.suffix == ".lock":
+            if not path.with_suffix("").exists():  # a build killed after its rename left only its lock
+                with path.open("a") as handle:
+                    try:
+                        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    except BlockingIOError:
+                        continue  # a build between its lock and its mkdir
+                    path.unlink(missing_ok=True)
             continue
         with (root / f"{path.name}.lock").open("a") as handle:
             try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -72,8 +73,16 @@ class LoadedIndex:
 
     def chunks_of(self, doc_ids: tuple[str, ...]) -> np.ndarray:
         """The chunk ids of these documents, in order."""
-        wanted = set(doc_ids)
-        return np.array([c.chunk_id for c in self.chunks if c.doc_id in wanted], dtype=np.int64)
+        by_document = self._chunks_by_document
+        return np.unique(np.concatenate([by_document.get(d, np.empty(0, np.int64)) for d in doc_ids]))
+
+    @cached_property
+    def _chunks_by_document(self) -> dict[str, np.ndarray]:
+        """Once per index, not per filtered question."""
+        ids: dict[str, list[int]] = {}
+        for chunk in self.chunks:
+            ids.setdefault(chunk.doc_id, []).append(chunk.chunk_id)
+        return {doc_id: np.array(found, dtype=np.int64) for doc_id, found in ids.items()}
 
     def chunk_vectors(self, ids: np.ndarray) -> np.ndarray:
         return self.vectors.reconstruct_batch(np.asarray(ids, dtype=np.int64))
