@@ -40,6 +40,9 @@ according write writes wrote written reported report story piece
 """.split())
 
 
+QUESTION_STOPWORD_LIST = sorted(QUESTION_STOPWORDS)  # as bm25s.tokenize takes them
+
+
 def fold(text: str) -> str:
     """ASCII folding, as Elasticsearch's asciifolding filter: "fiancée" matches "fiancee",
     "Fécamp" matches "Fecamp". Only the terms are folded; passage text is never changed."""
@@ -64,7 +67,7 @@ def contains_phrase(text: str, phrases: Sequence[str]) -> bool:
 
 def content_terms(text: str) -> frozenset[str]:
     """Stemmed content words of a passage, as a question's salient terms are made."""
-    return frozenset(tokenize([text], stopwords=sorted(QUESTION_STOPWORDS))[0])
+    return frozenset(tokenize([text], stopwords=QUESTION_STOPWORD_LIST)[0])
 
 
 def tokenize(texts: Sequence[str], stopwords: Sequence[str] | str = "en") -> list[list[str]]:
@@ -73,6 +76,11 @@ def tokenize(texts: Sequence[str], stopwords: Sequence[str] | str = "en") -> lis
 
     return bm25s.tokenize([fold(t) for t in texts], stopwords=stopwords, stemmer=stemmer(), return_ids=False,
                           show_progress=False)
+
+
+def bm25_idf(df: int, documents: int) -> float:
+    """Lucene's BM25 inverse document frequency (bm25s's default)."""
+    return math.log(1 + (documents - df + 0.5) / (df + 0.5))
 
 
 class LexicalIndex:
@@ -113,8 +121,7 @@ class LexicalIndex:
         """BM25's (Lucene) inverse document frequency; a term no text holds gets the largest."""
         column = self._retriever.vocab_dict.get(term)
         indptr = self._retriever.scores["indptr"]
-        df = int(indptr[column + 1] - indptr[column]) if column is not None else 0
-        return math.log(1 + (self.documents - df + 0.5) / (df + 0.5))
+        return bm25_idf(int(indptr[column + 1] - indptr[column]) if column is not None else 0, self.documents)
 
     @property
     def b(self) -> float:

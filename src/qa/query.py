@@ -13,13 +13,12 @@ import unicodedata
 from dataclasses import dataclass
 
 from .answer_types import Shape, answer_shape, expected_answer_type
-from .lexical import QUESTION_STOPWORDS, fold, tokenize
+from .lexical import QUESTION_STOPWORD_LIST, QUESTION_STOPWORDS, fold, tokenize
 from .spelling import Speller
 
 _QUOTED = re.compile(r'["“”]([^"“”]+)["“”]')
 _WORD = re.compile(r"[^\W_][\w'’.-]*", re.UNICODE)
 _LETTERS = re.compile(r"[^\W_]+")
-_QUESTION_STOPWORDS = sorted(QUESTION_STOPWORDS)
 _QUESTION_WORDS = frozenset("what who whom whose when where why how which is are was were do does did can could "
                             "would should will".split())
 _DOCUMENT = r"(?:the |this )?(?:article|story|piece|report|text|post|it|this)"
@@ -75,7 +74,7 @@ def analyse(question: str, speller: Speller | None = None) -> Query:
     text = corrected or asked
     names = _name_words(text)
     [terms] = tokenize([text])
-    salient, name_terms = tokenize([text, " ".join(names)], stopwords=_QUESTION_STOPWORDS)
+    salient, name_terms = tokenize([text, " ".join(names)], stopwords=QUESTION_STOPWORD_LIST)
     return Query(
         text=asked,
         corrected=corrected,

@@ -19,6 +19,7 @@ digits stay.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from functools import lru_cache
 from importlib import resources
 
@@ -49,11 +50,7 @@ def english_frequencies() -> dict[str, int]:
 
 def vocabulary(texts: list[str]) -> dict[str, int]:
     """Folded, lower-cased words of the corpus with their counts (stored in the index)."""
-    counts: dict[str, int] = {}
-    for text in texts:
-        for word in _WORD.findall(fold(text).lower()):
-            counts[word] = counts.get(word, 0) + 1
-    return counts
+    return dict(Counter(word for text in texts for word in _WORD.findall(fold(text).lower())))
 
 
 class Speller:

@@ -31,6 +31,9 @@ from gunicorn.http.parser import RequestParser
 from gunicorn.http.unreader import SocketUnreader
 from gunicorn.workers.gthread import ThreadWorker
 from werkzeug.exceptions import RequestTimeout
+from werkzeug.http import HTTP_STATUS_CODES
+
+from .http_errors import error_body
 
 HEAD_SECONDS = 5.0
 BODY_SECONDS = 10.0
@@ -129,9 +132,6 @@ CLIENT_ERRORS = [
      "malformed chunked body"),
     (E.ParseException, 400, "bad_request", "malformed request"),
 ]
-REASONS = {400: "Bad Request", 403: "Forbidden", 408: "Request Timeout", 414: "URI Too Long",
-           417: "Expectation Failed", 431: "Request Header Fields Too Large", 500: "Internal Server Error",
-           501: "Not Implemented"}
 HEADERS = ("Content-Type: application/json\r\nX-Content-Type-Options: nosniff\r\n"
            "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n"
            "Referrer-Policy: no-referrer\r\nCache-Control: no-store\r\nConnection: close\r\n")
@@ -146,8 +146,8 @@ def classify(exc: BaseException) -> tuple[int, str, str]:
 
 
 def error_response(status: int, code: str, message: str) -> bytes:
-    body = json.dumps({"error": {"code": code, "message": message}}).encode()
-    head = f"HTTP/1.1 {status} {REASONS[status]}\r\n{HEADERS}Content-Length: {len(body)}\r\n\r\n"
+    body = json.dumps(error_body(code, message)).encode()
+    head = f"HTTP/1.1 {status} {HTTP_STATUS_CODES[status]}\r\n{HEADERS}Content-Length: {len(body)}\r\n\r\n"
     return head.encode("latin-1") + body
 
 

@@ -10,11 +10,10 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any, Iterator
 
-import numpy as np
-
 from ..chunking import ChunkingParams
 from ..corpus import Corpus
 from ..index.build import Embedded, embed_corpus
+from ..index.load import offsets_of
 from ..lexical import LEXICAL_ANALYZER, K1, PASSAGE_B, SENTENCE_B, tokenize
 from ..settings import default
 from ..spelling import vocabulary
@@ -110,7 +109,7 @@ def _facts(corpus: Corpus, corpus_dir: str, embedder: Any, embedded: Embedded, p
 
 
 def _rows(corpus: Corpus, embedded: Embedded, facts: dict[str, Any], dimension: int) -> Iterator[dict[str, Any]]:
-    offsets = np.cumsum([0] + [len(c.sentences) for c in embedded.chunks])
+    offsets = offsets_of(embedded.chunks)
     for c, vector, first in zip(embedded.chunks, embedded.vectors, offsets):
         rows = [int(r) for r in embedded.sentence_rows[first : first + len(c.sentences)]]
         yield blank_row(c.chunk_id, PASSAGE, dimension, doc_id=c.doc_id, start=c.start, end=c.end,

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import IndexMismatch
 from ..index.load import LoadedIndex, assemble
-from ..lexical import tokenize
+from ..lexical import bm25_idf, tokenize
 from ..query import Query
 from ..records import Chunk, Document, Span
 from ..settings import default
@@ -40,8 +40,7 @@ class TermStats:
         return term in self.df
 
     def idf(self, term: str) -> float:
-        df = self.df.get(term, 0)
-        return float(np.log(1 + (self.documents - df + 0.5) / (df + 0.5)))
+        return bm25_idf(self.df.get(term, 0), self.documents)
 
     def scores(self, terms: Sequence[str]) -> np.ndarray:
         return self._scores
