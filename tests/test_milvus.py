@@ -4,6 +4,7 @@ failed build, and Milvus going away and coming back."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -184,3 +185,26 @@ def test_milvus_going_away_is_a_503_with_the_reason_and_answers_come_back(tmp_pa
         assert "Traceback" not in server.log()
     finally:
         milvus.stop()
+
+
+def test_qa_eval_in_milvus_scores_each_article_and_removes_its_temporary_aliases(milvus, embedder, tmp_path):
+    """Each SQuAD article gets its own alias for the run; none is left behind after a run,
+    nor after a run whose build fails (an empty article: no documents)."""
+    from qa.errors import CorpusError
+    from qa.evaluation import evaluate
+
+    text = "The armistice was signed at Panmunjom on July 27, 1953. It ended the fighting."
+    article = {"title": "armistice", "paragraphs": [{"context": text, "qas": [
+        {"question": "When was the armistice signed?", "is_impossible": False,
+         "answers": [{"text": "July 27, 1953", "answer_start": text.index("July")}]}]}]}
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({"data": [article]}))
+    result = evaluate(str(good), index_dir=None, corpus_dir=None, embedder=embedder, milvus=store(milvus, "ev"))
+    assert result["hit@1"] == 1.0
+    empty = tmp_path / "empty.json"
+    empty.write_text(json.dumps({"data": [{**article, "paragraphs": [{"context": " ", "qas": []}]}]}))
+    with pytest.raises(CorpusError):
+        evaluate(str(empty), index_dir=None, corpus_dir=None, embedder=embedder, milvus=store(milvus, "ev"))
+    client = store(milvus, "ev").client
+    assert not [name for name in client.list_collections() if name.startswith("ev_eval")]
+    assert not [alias for alias in client.list_aliases()["aliases"] if alias.startswith("ev_eval")]

@@ -38,16 +38,19 @@ def evaluate(questions_path: str, *, index_dir: str | None, corpus_dir: str | No
         for number, article in enumerate(read_sets(questions_path)):
             source = corpus_dir
             if article.text is not None:  # a SQuAD article: its own corpus
-                source = str(workdir / f"corpus-{number}")
-                Path(source).mkdir()
-                (Path(source) / "article.txt").write_text(article.text, encoding="utf-8")
-            service = _service(source, index_dir, workdir, number, embedder, params or ChunkingParams(), backend,
-                               milvus)
+                source = str(article.write_corpus(workdir / f"corpus-{number}"))
+            store = milvus
+            if milvus is not None and source is not None:  # a temporary alias, removed even if the build fails
+                from .milvus.store import MilvusStore
+
+                store = MilvusStore(milvus.uri, token=milvus.token, alias=f"{milvus.alias}_eval{number}")
             try:
+                service = _service(source, index_dir, workdir, number, embedder, params or ChunkingParams(),
+                                   backend, store)
                 rows += [_score(service, article.name, case, k, mode) for case in article.cases]
             finally:
-                if service.milvus is not None and source is not None:
-                    service.milvus.remove()
+                if store is not milvus:
+                    store.remove()
     return summary(rows, k, mode, questions_path)
 
 
@@ -57,9 +60,7 @@ def _service(source: str | None, index_dir: str | None, workdir: Path, number: i
     if milvus is not None:
         if source is not None:
             from .milvus.build import build_milvus
-            from .milvus.store import MilvusStore
 
-            milvus = MilvusStore(milvus.uri, token=milvus.token, alias=f"{milvus.alias}_eval{number}")
             build_milvus(load_corpus(source), source, milvus, embedder, params,
                          count_tokens=TokenCounter(embedder.spec.path))
         return QAService("", embedder=embedder, cache_size=0, milvus=milvus).load(strict=True)

@@ -102,9 +102,7 @@ def collect(articles: list[Article], embedder: Any, *, seed: int = 20261128, wor
     extra = derived_cases(articles, seed)
     with tempfile.TemporaryDirectory(prefix="qa-fit-", dir=workdir) as tmp:
         for b, article in enumerate(articles):
-            corpus = Path(tmp) / f"corpus-{b}"
-            corpus.mkdir()
-            (corpus / "article.txt").write_text(article.text, encoding="utf-8")
+            corpus = article.write_corpus(Path(tmp) / f"corpus-{b}")
             index = Path(tmp) / f"index-{b}"
             build_index(load_corpus(corpus), corpus, index, embedder, ChunkingParams(),
                         count_tokens=TokenCounter(embedder.spec.path), onnx=False)

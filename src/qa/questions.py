@@ -40,6 +40,12 @@ class Article:
     text: str | None  # the corpus to write (SQuAD), or None: ask the corpus or index given
     cases: list[Case]
 
+    def write_corpus(self, folder: Path) -> Path:
+        """A corpus folder holding this article alone (``qa eval`` and ``qa verdict fit``)."""
+        folder.mkdir()
+        (folder / "article.txt").write_text(self.text or "", encoding="utf-8")
+        return folder
+
 
 def read_sets(path: str | Path) -> list[Article]:
     """A JSONL set (one Article without text) or a SQuAD file (one Article per article)."""
