@@ -56,6 +56,7 @@ class QAService:
                                   pointer=milvus.pointer if milvus is not None else None)
         self._cache: LRUCache | None = LRUCache(cache_size) if cache_size > 0 else None
         self._cache_lock = threading.Lock()
+        self._summaries: tuple[str | None, list[dict[str, Any]]] = (None, [])
         # the CPU-bound part (encode, rank) at most this many at a time; None: no bound
         self._slots = threading.BoundedSemaphore(answer_slots) if answer_slots else None
 
@@ -146,7 +147,13 @@ class QAService:
         return (features(view, query, hits) if hits else {}), passages
 
     def documents(self) -> list[dict[str, Any]]:
-        return [d.summary() for d in self.index.documents.values()]
+        """The served documents' summaries, made once per index version (every page shows them)."""
+        index = self.index
+        version, summaries = self._summaries
+        if version != index.version:
+            summaries = [d.summary() for d in index.documents.values()]
+            self._summaries = (index.version, summaries)
+        return summaries
 
     def document(self, doc_id: str) -> dict[str, Any]:
         document = self.index.documents.get(doc_id)

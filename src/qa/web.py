@@ -66,12 +66,14 @@ def corpus_copy() -> dict[str, Any]:
     """What the page says of what is indexed: one document may be named, several are never
     called "the article"; the heading and examples are settings of the deployment
     (``qa serve --page-title/--examples``, then corpus/qa.toml kept in the index)."""
-    config, index = current_app.config, current_service().holder.index
-    documents = [d.summary() for d in index.documents.values()] if index is not None else []
+    config, service = current_app.config, current_service()
+    index = service.holder.index
+    documents = service.documents() if index is not None else []
     page = index.manifest.get("page", {}) if index is not None else {}
     single = len(documents) == 1
     title = config.get("QA_PAGE_TITLE") or page.get("title")
-    heading = title or (f"Ask: {documents[0]['title']}" if single else f"Ask these {len(documents)} documents")
+    heading = title or (f"Ask: {documents[0]['title']}" if single
+                        else f"Ask these {len(documents)} documents" if documents else "Ask a question")
     return {"documents": documents, "several": len(documents) > 1, "heading": heading,
             "noun": "the article" if single or not documents else "these documents",
             "examples": list(config.get("QA_EXAMPLES") or page.get("examples") or [])}
