@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from conftest import CORPUS, MOLASSES, ask
-from servers import QAServer, Traffic, eventually, free_port
+from servers import QA, QAServer, Traffic, eventually, free_port
 
 pytestmark = pytest.mark.slow  # a Milvus server and real `qa serve`: not in `make test-fast`
 
@@ -208,3 +208,14 @@ def test_qa_eval_in_milvus_scores_each_article_and_removes_its_temporary_aliases
     client = store(milvus, "ev").client
     assert not [name for name in client.list_collections() if name.startswith("ev_eval")]
     assert not [alias for alias in client.list_aliases()["aliases"] if alias.startswith("ev_eval")]
+
+
+def test_if_stale_reads_the_facts_behind_the_alias_and_skips_an_up_to_date_build(milvus):
+    command = [QA, "index", "build", "--corpus", str(CORPUS), "--milvus", milvus.uri, "--milvus-alias", "fresh",
+               "--if-stale"]
+    first = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0 and first.stdout.startswith("built "), first.stderr
+    built = store(milvus, "fresh").pointer()
+    again = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert "is up to date" in again.stdout and store(milvus, "fresh").pointer() == built

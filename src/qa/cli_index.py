@@ -44,7 +44,7 @@ def index_build(corpus, index, model, max_chars, max_tokens, context_before, boi
     params = ChunkingParams(max_chars=max_chars, max_tokens=max_tokens, context_before=context_before,
                             boilerplate_min_repeats=boilerplate_repeats)
     spec = ModelSpec.resolve(model)
-    if if_stale and store is None and _up_to_date(index, corpus, params, spec.model_id, quiet):
+    if if_stale and _up_to_date(index, corpus, params, spec.model_id, quiet, store):
         return
     from .corpus import load_corpus
     from .embedding import Embedder, TokenCounter
@@ -74,12 +74,19 @@ def index_build(corpus, index, model, max_chars, max_tokens, context_before, boi
                    f"{manifest['build_seconds']:.1f} s -> {Path(index) / 'current'}")
 
 
-def _up_to_date(index_dir: str, corpus_dir: str, params, model_id: str, quiet: bool) -> bool:
+def _up_to_date(index_dir: str, corpus_dir: str, params, model_id: str, quiet: bool, store=None) -> bool:
+    """The local manifest, or in Milvus the facts of the collection behind the alias."""
     from .index.build import is_stale
     from .index.layout import read_manifest
 
     try:
-        manifest = read_manifest(index_dir)
+        if store is None:
+            manifest = read_manifest(index_dir)
+        else:
+            collection = store.pointer()
+            if collection is None:
+                return False
+            manifest = store.facts(collection)
     except QAError:
         return False
     if is_stale(manifest, corpus_dir, params, model_id):

@@ -135,6 +135,10 @@ class MilvusStore:
         rows = self.call("query", collection, filter=f"kind == {kind}", output_fields=["count(*)"])
         return int(rows[0]["count(*)"])
 
+    def facts(self, collection: str) -> dict[str, Any]:
+        """The build's facts (the local manifest's counterpart: model, chunking, corpus files…)."""
+        return json.loads("".join(row["body"] for row in self.parts(collection, FACTS)))
+
     def parts(self, collection: str, kind: int, filter_: str = "") -> list[dict[str, Any]]:
         """Rows of a kind split in parts (documents, facts), in order."""
         condition = f"kind == {kind}" + (f" and {filter_}" if filter_ else "")

@@ -23,7 +23,7 @@ from ..query import Query
 from ..records import Chunk, Document, Span
 from ..settings import default
 from ..spelling import Speller
-from .store import DOCUMENT, FACTS, PASSAGE, SENTENCE_ID, MilvusStore
+from .store import DOCUMENT, PASSAGE, SENTENCE_ID, MilvusStore
 
 PASSAGE_FIELDS = ["id", "doc_id", "start", "end", "paragraph", "text", "info"]
 
@@ -53,7 +53,7 @@ class TermStats:
 class MilvusIndex:
     def __init__(self, store: MilvusStore, collection: str, expect_model_id: str | None = None):
         self.store, self.collection = store, collection
-        facts = json.loads("".join(row["body"] for row in store.parts(collection, FACTS)))
+        facts = store.facts(collection)
         if expect_model_id is not None and facts["model"]["id"] != expect_model_id:
             raise IndexMismatch(f"Milvus collection {collection} was built with model {facts['model']['id']!r} but "
                                 f"this server uses {expect_model_id!r}")
