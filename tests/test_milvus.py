@@ -100,6 +100,56 @@ def test_a_milvus_build_verified_behind_its_alias_answers_like_the_local_index(k
     assert same_first >= 8, same_first
 
 
+def test_sentence_bm25_in_milvus_counts_sentences_only(korea, service):
+    """Milvus counts every row it searches in BM25's statistics, so sentences must be searched
+    apart from passages, documents and facts: the idf of a word found once in a few sentences
+    is the one over the sentences alone (b = 0, so a single occurrence scores its idf)."""
+    import math
+    import re
+
+    from bm25s.stopwords import STOPWORDS_EN
+
+    from qa.milvus.view import SEARCHED
+
+    target, facts = korea["store"], korea["facts"]
+    sentences = service.index.sentence_texts
+    assert facts["sentence_count"] == len(sentences)
+    words = {w.lower() for s in sentences for w in re.findall(r"[A-Za-z]{6,}", s)} - set(STOPWORDS_EN)
+    checked = 0
+    for word in sorted(words):
+        occurrences = [list(re.finditer(rf"(?i)(?<![^\W\d_]){word}(?![^\W\d_])", s)) for s in sentences]
+        clean = all(_plain_neighbours(s, m) for s, ms in zip(sentences, occurrences) for m in ms)
+        df = sum(bool(ms) for ms in occurrences)
+        if not clean or not 1 <= df <= 3 or any(len(ms) > 1 for ms in occurrences):
+            continue
+        hits = target.call("search", facts["collection"], data=[word], anns_field="bm25_sentence", limit=5,
+                           output_fields=["id"], search_params={"metric_type": "BM25"}, partition_names=[SEARCHED["bm25_sentence"]])
+        idf = math.log(1 + (len(sentences) - df + 0.5) / (df + 0.5))
+        assert len(hits[0]) == df and all(abs(abs(h["distance"]) - idf) < 1e-3 * idf for h in hits[0]), (word, hits)
+        checked += 1
+        if checked == 5:
+            break
+    assert checked == 5
+
+
+def test_a_collection_of_another_format_is_refused_with_the_command_that_rebuilds_it(korea, monkeypatch):
+    import qa.milvus.view as view
+    from qa.errors import IndexMismatch
+
+    target, facts = korea["store"], korea["facts"]
+    view.MilvusIndex(target, facts["collection"])  # this format: read
+    monkeypatch.setattr(view, "FORMAT", view.FORMAT + 1)
+    with pytest.raises(IndexMismatch, match="qa index build --milvus"):
+        view.MilvusIndex(target, facts["collection"])
+
+
+def _plain_neighbours(text: str, match) -> bool:
+    """Spaces or plain punctuation around a word: every analyzer cuts it out alike."""
+    before = text[match.start() - 1] if match.start() else " "
+    after = text[match.end()] if match.end() < len(text) else " "
+    return all(c.isspace() or c in ",;:!?()\"“”" for c in (before, after)) or (before.isspace() and after == ".")
+
+
 def test_doc_id_filters_are_pushed_down_to_milvus(milvus, embedder, token_counter, tmp_path):
     from qa.service import QAService
 

@@ -78,6 +78,7 @@ def _up_to_date(index_dir: str, corpus_dir: str, params, model_id: str, quiet: b
     """The local manifest, or in Milvus the facts of the collection behind the alias."""
     from .index.build import is_stale
     from .index.layout import read_manifest
+    from .milvus.store import FORMAT as MILVUS_FORMAT
 
     try:
         if store is None:
@@ -87,6 +88,8 @@ def _up_to_date(index_dir: str, corpus_dir: str, params, model_id: str, quiet: b
             if collection is None:
                 return False
             manifest = store.facts(collection)
+            if manifest.get("format") != MILVUS_FORMAT:
+                return False
     except QAError:
         return False
     if is_stale(manifest, corpus_dir, params, model_id):

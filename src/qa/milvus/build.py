@@ -17,10 +17,9 @@ from ..index.load import offsets_of
 from ..lexical import LEXICAL_ANALYZER, K1, PASSAGE_B, SENTENCE_B, tokenize
 from ..settings import default
 from ..spelling import vocabulary
-from .store import (DOCUMENT, DOCUMENT_ID, PASSAGE, SENTENCE, SENTENCE_ID, MilvusStore, MilvusUnavailable, analyzer,
-                    blank_row, facts_rows, split)
+from .store import (DOCUMENT, DOCUMENT_ID, FORMAT, PARTITIONS, PASSAGE, SENTENCE, SENTENCE_ID, MilvusStore,
+                    MilvusUnavailable, analyzer, blank_row, facts_rows, split)
 
-FORMAT = 1
 BATCH = 500
 
 
@@ -35,7 +34,7 @@ def build_milvus(corpus: Corpus, corpus_dir: str, store: MilvusStore, embedder: 
     create_collection(store, collection, dimension)
     try:
         for batch in _batches(_rows(corpus, embedded, facts, dimension)):
-            store.call("insert", collection, batch)
+            store.call("insert", collection, batch, partition_name=PARTITIONS[batch[0]["kind"]])
         store.call("flush", collection)
         store.call("create_index", collection, _index_params(store, len(embedded.chunks)))
         store.call("load_collection", collection)
@@ -72,6 +71,8 @@ def create_collection(store: MilvusStore, name: str, dimension: int) -> None:
         schema.add_function(Function(name=f"{output}_fn", function_type=FunctionType.BM25,
                                      input_field_names=["text"], output_field_names=[output]))
     store.call("create_collection", name, schema=schema)
+    for partition in PARTITIONS.values():
+        store.call("create_partition", name, partition)
 
 
 def _index_params(store: MilvusStore, passages: int) -> Any:
@@ -128,12 +129,13 @@ def _rows(corpus: Corpus, embedded: Embedded, facts: dict[str, Any], dimension: 
 
 
 def _batches(rows: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    """Up to BATCH rows of one kind (one partition) each."""
     batch: list[dict[str, Any]] = []
     for row in rows:
-        batch.append(row)
-        if len(batch) == BATCH:
+        if batch and (len(batch) == BATCH or row["kind"] != batch[0]["kind"]):
             yield batch
             batch = []
+        batch.append(row)
     if batch:
         yield batch
 
@@ -147,8 +149,10 @@ def _verify(store: MilvusStore, collection: str, corpus: Corpus, embedded: Embed
         if found != count:
             raise MilvusUnavailable(f"{collection}: {found} rows of kind {kind} instead of {count}; the alias stays")
     probe = store.call("search", collection, data=[embedded.vectors[0].tolist()], anns_field="dense", limit=1,
-                       filter=f"kind == {PASSAGE}", output_fields=["id"], search_params={"metric_type": "IP"})[0]
+                       filter=f"kind == {PASSAGE}", output_fields=["id"], search_params={"metric_type": "IP"},
+                       partition_names=[PARTITIONS[PASSAGE]])[0]
     text = store.call("search", collection, data=[embedded.chunks[0].text], anns_field="bm25_passage", limit=5,
-                      filter=f"kind == {PASSAGE}", output_fields=["id"], search_params={"metric_type": "BM25"})[0]
+                      filter=f"kind == {PASSAGE}", output_fields=["id"], search_params={"metric_type": "BM25"},
+                      partition_names=[PARTITIONS[PASSAGE]])[0]
     if not probe or probe[0]["id"] != 0 or 0 not in [hit["id"] for hit in text]:
         raise MilvusUnavailable(f"{collection}: the probe queries do not find the first passage; the alias stays")

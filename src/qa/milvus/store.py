@@ -4,8 +4,11 @@ switching the alias, and every call made with a timeout and its failures transla
 Rows, by ``kind``: 0 a passage (window) with its citation fields, its sentences' spans,
 rows and anchors (``info``); 1 a distinct sentence; 2 a part of a document's canonical
 text with its metadata; 3 a part of the index's facts (model, chunking, page settings,
-vocabulary, term statistics). Every row has the same fields (Milvus wants them all); the
-analysed ``text`` is empty for kinds 2 and 3 so that they never count in BM25's statistics.
+vocabulary, term statistics). Every row has the same fields (Milvus wants them all).
+
+Each kind lives in its own partition (``PARTITIONS``), and every search names the partition
+it reads: Milvus counts every row it searches in BM25's statistics, empty text included
+(document count, average length), so passages, sentences and the rest must not share one.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ log = logging.getLogger(__name__)
 
 SENTENCE_ID, DOCUMENT_ID, FACTS_ID = 1_000_000_000, 2_000_000_000, 3_000_000_000
 PASSAGE, SENTENCE, DOCUMENT, FACTS = 0, 1, 2, 3
+PARTITIONS = {PASSAGE: "passages", SENTENCE: "sentences", DOCUMENT: "documents", FACTS: "facts"}
+FORMAT = 2  # 2: a partition per kind (1 mixed them, and BM25's statistics with them)
 PART_CHARS = 16_000  # a VARCHAR holds 65,535 bytes: 16,000 characters of UTF-8 always fit
 TIMEOUT = 10.0  # seconds, on every call (pymilvus's client timeout only bounds connecting)
 KEEP_COLLECTIONS = 2  # the version served and the one before it, for a rollback
@@ -132,7 +137,8 @@ class MilvusStore:
                 self.call("drop_collection", name)
 
     def count(self, collection: str, kind: int) -> int:
-        rows = self.call("query", collection, filter=f"kind == {kind}", output_fields=["count(*)"])
+        rows = self.call("query", collection, filter=f"kind == {kind}", output_fields=["count(*)"],
+                         partition_names=[PARTITIONS[kind]])
         return int(rows[0]["count(*)"])
 
     def facts(self, collection: str) -> dict[str, Any]:
@@ -145,7 +151,8 @@ class MilvusStore:
 
         def read_all() -> list[dict[str, Any]]:  # a plain query stops at 16,384 rows: iterate
             batches = self.client.query_iterator(collection, batch_size=4096, filter=condition, timeout=self.timeout,
-                                                 output_fields=["id", "doc_id", "body", "info"])
+                                                 output_fields=["id", "doc_id", "body", "info"],
+                                                 partition_names=[PARTITIONS[kind]])
             rows: list[dict[str, Any]] = []
             try:
                 while batch := batches.next():

@@ -23,9 +23,10 @@ from ..query import Query
 from ..records import Chunk, Document, Span
 from ..settings import default
 from ..spelling import Speller
-from .store import DOCUMENT, PASSAGE, SENTENCE_ID, MilvusStore
+from .store import DOCUMENT, FORMAT, PARTITIONS, PASSAGE, SENTENCE, SENTENCE_ID, MilvusStore
 
 PASSAGE_FIELDS = ["id", "doc_id", "start", "end", "paragraph", "text", "info"]
+SEARCHED = {"dense": PARTITIONS[PASSAGE], "bm25_passage": PARTITIONS[PASSAGE], "bm25_sentence": PARTITIONS[SENTENCE]}
 
 
 class TermStats:
@@ -54,6 +55,9 @@ class MilvusIndex:
     def __init__(self, store: MilvusStore, collection: str, expect_model_id: str | None = None):
         self.store, self.collection = store, collection
         facts = store.facts(collection)
+        if facts.get("format") != FORMAT:
+            raise IndexMismatch(f"Milvus collection {collection} has format {facts.get('format')}, this qa reads "
+                                f"format {FORMAT}: rebuild it with `qa index build --milvus`")
         if expect_model_id is not None and facts["model"]["id"] != expect_model_id:
             raise IndexMismatch(f"Milvus collection {collection} was built with model {facts['model']['id']!r} but "
                                 f"this server uses {expect_model_id!r}")
@@ -136,7 +140,7 @@ class MilvusIndex:
         metric = "IP" if field == "dense" else "BM25"
         return self.store.call("search", self.collection, data=[data], anns_field=field, limit=max(1, limit),
                                filter=where, output_fields=PASSAGE_FIELDS,
-                               search_params={"metric_type": metric})[0]
+                               search_params={"metric_type": metric}, partition_names=[SEARCHED[field]])[0]
 
     def _vectors(self, ids: list[int], dense: dict[int, Any]) -> np.ndarray:
         fetched = {r["id"]: r["dense"] for r in self.store.call("get", self.collection, ids=ids,
