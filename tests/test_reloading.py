@@ -21,8 +21,9 @@ def point(folder, version):
 def holder(tmp_path):
     loads, reloads = [], []
 
-    def load():
+    def load(pointer):
         version = os.readlink(tmp_path / "current")
+        assert pointer == version
         if version.startswith("bad"):
             raise IndexUnavailable(f"{version} is corrupted")
         loads.append(version)
@@ -52,8 +53,8 @@ def test_a_refused_version_is_reported_once_and_the_old_index_keeps_serving(hold
 
 def test_the_interval_bounds_how_often_current_is_read(tmp_path):
     point(tmp_path, "v1")
-    made = IndexHolder(str(tmp_path), lambda: SimpleNamespace(version=os.readlink(tmp_path / "current"),
-                                                              summary=lambda: {"passages": 0}), interval=3600.0)
+    made = IndexHolder(str(tmp_path), lambda pointer: SimpleNamespace(version=pointer, summary=lambda: {"passages": 0}),
+                       interval=3600.0)
     made.refresh(force=True)
     point(tmp_path, "v2")
     assert made.refresh() is False and made.require().version == "v1"  # not looked at yet
@@ -61,9 +62,29 @@ def test_the_interval_bounds_how_often_current_is_read(tmp_path):
 
 
 def test_without_an_index_require_raises_the_reason(tmp_path):
-    made = IndexHolder(str(tmp_path), lambda: (_ for _ in ()).throw(IndexUnavailable("no index here")), interval=0)
+    made = IndexHolder(str(tmp_path), lambda _: (_ for _ in ()).throw(IndexUnavailable("no index here")), interval=0)
     made.refresh(force=True)
     with pytest.raises(IndexUnavailable, match="no index here"):
         made.require()
     with pytest.raises(IndexUnavailable, match="no index here"):
         made.refresh(force=True, strict=True)
+
+
+def test_the_loader_is_given_the_version_the_holder_read_once():
+    """A Milvus alias is read once per refresh: the loader gets that collection, and the
+    holder records the one it loaded (reading the alias twice could load one and record another)."""
+    names = iter(["c1", "c2"])
+    reads, loaded = [], []
+
+    def pointer():
+        reads.append(next(names))
+        return reads[-1]
+
+    def load(name):
+        loaded.append(name)
+        return SimpleNamespace(version=name, summary=lambda: {"passages": 0})
+
+    made = IndexHolder("unused", load, interval=0.0, pointer=pointer)
+    made.refresh(force=True)
+    assert reads == ["c1"] and loaded == ["c1"] and made.require().version == "c1"
+    assert made.refresh() is True and reads == ["c1", "c2"] and loaded == ["c1", "c2"]

@@ -21,10 +21,11 @@ log = logging.getLogger(__name__)
 
 
 class IndexHolder:
-    def __init__(self, index_dir: str, load: Callable[[], Any], *, interval: float,
+    def __init__(self, index_dir: str, load: Callable[[str | None], Any], *, interval: float,
                  on_reload: Callable[[], None] | None = None, pointer: Callable[[], str | None] | None = None):
         """``pointer``: what names the version to serve (default: the ``current`` symlink of
-        ``index_dir``; for Milvus, the collection behind the alias)."""
+        ``index_dir``; for Milvus, the collection behind the alias). ``load`` is given the
+        version the holder read, so that what it records is what was loaded."""
         self.index_dir = index_dir
         self._pointer_of = pointer or (lambda: current_version(index_dir))
         self.interval = interval
@@ -68,11 +69,11 @@ class IndexHolder:
             if not force and pointer == self._pointer:
                 return False  # another thread loaded it meanwhile
             self._pointer = pointer
-            return self._swap_in(strict)
+            return self._swap_in(pointer, strict)
 
-    def _swap_in(self, strict: bool) -> bool:
+    def _swap_in(self, pointer: str | None, strict: bool) -> bool:
         try:
-            index = self._load()
+            index = self._load(pointer)
         except IndexUnavailable as exc:
             if strict:
                 raise

@@ -68,11 +68,14 @@ class QAService:
             _ = self._encoder(self.holder.index).model  # torch weights load now, before gunicorn forks
         return self
 
-    def _load_index(self) -> Any:
+    def _load_index(self, pointer: str | None) -> Any:
+        """The version ``pointer`` names. In Milvus that is the collection read once by the
+        holder; a local folder resolves ``current`` again (a move in between costs one more
+        load at the next refresh, never a wrong answer)."""
         if self.milvus is not None:
             from .milvus.view import MilvusIndex
 
-            collection = self.milvus.pointer()
+            collection = pointer
             if collection is None:
                 raise IndexUnavailable(f"no index behind the Milvus alias {self.milvus.alias!r} at {self.milvus.uri}: "
                                        f"build one with `qa index build --milvus {self.milvus.uri}`")
