@@ -16,7 +16,7 @@ import click
 
 from . import settings
 from .cli_index import index
-from .cli_options import QAGroup, milvus_options, milvus_store, option, require_build_extra
+from .cli_options import QAGroup, milvus_options, milvus_store, option, require_build_extra, require_milvus_extra
 from .cli_verdict import verdict
 
 
@@ -122,7 +122,8 @@ def serve(index, model, host, port, workers, threads, connections, behind_proxy,
     """Serve the page and the JSON API."""
     from .serving import serve as run
 
-    milvus_store(milvus, milvus_token, milvus_alias)  # the extra is there, or one line now
+    if milvus:
+        require_milvus_extra()  # the store itself is made by the app factory, in each worker
     page = {"QA_PAGE_TITLE": page_title, "QA_EXAMPLES": settings.setting("examples").parse(examples or ""),
             "QA_MILVUS": milvus, "QA_MILVUS_TOKEN": milvus_token, "QA_MILVUS_ALIAS": milvus_alias}
     run(index_dir=index, model=model, host=host, port=port, workers=workers, threads=threads,

@@ -48,13 +48,18 @@ def milvus_options(f):
     return f
 
 
-def milvus_store(uri: str | None, token: str, alias: str):
-    if not uri:
-        return None
+def require_milvus_extra() -> None:
+    """A missing pymilvus is one line now, not a traceback at the first question."""
     import importlib.util
 
     if importlib.util.find_spec("pymilvus") is None:
         raise QAError("--milvus needs the milvus extra: pip install 'qa[milvus]'", code="missing_extra")
+
+
+def milvus_store(uri: str | None, token: str, alias: str):
+    if not uri:
+        return None
+    require_milvus_extra()
     from .milvus.store import MilvusStore
 
     return MilvusStore(uri, token=token, alias=alias)

@@ -112,8 +112,8 @@ def load_corpus(root: str | os.PathLike[str], *, max_file_bytes: int = DEFAULT_M
     for path in paths:
         rel = path.relative_to(root_path).as_posix()
         raw = read_bytes(path, root_path, max_file_bytes)
-        corpus.files[rel] = hashlib.sha256(raw).hexdigest()
         document = parse_document(raw, rel)
+        corpus.files[rel] = document.fingerprint if document is not None else hashlib.sha256(raw).hexdigest()
         if document is None:
             corpus.warnings.append(f"{rel}: empty file, skipped")  # the CLI prints these
             continue

@@ -32,8 +32,9 @@ ONNX_MIN_COSINE = 0.9999
 ONNX_CHECK_TEXTS = 2000  # texts compared torch vs ONNX at build (all of them in small corpora)
 ONNX_FILE = "model.onnx"
 # copied beside the ONNX file: a server answers from the index folder alone, without the model
-# package (which pulls torch); see the serve-only install in the README
-TOKENIZER_FILES = ("tokenizer.json", "sentence_bert_config.json", "config.json", "1_Pooling/config.json")
+# package (which pulls torch); see the serve-only install in the README. Only what OnnxEncoder
+# reads: the tokenizer and max_seq_length (its mean pooling is its own, checked against torch at build).
+TOKENIZER_FILES = ("tokenizer.json", "sentence_bert_config.json")
 
 
 def _max_seq_length(folder: Path) -> int:

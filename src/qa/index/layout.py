@@ -143,14 +143,12 @@ def index_lock(root: Path, timeout: float | None = None) -> Iterator[None]:
 
 
 def publish(root: Path, temporary: Path, version: str) -> None:
-    """Rename a finished temporary to its version, point ``current`` at it, check the
-    result and clean up, all under the index lock (two builds never interleave here)."""
+    """Rename a finished temporary to its version, point ``current`` at it (an atomic
+    rename) and clean up, all under the index lock (two builds never interleave here)."""
     with index_lock(root):
         previous = current_version(root)
         os.rename(temporary, root / version)
         point_current_at(root, version)
-        if current_version(root) != version or not (root / version / MANIFEST).is_file():
-            raise IndexUnavailable(f"{root}: after the swap `current` does not name the complete {version}")
         remove_old_versions(root, keep={version, previous})
         for link in root.glob(f".{CURRENT}-*"):  # left by a swap that was killed half-way
             link.unlink(missing_ok=True)
