@@ -345,3 +345,25 @@ def test_stale_temporaries_and_orphan_locks_go_but_a_running_builds_folder_stays
         remove_stale_temporaries(tmp_path)
         assert running.is_dir() and (tmp_path / ".tmp-v-running.lock").exists()
         assert not (tmp_path / ".tmp-v-killed").exists() and not (tmp_path / ".tmp-v-renamed.lock").exists()
+
+
+def test_remembered_passage_facts_equal_fresh_ones_and_are_made_once_per_passage(built_index):
+    """A Milvus index assembles every question's candidates with a PassageFacts memo: the
+    flags must be those a fresh assemble derives, and a passage met again is not re-derived."""
+    from qa.index.load import PassageFacts, assemble
+
+    index = load_index(built_index)
+    parts = (index.folder, index.manifest, index.documents, index.chunks, index.vectors, index.lexical,
+             index.sentence_lexical, index.sentence_vectors, index.sentence_rows, index.speller)
+    facts = PassageFacts()
+    first, again = assemble(*parts, facts), assemble(*parts, facts)
+    for made in (first, again):
+        assert np.array_equal(made.non_answer, index.non_answer) and np.array_equal(made.byline, index.byline)
+        assert all(np.array_equal(made.has_answer_type[k], v) for k, v in index.has_answer_type.items())
+        assert made.sentence_names == index.sentence_names
+    assert index.byline.any() and index.non_answer.any()  # the comparison saw both kinds of flag
+    chunk = index.chunks[0]
+    assert facts.of_chunk(chunk) is facts.of_chunk(chunk)
+    small = PassageFacts(limit=1)
+    small.of_chunk(index.chunks[0]), small.of_chunk(index.chunks[1]), small.of_chunk(index.chunks[2])
+    assert len(small._chunks) <= 1  # bounded: emptied when full

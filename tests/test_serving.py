@@ -121,6 +121,13 @@ def test_gunicorns_own_errors_are_json_with_the_security_headers(server, request
     assert_json_error(*raw(server.port, request_bytes), status)
 
 
+def test_a_broken_chunk_met_by_the_app_has_the_code_the_worker_gives_it(server):
+    status, headers, body = raw(server.port, b"POST /api/ask HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                             b"Transfer-Encoding: chunked\r\n\r\nzz\r\n")
+    assert status == 400 and json.loads(body)["error"] == {"code": "bad_chunked_body",
+                                                          "message": "malformed chunked body"}
+
+
 def test_options_is_204_with_allow_and_no_body(server):
     response = requests.options(f"{server.url}/api/ask", timeout=10)
     assert response.status_code == 204 and response.content == b""

@@ -6,6 +6,13 @@ can answer ``{"error": {"code", "message"}}`` and the CLI a one-line message.
 
 from __future__ import annotations
 
+from typing import Any
+
+
+def error_body(code: str, message: str) -> dict[str, Any]:
+    """The one JSON shape of every error, from the app and from the gunicorn worker alike."""
+    return {"error": {"code": code, "message": message}}
+
 
 class QAError(Exception):
     status = 500

@@ -15,7 +15,7 @@ from flask import render_template, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
-from .errors import QAError
+from .errors import QAError, error_body
 from .schemas import validation_message
 
 log = logging.getLogger(__name__)
@@ -30,10 +30,6 @@ _API_MESSAGES = {
     404: "no such route; see /api/openapi.json",
     405: "method not allowed for this route",
 }
-
-
-def error_body(code: str, message: str) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message}}
 
 
 def wants_html() -> bool:
@@ -73,6 +69,11 @@ def register_errors(app: APIFlask) -> None:
             status = error.code or 500
             return respond(status, HTTP_CODES.get(status, "http_error"), error.description or "")
         if type(error).__module__ == "gunicorn.http.errors":  # bad framing met while the app reads the body
-            return respond(400, "bad_request", f"malformed request body ({type(error).__name__})")
+            from .worker import classify  # only under gunicorn, which this error proves is there
+
+            status, code, message = classify(error)  # the codes the worker gives the same errors
+            if status == 500:  # one it does not list: still the client's
+                return respond(400, "bad_request", "malformed request body")
+            return respond(status, code, message)
         log.exception("unexpected error")  # the traceback goes to the log, never to the client
         return respond(500, "internal_error", "internal server error")

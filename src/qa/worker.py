@@ -33,7 +33,7 @@ from gunicorn.workers.gthread import ThreadWorker
 from werkzeug.exceptions import RequestTimeout
 from werkzeug.http import HTTP_STATUS_CODES
 
-from .http_errors import error_body
+from .errors import error_body
 
 HEAD_SECONDS = 5.0
 BODY_SECONDS = 10.0

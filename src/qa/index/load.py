@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -101,10 +101,44 @@ class LoadedIndex:
         }
 
 
+class PassageFacts:
+    """What ranking needs to know of a passage's text (furniture, byline, answer types) and of
+    a sentence's (the names it holds), remembered: a Milvus index assembles a small index of
+    each question's candidates, and the same passages come back question after question."""
+
+    def __init__(self, limit: int = 50_000):  # entries per kind; emptied when full (tens of MB at most)
+        self.limit = limit
+        self._chunks: dict[tuple[str, int, int], tuple[bool, bool, tuple[bool, ...]]] = {}
+        self._names: dict[str, frozenset[str]] = {}
+
+    def of_chunk(self, chunk: Chunk) -> tuple[bool, bool, tuple[bool, ...]]:
+        return self._remembered(self._chunks, (chunk.doc_id, chunk.start, chunk.end), lambda: chunk_facts(chunk))
+
+    def of_sentence(self, text: str) -> frozenset[str]:
+        return self._remembered(self._names, text, lambda: names_in(text))
+
+    def _remembered(self, table: dict[Any, Any], key: Any, make: Callable[[], Any]) -> Any:
+        found = table.get(key)
+        if found is None:
+            found = make()
+            if len(table) >= self.limit:
+                table.clear()
+            table[key] = found
+        return found
+
+
+def chunk_facts(chunk: Chunk) -> tuple[bool, bool, tuple[bool, ...]]:
+    """Only furniture (never an answer), holds a byline, and per ANSWER_PATTERNS: holds one."""
+    return (is_non_answer(chunk.text, chunk.sentences),
+            any(is_byline(chunk.text[a:b]) for a, b in chunk.sentences),
+            tuple(bool(pattern.search(chunk.text)) for pattern in ANSWER_PATTERNS.values()))
+
+
 def assemble(folder: Path, manifest: dict[str, Any], documents: dict[str, Document], chunks: list[Chunk],
              vectors: Any, lexical: LexicalIndex, sentence_lexical: LexicalIndex, sentence_vectors: np.ndarray,
-             sentence_rows: np.ndarray, speller: Speller) -> LoadedIndex:
-    """Derive the per-chunk offsets, anchor rows and flags from the chunks themselves."""
+             sentence_rows: np.ndarray, speller: Speller, facts: PassageFacts | None = None) -> LoadedIndex:
+    """Derive the per-chunk offsets, anchor rows and flags from the chunks themselves
+    (``facts`` remembers them across calls; without it they are computed here once)."""
     offsets = offsets_of(chunks)
     sentence_texts = [""] * len(sentence_vectors)
     for chunk, first in zip(chunks, offsets):
@@ -113,14 +147,15 @@ def assemble(folder: Path, manifest: dict[str, Any], documents: dict[str, Docume
     anchor_rows = np.array([sentence_rows[offsets[i] + a] for i, c in enumerate(chunks) for a in c.anchors],
                            dtype=np.int64)
     anchor_offsets = np.cumsum([0] + [len(c.anchors) for c in chunks]).astype(np.int64)
-    non_answer = np.array([is_non_answer(c.text, c.sentences) for c in chunks], dtype=bool)
-    byline = np.array([any(is_byline(c.text[a:b]) for a, b in c.sentences) for c in chunks], dtype=bool)
-    has_type = {kind: np.array([bool(pattern.search(c.text)) for c in chunks], dtype=bool)
-                for kind, pattern in ANSWER_PATTERNS.items()}  # "person" depends on the question: search.py
+    per_chunk = [facts.of_chunk(c) if facts else chunk_facts(c) for c in chunks]
+    non_answer = np.array([f[0] for f in per_chunk], dtype=bool)
+    byline = np.array([f[1] for f in per_chunk], dtype=bool)
+    has_type = {kind: np.array([f[2][n] for f in per_chunk], dtype=bool)
+                for n, kind in enumerate(ANSWER_PATTERNS)}  # "person" depends on the question: search.py
     return LoadedIndex(folder, manifest, documents, chunks, vectors, lexical, sentence_lexical, sentence_vectors,
                        np.asarray(sentence_rows, dtype=np.int64), offsets, anchor_rows, anchor_offsets, non_answer,
                        byline, has_type, speller, tuple(sentence_texts),
-                       tuple(names_in(t) for t in sentence_texts))
+                       tuple(facts.of_sentence(t) if facts else names_in(t) for t in sentence_texts))
 
 
 def offsets_of(chunks: list[Chunk]) -> np.ndarray:

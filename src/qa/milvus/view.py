@@ -17,7 +17,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..errors import IndexMismatch
-from ..index.load import LoadedIndex, assemble
+from ..index.load import LoadedIndex, PassageFacts, assemble
 from ..lexical import bm25_idf, tokenize
 from ..query import Query
 from ..records import Chunk, Document, Span
@@ -34,8 +34,8 @@ class TermStats:
     candidates' scores: what search.py and verdict.py ask of a LexicalIndex."""
 
     def __init__(self, df: dict[str, int], documents: int, scores: np.ndarray | None = None,
-                 texts: Sequence[str] = ()):
-        self.df, self.documents, self._scores, self._texts = df, documents, scores, texts
+                 terms: Sequence[frozenset[str]] = ()):
+        self.df, self.documents, self._scores, self._terms = df, documents, scores, terms
 
     def knows(self, term: str) -> bool:
         return term in self.df
@@ -48,7 +48,7 @@ class TermStats:
 
     def term_matches(self, terms: Sequence[str]) -> np.ndarray:
         wanted = set(terms)
-        return np.array([len(wanted & set(t)) for t in tokenize(list(self._texts))], dtype=np.int32)
+        return np.array([len(wanted & t) for t in self._terms], dtype=np.int32)
 
 
 class MilvusIndex:
@@ -66,6 +66,8 @@ class MilvusIndex:
         self.folder = Path(".")
         self.speller = Speller(facts["vocabulary"])
         self.lexical = TermStats(facts["df"], facts["passage_count"])
+        self.passage_facts = PassageFacts()  # each candidate's flags, made once, not per question
+        self._sentence_terms: dict[str, frozenset[str]] = {}  # the same for sentences' BM25 terms
         self.documents = self._documents()
 
     @property
@@ -132,9 +134,20 @@ class MilvusIndex:
         return assemble(self.folder, self.manifest, documents, chunks, flat,
                         TermStats(self.lexical.df, self.lexical.documents, bm25),
                         TermStats(self.lexical.df, self.lexical.documents,
-                                  np.array([anchor_bm25.get(r, 0.0) for r in distinct], dtype=np.float32), texts),
+                                  np.array([anchor_bm25.get(r, 0.0) for r in distinct], dtype=np.float32),
+                                  self._terms_of(texts)),
                         sentence_vectors, np.array([local[r] for rows in sentence_rows for r in rows]),
-                        self.speller)
+                        self.speller, self.passage_facts)
+
+    def _terms_of(self, texts: list[str]) -> list[frozenset[str]]:
+        """Each sentence's BM25 terms (for the highlight), tokenized once per sentence."""
+        if len(self._sentence_terms) > self.passage_facts.limit:
+            self._sentence_terms = {}
+        known = self._sentence_terms  # one dict for this call, whatever another thread clears meanwhile
+        new = [t for t in dict.fromkeys(texts) if t not in known]
+        if new:
+            known.update(zip(new, map(frozenset, tokenize(new))))
+        return [known[t] for t in texts]
 
     def _search(self, data: Any, field: str, limit: int, where: str) -> list[dict[str, Any]]:
         metric = "IP" if field == "dense" else "BM25"
