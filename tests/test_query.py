@@ -48,3 +48,17 @@ def test_quoted_phrases_need_two_words():
 def test_names_in_a_sentence_are_folded_as_the_question_words_are():
     assert names_in("Talks with Müller began.") == {"muller"}
     assert analyse("Who met Müller?").words >= {"muller"}
+
+
+def test_a_question_typed_without_its_mark_is_searched_with_one():
+    from qa.query import as_question
+
+    assert as_question("when was the armistice signed") == "when was the armistice signed?"
+    assert as_question("who is armstrong") == "who is armstrong?"
+    assert as_question("When was it signed?") == "When was it signed?"
+    assert as_question("At what time did the craft wait") == "At what time did the craft wait?"
+    assert as_question("Dwight Martin") == "Dwight Martin"  # a lookup, not a question
+    assert as_question("tell me about Rhee") == "tell me about Rhee"
+    assert as_question('where is "Panmunjom"') == 'where is "Panmunjom"'  # ends in a quote: left as typed
+    query = analyse("what did trump say")
+    assert query.search_text == "what did trump say?" and query.text == "what did trump say"

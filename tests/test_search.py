@@ -204,3 +204,14 @@ def test_who_signed_ranks_the_signers_first_and_who_is_ranks_the_description_fir
     assert "Korean Studies specialist" in answer.passages[0].text
     assert answer.answered
     assert "Armstrong adds" in " ".join(p.text for p in answer.passages[1:])
+
+
+def test_leaving_out_the_question_mark_changes_nothing(service, article_questions):
+    """People type questions without their "?"; the sentence model reads it, and without it
+    one public question lost its first place. Same passages, same confidence now."""
+    for row in article_questions:
+        question = row["question"].rstrip()
+        assert question.endswith("?"), question
+        typed, bare = ask(service, question), ask(service, question[:-1].rstrip())
+        assert [p.citation.start for p in bare.passages] == [p.citation.start for p in typed.passages], question
+        assert bare.confidence == pytest.approx(typed.confidence, abs=1e-6), question

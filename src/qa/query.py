@@ -21,6 +21,7 @@ _WORD = re.compile(r"[^\W_][\w'’.-]*", re.UNICODE)
 _LETTERS = re.compile(r"[^\W_]+")
 _QUESTION_WORDS = frozenset("what who whom whose when where why how which is are was were do does did can could "
                             "would should will".split())
+_WH_WORDS = frozenset("what who whom whose when where why how which".split())
 _DOCUMENT = r"(?:the |this )?(?:article|story|piece|report|text|post|it|this)"
 _ABOUT_AUTHOR = re.compile(
     rf"\b(?:who|which (?:journalist|reporter|writer))\s+(?:wrote|writes|has written|authored|penned|reported)\s+"
@@ -32,7 +33,7 @@ _ABOUT_AUTHOR = re.compile(
 class Query:
     text: str  # the question as asked, surrounding whitespace removed
     corrected: str | None  # the question with misspelled words corrected (spelling.py), if any were
-    search_text: str  # what is embedded and analysed below: the corrected text, else the question
+    search_text: str  # what is embedded and searched: the corrected text, else the question (with its "?")
     terms: tuple[str, ...]  # BM25 terms: folded, stemmed, English stopwords removed
     salient: tuple[str, ...]  # content terms: question words and words about the document removed too
     names: tuple[str, ...]  # stemmed terms of capitalised words and numbers ("Singapore", "2019")
@@ -49,6 +50,15 @@ def normalize(question: str) -> str:
     analysis reads it (a capitalised word is a name; "Turabi" is spelled as a name, "turabi"
     as a word)."""
     return " ".join(unicodedata.normalize("NFKC", question).split())
+
+
+def as_question(text: str) -> str:
+    """A question typed without its question mark gets one. The sentence model reads the
+    mark (ranks moved with it: "when was the armistice signed" found another passage first
+    than "When was the armistice signed?"), and people often leave it out; case it ignores."""
+    words = [w.lower() for w in _WORD.findall(text)[:2]]
+    opens = bool(words) and (words[0] in _QUESTION_WORDS or words[-1] in _WH_WORDS)  # "At what time…"
+    return text + "?" if opens and text[-1:].isalnum() else text
 
 
 def quoted_phrases(question: str) -> tuple[str, ...]:
@@ -78,7 +88,7 @@ def analyse(question: str, speller: Speller | None = None) -> Query:
     return Query(
         text=asked,
         corrected=corrected,
-        search_text=text,
+        search_text=as_question(text),
         terms=tuple(terms),
         salient=tuple(salient),
         names=tuple(name_terms) if names else (),
