@@ -62,3 +62,17 @@ def test_a_question_typed_without_its_mark_is_searched_with_one():
     assert as_question('where is "Panmunjom"') == 'where is "Panmunjom"'  # ends in a quote: left as typed
     query = analyse("what did trump say")
     assert query.search_text == "what did trump say?" and query.text == "what did trump say"
+
+
+def test_spacing_width_repeated_marks_and_capitals_do_not_change_the_analysis():
+    """The answer cache keys a question by normalize(); the analysis must not tell apart what
+    the key does not, and a question in capitals holds no names."""
+    plain = analyse("How long did the fighting of the Korean War last?")
+    for variant in ("  How  long  did the\tfighting of the Korean War last?  ",
+                    "Ｈｏｗ long did the fighting of the Korean War last?"):
+        assert analyse(variant) == plain
+    assert analyse("How long did the fighting of the Korean War last??").search_text == plain.search_text
+    shouted = analyse("WHICH WARSHIP SANK IN 2010?")
+    assert shouted.names == ("2010",) and shouted.answer_type is None and shouted.text == "WHICH WARSHIP SANK IN 2010?"
+    assert shouted.terms == analyse("which warship sank in 2010?").terms
+    assert analyse("NATO").names == ("nato",)  # one word in capitals is a name (an acronym)

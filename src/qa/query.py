@@ -19,6 +19,7 @@ from .spelling import Speller
 _QUOTED = re.compile(r'["“”]([^"“”]+)["“”]')
 _WORD = re.compile(r"[^\W_][\w'’.-]*", re.UNICODE)
 _LETTERS = re.compile(r"[^\W_]+")
+_MARKS = re.compile(r"\s*[?!]*\?[?!]*$")
 _QUESTION_WORDS = frozenset("what who whom whose when where why how which is are was were do does did can could "
                             "would should will".split())
 _WH_WORDS = frozenset("what who whom whose when where why how which".split())
@@ -31,7 +32,7 @@ _ABOUT_AUTHOR = re.compile(
 
 @dataclass(frozen=True)
 class Query:
-    text: str  # the question as asked, surrounding whitespace removed
+    text: str  # the question as asked, in NFKC with its runs of whitespace made one space (normalize)
     corrected: str | None  # the question with misspelled words corrected (spelling.py), if any were
     search_text: str  # what is embedded and searched: the corrected text, else the question (with its "?")
     terms: tuple[str, ...]  # BM25 terms: folded, stemmed, English stopwords removed
@@ -46,9 +47,10 @@ class Query:
 
 
 def normalize(question: str) -> str:
-    """Questions that differ only in width or spacing share one cache entry. Not in case: the
-    analysis reads it (a capitalised word is a name; "Turabi" is spelled as a name, "turabi"
-    as a word)."""
+    """Questions that differ only in width or spacing share one cache entry, and ``analyse``
+    reads this form, so they share one analysis too ("How  long" once missed the "how long"
+    answer type). Not in case: the analysis reads it (a capitalised word is a name; "Turabi"
+    is spelled as a name, "turabi" as a word)."""
     return " ".join(unicodedata.normalize("NFKC", question).split())
 
 
@@ -56,9 +58,15 @@ def as_question(text: str) -> str:
     """A question typed without its question mark gets one. The sentence model reads the
     mark (ranks moved with it: "when was the armistice signed" found another passage first
     than "When was the armistice signed?"), and people often leave it out; case it ignores."""
+    text = _MARKS.sub("?", text)  # "??" and "?!" read as one "?"
     words = [w.lower() for w in _WORD.findall(text)[:2]]
     opens = bool(words) and (words[0] in _QUESTION_WORDS or words[-1] in _WH_WORDS)  # "At what time…"
     return text + "?" if opens and text[-1:].isalnum() else text
+
+
+def _shouted(text: str) -> bool:
+    """Three words or more and not one lowercase letter: the case tells nothing of names."""
+    return len(_LETTERS.findall(text)) >= 3 and not any(c.islower() for c in text) and any(c.isupper() for c in text)
 
 
 def quoted_phrases(question: str) -> tuple[str, ...]:
@@ -79,9 +87,10 @@ def _name_words(question: str) -> list[str]:
 def analyse(question: str, speller: Speller | None = None) -> Query:
     """Everything the ranking, the verdict and the highlight need from the question's text;
     with a ``speller`` (the index's), misspelled words are corrected first."""
-    asked = question.strip()
-    corrected = speller.correct(asked) if speller is not None else None
-    text = corrected or asked
+    asked = normalize(question)  # what the answer cache is keyed by: so the key decides the analysis
+    readable = asked.lower() if _shouted(asked) else asked  # "WHICH WARSHIP SANK?": not five names
+    corrected = speller.correct(readable) if speller is not None else None
+    text = corrected or readable
     names = _name_words(text)
     [terms] = tokenize([text])
     salient, name_terms = tokenize([text, " ".join(names)], stopwords=QUESTION_STOPWORD_LIST)
