@@ -57,6 +57,7 @@ def test_a_question_typed_without_its_mark_is_searched_with_one():
     assert as_question("who is armstrong") == "who is armstrong?"
     assert as_question("When was it signed?") == "When was it signed?"
     assert as_question("At what time did the craft wait") == "At what time did the craft wait?"
+    assert as_question("Has Seoul talked to the North") == "Has Seoul talked to the North?"
     assert as_question("Dwight Martin") == "Dwight Martin"  # a lookup, not a question
     assert as_question("tell me about Rhee") == "tell me about Rhee"
     assert as_question('where is "Panmunjom"') == 'where is "Panmunjom"'  # ends in a quote: left as typed

@@ -1,11 +1,13 @@
 """Ranking on the real model and index: the seed question and the public article questions."""
 
+import json
+
 import numpy as np
 import pytest
 
 from qa.settings import MODES
 
-from conftest import ask
+from conftest import ROOT, ask
 
 SEED = "why didn't South Korea sign?"
 
@@ -215,7 +217,8 @@ def test_how_a_question_is_typed_changes_nothing(built_index, embedder, article_
     from qa.service import QAService
 
     service = QAService(str(built_index), embedder=embedder, cache_size=0).load()
-    for row in article_questions:
+    on_topic = [json.loads(line) for line in (ROOT / "eval" / "on_topic.jsonl").read_text().splitlines() if line]
+    for row in article_questions + on_topic:
         question = row["question"].rstrip()
         assert question.endswith("?"), question
         typed = ask(service, question)

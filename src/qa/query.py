@@ -23,6 +23,7 @@ _MARKS = re.compile(r"\s*[?!]*\?[?!]*$")
 _QUESTION_WORDS = frozenset("what who whom whose when where why how which is are was were do does did can could "
                             "would should will".split())
 _WH_WORDS = frozenset("what who whom whose when where why how which".split())
+_OPENERS = _QUESTION_WORDS | frozenset("has have had am may might shall must".split())  # "Has Seoul talked…"
 _DOCUMENT = r"(?:the |this )?(?:article|story|piece|report|text|post|it|this)"
 _ABOUT_AUTHOR = re.compile(
     rf"\b(?:who|which (?:journalist|reporter|writer))\s+(?:wrote|writes|has written|authored|penned|reported)\s+"
@@ -60,7 +61,7 @@ def as_question(text: str) -> str:
     than "When was the armistice signed?"), and people often leave it out; case it ignores."""
     text = _MARKS.sub("?", text)  # "??" and "?!" read as one "?"
     words = [w.lower() for w in _WORD.findall(text)[:2]]
-    opens = bool(words) and (words[0] in _QUESTION_WORDS or words[-1] in _WH_WORDS)  # "At what time…"
+    opens = bool(words) and (words[0] in _OPENERS or words[-1] in _WH_WORDS)  # "At what time…"
     return text + "?" if opens and text[-1:].isalnum() else text
 
 
