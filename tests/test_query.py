@@ -77,3 +77,14 @@ def test_spacing_width_repeated_marks_and_capitals_do_not_change_the_analysis():
     assert shouted.names == ("2010",) and shouted.answer_type is None and shouted.text == "WHICH WARSHIP SANK IN 2010?"
     assert shouted.terms == analyse("which warship sank in 2010?").terms
     assert analyse("NATO").names == ("nato",)  # one word in capitals is a name (an acronym)
+
+
+def test_a_lookup_of_two_words_or_more_is_also_a_phrase():
+    from qa.query import lookup_phrase
+
+    assert analyse("conflict without hostilities").phrases == ("conflict without hostilities",)
+    assert analyse("Hobart R. Gay").phrases == ("hobart r. gay",)
+    assert analyse("Rhee").phrases == ()  # one word: BM25 alone
+    assert analyse("Who signed the armistice?").phrases == ()  # a question, not a lookup
+    assert analyse('"grand bargain" Armstrong').phrases == ("grand bargain",)  # the quotes say which words
+    assert lookup_phrase("  Zhou Enlai? ") == ("zhou enlai",)

@@ -68,6 +68,17 @@ def test_names_dates_and_numbers_are_found(service):
         assert expected in ask(service, question, 1).passages[0].text, question
 
 
+def test_every_lookup_of_the_eval_set_comes_first_and_answered(service):
+    """The issue's rule: a name or phrase that occurs verbatim in the corpus, asked alone, is
+    answered and its passage comes first ("conflict without hostilities" lost to a passage
+    with "conflict" and "hostilities" apart before lookups became phrases)."""
+    rows = [json.loads(line) for line in (ROOT / "eval" / "lookups.jsonl").read_text().splitlines() if line]
+    assert len(rows) == 15
+    for row in rows:
+        answer = ask(service, row["question"])
+        assert row["evidence"] in answer.passages[0].text and answer.answered, row["question"]
+
+
 def test_paraphrase_is_found(service):
     passages = ask(service, "Why did Seoul refuse to sign?", 3).passages
     assert any("Syngman Rhee" in p.text for p in passages)

@@ -55,6 +55,14 @@ def normalize(question: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", question).split())
 
 
+def lookup_phrase(text: str) -> tuple[str, ...]:
+    """A lookup of two words or more ("conflict without hostilities", "Hobart R. Gay") is also
+    a phrase, as Lucene's edismax boosts the query's words found together (``pf``): the
+    passage that holds them in that order comes first, not one that has them scattered."""
+    words = fold(text).lower().strip(" \"'“”‘’?!.,;:").split()
+    return (" ".join(words),) if len(words) >= 2 else ()
+
+
 def as_question(text: str) -> str:
     """A question typed without its question mark gets one. The sentence model reads the
     mark (ranks moved with it: "when was the armistice signed" found another passage first
@@ -93,6 +101,7 @@ def analyse(question: str, speller: Speller | None = None) -> Query:
     corrected = speller.correct(readable) if speller is not None else None
     text = corrected or readable
     names = _name_words(text)
+    keyword = len(text.split()) <= 4 and not any(w.lower() in _QUESTION_WORDS for w in _WORD.findall(text))
     [terms] = tokenize([text])
     salient, name_terms = tokenize([text, " ".join(names)], stopwords=QUESTION_STOPWORD_LIST)
     return Query(
@@ -102,10 +111,10 @@ def analyse(question: str, speller: Speller | None = None) -> Query:
         terms=tuple(terms),
         salient=tuple(salient),
         names=tuple(name_terms) if names else (),
-        phrases=quoted_phrases(text),
+        phrases=quoted_phrases(text) or (lookup_phrase(text) if keyword else ()),
         answer_type=expected_answer_type(text),
         shape=answer_shape(text),
         about_author=bool(_ABOUT_AUTHOR.search(text)),
-        keyword=len(text.split()) <= 4 and not any(w.lower() in _QUESTION_WORDS for w in _WORD.findall(text)),
+        keyword=keyword,
         words=frozenset(_LETTERS.findall(fold(text).lower())),
     )
