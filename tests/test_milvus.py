@@ -132,15 +132,28 @@ def test_sentence_bm25_in_milvus_counts_sentences_only(korea, service):
     assert checked == 5
 
 
-def test_a_collection_of_another_format_is_refused_with_the_command_that_rebuilds_it(korea, monkeypatch):
-    import qa.milvus.view as view
+def test_a_collection_of_another_format_is_refused_with_the_command_that_rebuilds_it(korea):
+    """A format-1 collection (no partitions: every row in the default one) is refused with
+    the command that rebuilds it, not with a Milvus error about a missing partition."""
     from qa.errors import IndexMismatch
+    from qa.milvus.build import _index_params, create_collection
+    from qa.milvus.store import facts_rows
+    from qa.milvus.view import MilvusIndex
 
     target, facts = korea["store"], korea["facts"]
-    view.MilvusIndex(target, facts["collection"])  # this format: read
-    monkeypatch.setattr(view, "FORMAT", view.FORMAT + 1)
-    with pytest.raises(IndexMismatch, match="qa index build --milvus"):
-        view.MilvusIndex(target, facts["collection"])
+    MilvusIndex(target, facts["collection"])  # this format: read
+    old = f"{target.alias}_format1"
+    dimension = facts["model"]["dimension"]
+    create_collection(target, old, dimension)
+    try:
+        target.call("insert", old, facts_rows({**facts, "format": 1, "vocabulary": {}, "df": {}}, dimension))
+        target.call("flush", old)
+        target.call("create_index", old, _index_params(target, 1))
+        target.call("load_collection", old)
+        with pytest.raises(IndexMismatch, match="format 1.*qa index build --milvus"):
+            MilvusIndex(target, old)
+    finally:
+        target.call("drop_collection", old)
 
 
 def _plain_neighbours(text: str, match) -> bool:

@@ -19,7 +19,6 @@ from .spelling import Speller
 _QUOTED = re.compile(r'["“”]([^"“”]+)["“”]')
 _WORD = re.compile(r"[^\W_][\w'’.-]*", re.UNICODE)
 _LETTERS = re.compile(r"[^\W_]+")
-_MARKS = re.compile(r"\s*[?!]*\?[?!]*$")
 _QUESTION_WORDS = frozenset("what who whom whose when where why how which is are was were do does did can could "
                             "would should will".split())
 _WH_WORDS = frozenset("what who whom whose when where why how which".split())
@@ -67,7 +66,9 @@ def as_question(text: str) -> str:
     """A question typed without its question mark gets one. The sentence model reads the
     mark (ranks moved with it: "when was the armistice signed" found another passage first
     than "When was the armistice signed?"), and people often leave it out; case it ignores."""
-    text = _MARKS.sub("?", text)  # "??" and "?!" read as one "?"
+    body = text.rstrip("?! ")
+    if "?" in text[len(body):]:
+        text = body + "?"  # "??", "?!" and " ?" read as one "?"
     words = [w.lower() for w in _WORD.findall(text)[:2]]
     opens = bool(words) and (words[0] in _OPENERS or words[-1] in _WH_WORDS)  # "At what time…"
     return text + "?" if opens and text[-1:].isalnum() else text

@@ -146,13 +146,13 @@ class MilvusStore:
         return json.loads("".join(row["body"] for row in self.parts(collection, FACTS)))
 
     def parts(self, collection: str, kind: int, filter_: str = "") -> list[dict[str, Any]]:
-        """Rows of a kind split in parts (documents, facts), in order."""
+        """Rows of a kind split in parts (documents, facts), in order. Filtered by kind, not by
+        partition: a collection of an older format has none, and must still say which it is."""
         condition = f"kind == {kind}" + (f" and {filter_}" if filter_ else "")
 
         def read_all() -> list[dict[str, Any]]:  # a plain query stops at 16,384 rows: iterate
             batches = self.client.query_iterator(collection, batch_size=4096, filter=condition, timeout=self.timeout,
-                                                 output_fields=["id", "doc_id", "body", "info"],
-                                                 partition_names=[PARTITIONS[kind]])
+                                                 output_fields=["id", "doc_id", "body", "info"])
             rows: list[dict[str, Any]] = []
             try:
                 while batch := batches.next():
