@@ -14,14 +14,12 @@ from dataclasses import dataclass
 
 from .answer_types import Shape, answer_shape, expected_answer_type
 from .lexical import QUESTION_STOPWORD_LIST, QUESTION_STOPWORDS, fold, tokenize
-from .spelling import Speller
+from .spelling import QUESTION_WORDS as WH_WORDS, Speller
 
 _QUOTED = re.compile(r'["“”]([^"“”]+)["“”]')
 _WORD = re.compile(r"[^\W_][\w'’.-]*", re.UNICODE)
 _LETTERS = re.compile(r"[^\W_]+")
-_QUESTION_WORDS = frozenset("what who whom whose when where why how which is are was were do does did can could "
-                            "would should will".split())
-_WH_WORDS = frozenset("what who whom whose when where why how which".split())
+_QUESTION_WORDS = WH_WORDS | frozenset("is are was were do does did can could would should will".split())
 _OPENERS = _QUESTION_WORDS | frozenset("has have had am may might shall must".split())  # "Has Seoul talked…"
 _DOCUMENT = r"(?:the |this )?(?:article|story|piece|report|text|post|it|this)"
 _ABOUT_AUTHOR = re.compile(
@@ -58,8 +56,8 @@ def lookup_phrase(text: str) -> tuple[str, ...]:
     """A lookup of two words or more ("conflict without hostilities", "Hobart R. Gay") is also
     a phrase, as Lucene's edismax boosts the query's words found together (``pf``): the
     passage that holds them in that order comes first, not one that has them scattered."""
-    words = fold(text).lower().strip(" \"'“”‘’?!.,;:").split()
-    return (" ".join(words),) if len(words) >= 2 else ()
+    phrase = _phrase(text.strip(" \"'“”‘’?!.,;:"))
+    return (phrase,) if " " in phrase else ()
 
 
 def as_question(text: str) -> str:
@@ -70,7 +68,7 @@ def as_question(text: str) -> str:
     if "?" in text[len(body):]:
         text = body + "?"  # "??", "?!" and " ?" read as one "?"
     words = [w.lower() for w in _WORD.findall(text)[:2]]
-    opens = bool(words) and (words[0] in _OPENERS or words[-1] in _WH_WORDS)  # "At what time…"
+    opens = bool(words) and (words[0] in _OPENERS or words[-1] in WH_WORDS)  # "At what time…"
     return text + "?" if opens and text[-1:].isalnum() else text
 
 
@@ -82,7 +80,12 @@ def _shouted(text: str) -> bool:
 def quoted_phrases(question: str) -> tuple[str, ...]:
     """A phrase query, as in Elasticsearch's query_string: "On the Computational Complexity
     of Algorithms" asks for those words in that order."""
-    return tuple(" ".join(fold(p).lower().split()) for p in _QUOTED.findall(question) if len(p.split()) >= 2)
+    return tuple(_phrase(p) for p in _QUOTED.findall(question) if len(p.split()) >= 2)
+
+
+def _phrase(text: str) -> str:
+    """Folded, lower-cased, one space between words: as contains_phrase reads passages."""
+    return " ".join(fold(text).lower().split())
 
 
 def _name_words(question: str) -> list[str]:
