@@ -156,6 +156,17 @@ def test_a_collection_of_another_format_is_refused_with_the_command_that_rebuild
         target.call("drop_collection", old)
 
 
+def test_a_released_collection_is_loaded_again_when_its_facts_are_read(korea):
+    """A restarted Milvus leaves collections released; a server loading (or reloading) its
+    index reads facts and documents first, and must load the collection, not fail."""
+    from qa.milvus.view import MilvusIndex
+
+    target, facts = korea["store"], korea["facts"]
+    target.call("release_collection", facts["collection"])
+    assert MilvusIndex(target, facts["collection"]).version == facts["version"]
+    assert ask(korea["service"], "Who signed the armistice?").passages  # loaded again: searches answer
+
+
 def _plain_neighbours(text: str, match) -> bool:
     """Spaces or plain punctuation around a word: every analyzer cuts it out alike."""
     before = text[match.start() - 1] if match.start() else " "

@@ -58,16 +58,18 @@ class MilvusStore:
     def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         """One client call with a timeout; a collection left released by a Milvus restart
         is loaded again and the call retried once. Failures become MilvusUnavailable."""
-        from pymilvus.exceptions import MilvusException
+        return self._reloading(args[0] if args else None,
+                               lambda: getattr(self.client, method)(*args, timeout=self.timeout, **kwargs))
 
-        def run() -> Any:
-            return getattr(self.client, method)(*args, timeout=self.timeout, **kwargs)
+    def _reloading(self, collection: str | None, run: Callable[[], Any]) -> Any:
+        """``run``, and once more after loading ``collection`` again if Milvus says it is released."""
+        from pymilvus.exceptions import MilvusException
 
         try:
             return self._translated(run, keep=MilvusException)
         except MilvusException as exc:
-            if exc.code == 101 and args:  # "collection ... is in state 'released'" after a restart
-                self._translated(lambda: self.client.load_collection(args[0], timeout=60))
+            if exc.code == 101 and collection:  # "collection ... is in state 'released'" after a restart
+                self._translated(lambda: self.client.load_collection(collection, timeout=60))
                 return self._translated(run)
             raise self._unavailable(exc) from None
 
@@ -161,7 +163,7 @@ class MilvusStore:
                 batches.close()
             return rows
 
-        return sorted(self._translated(read_all), key=lambda r: r["id"])
+        return sorted(self._reloading(collection, read_all), key=lambda r: r["id"])
 
 
 def split(text: str) -> list[str]:
