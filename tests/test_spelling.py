@@ -14,6 +14,9 @@ def test_typos_become_the_corpus_words_they_were_meant_to_be():
     assert speller.correct("Yeonpyong") == "Yeonpyeong"  # a name one edit from a corpus word
     assert Speller(vocabulary(["Charles Armstrong"])).correct("Armstrog") == "Armstrong"  # a name, if English too
     assert speller.correct("when was the armistice signed") is None
+    # the question's first word is capitalised but no name: its typo still becomes a question word
+    assert speller.correct("Whn was the armistice signed?") == "When was the armistice signed?"
+    assert speller.correct("Wheer was it signed?") == "Where was it signed?"
 
 
 def test_real_words_and_unknown_names_are_left_as_asked():

@@ -91,24 +91,25 @@ class Speller:
         distance, _, minus_frequency, term = min(candidates)
         if term not in self.words and term not in QUESTION_WORDS:
             return None  # the closest word is one the corpus lacks: nothing to match, leave it as asked
-        if word[0].isupper() and not known and english.get(term, 0) >= COMMON_WORD:
-            return None  # a name does not become a common word ("Warsz" is not "Wars")
+        if word[0].isupper() and not known and english.get(term, 0) >= COMMON_WORD and term not in QUESTION_WORDS:
+            return None  # a name does not become a common word ("Warsz" is not "Wars"; "Whn" is "When")
         if known and not (distance == 1 and -minus_frequency >= MUCH_MORE_COMMON * known):
             return None
         return term.capitalize() if word[:1].isupper() else term
 
     def _candidates(self, folded: str, english: dict[str, int], names_only: bool) -> list[tuple[int, bool, int, str]]:
         """Corpus words within two edits (one for short words and names), and English words one
-        edit away: "guage" means "gauge" even when only "game" is in the corpus (not for names)."""
+        edit away: "guage" means "gauge" even when only "game" is in the corpus (for names, only
+        question words)."""
         from symspellpy import Verbosity
 
         reach = 1 if names_only or len(folded) <= 4 else 2
         found = {s.term: s.distance for s in self._symspell.lookup(folded, Verbosity.ALL, max_edit_distance=reach)
                  if len(s.term) >= 3}
-        if not names_only:
-            for suggestion in english_speller().lookup(folded, Verbosity.ALL, max_edit_distance=1):
-                if len(suggestion.term) >= 3:
-                    found[suggestion.term] = min(found.get(suggestion.term, 1), 1)
+        for suggestion in english_speller().lookup(folded, Verbosity.ALL, max_edit_distance=1):
+            # a capitalised word may only be a question word's typo ("Wheer"): it opens the question
+            if len(suggestion.term) >= 3 and (not names_only or suggestion.term in QUESTION_WORDS):
+                found[suggestion.term] = min(found.get(suggestion.term, 1), 1)
         return [(distance, term[0] != folded[0], -english.get(term, self.words.get(term, 0)), term)
                 for term, distance in found.items()]
 
