@@ -78,10 +78,19 @@ class Shape:
     ``description`` ("<X>, a …"; "historian … <X>")."""
 
     kind: str
-    pattern: re.Pattern[str]
+    pattern: re.Pattern[str]  # ranks: a sentence of this shape gets the kind's boost (search.py)
+    decisive: re.Pattern[str] | None = None  # answers outright, whatever the fitted verdict says
 
     def search(self, sentence: str) -> bool:
         return self.pattern.search(sentence) is not None
+
+    def decides(self, text: str) -> bool:
+        """Only an apposition ("Armstrong, a Korean Studies specialist") says who X is for sure:
+        a word before the name ranks ("historian Armstrong") but may be a verb ("fined Armstrong")."""
+        return self.decisive is not None and self.decisive.search(text) is not None
+
+
+_NOT_A_TITLE = "|".join(sorted(_REPORTING | QUESTION_STOPWORDS))  # not "says", "with" or "and" Armstrong
 
 
 def answer_shape(question: str) -> Shape | None:
@@ -99,11 +108,9 @@ def answer_shape(question: str) -> Shape | None:
     second = words[1].lower()
     if second in _COPULAS and 3 <= len(words) <= 5 and _looks_like_a_name(words[-1]):
         name = f"(?i:{re.escape(words[-1])})"
-        # a title is a content word right before the name: not "says", "with" or "and" Armstrong
-        not_a_title = "|".join(sorted(_REPORTING | QUESTION_STOPWORDS))
-        return Shape("description", re.compile(
-            rf"\b{name}\b,\s+(?:a|an|the|who|whose|one)\b|(?<![\w])(?!(?:{not_a_title})\b)"
-            rf"[a-z]{{3,}}\s+(?:[A-Z][\w.'’-]*\s+){{0,3}}{name}\b"))
+        apposition = rf"\b{name}\b,\s+(?:a|an|the|who|whose|one)\b"
+        title = rf"(?<![\w])(?!(?:{_NOT_A_TITLE})\b)[a-z]{{3,}}\s+(?:[A-Z][\w.'’-]*\s+){{0,3}}{name}\b"
+        return Shape("description", re.compile(f"{apposition}|{title}"), re.compile(apposition))
     if second not in _AUXILIARIES and second.isalpha():
         stem = stemmer().stemWord(second)  # "signed" -> "sign"; "led" stays "led"
         if len(stem) < 3:

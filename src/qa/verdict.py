@@ -15,8 +15,8 @@ A logistic regression over a handful of features of the question and its ranked 
 Two rules are not fitted, for want of data (SQuAD, the data the model is fitted on, never
 asks about its documents and seldom "Who is X?"): when the question asks who wrote the
 document and the first passage is its byline, or asks who X is and the first passage
-describes X ("historian Charles K. Armstrong, a Korean Studies specialist"), the question
-counts as answered.
+describes X in an apposition ("Charles K. Armstrong, a Korean Studies specialist"), the
+question counts as answered.
 
 ``confidence`` is the fitted probability that the first passage answers; ``answered`` is
 ``confidence >= answer_at`` and "not found" is ``confidence < not_found_below``, two
@@ -53,8 +53,7 @@ def features(index: LoadedIndex, query: Query, hits: Sequence[Any]) -> dict[str,
     total = sum(weights)
     coverage = sum(w for t, w in zip(terms, weights) if t in in_top) / total if total else 1.0
     keyword = float(query.keyword)
-    describes = query.shape is not None and query.shape.kind == "description" \
-        and query.shape.search(index.chunks[top.chunk_id].text)
+    describes = query.shape is not None and query.shape.decides(index.chunks[top.chunk_id].text)
     return {
         "s1": top.sentence,
         "d1": top.dense,
