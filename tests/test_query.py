@@ -38,7 +38,8 @@ def test_who_questions_get_the_shape_of_their_answer():
     assert not described.search("He met with Armstrong in Seoul.")  # a mention, not a description
     # only the apposition decides the verdict: a word before the name ranks, but may be a verb
     assert described.decides("says historian Charles K. Armstrong, a Korean Studies specialist.")
-    assert described.search("The court later fined Armstrong.") and not described.decides("The court later fined Armstrong.")
+    fined = "The court later fined Armstrong."
+    assert described.search(fined) and not described.decides(fined)
     assert not signed.decides("an armistice was signed — by U.S. Army Lt. Gen. William K. Harrison Jr.")
     assert analyse("Who has signed the armistice?").shape is None  # only is/was/are/were ask for a description
     assert not analyse("Who led the army?").shape.search("The troops, sent later by General Lee, waited.")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 from typing import Any, Callable
 
 from cachetools import LRUCache
@@ -69,9 +70,8 @@ class QAService:
         return self
 
     def _load_index(self, pointer: str | None) -> Any:
-        """The version ``pointer`` names. In Milvus that is the collection read once by the
-        holder; a local folder resolves ``current`` again (a move in between costs one more
-        load at the next refresh, never a wrong answer)."""
+        """The version ``pointer`` names, read once by the holder: a collection behind the Milvus
+        alias, or a version folder (``current`` itself when the index folder is one version)."""
         if self.milvus is not None:
             from .milvus.view import MilvusIndex
 
@@ -79,14 +79,20 @@ class QAService:
             if collection is None:
                 raise IndexUnavailable(f"no index behind the Milvus alias {self.milvus.alias!r} at {self.milvus.uri}: "
                                        f"build one with `qa index build --milvus {self.milvus.uri}`")
-            return MilvusIndex(self.milvus, collection, self.spec.model_id if self.spec else None)
-        if self.spec is None:  # a serve-only install: the first index's model is the one this server encodes with
-            if self.embedder is None:
-                return load_index(self.index_dir)
-            model = self.holder.index.manifest["model"]
-            return load_index(self.index_dir, expect_model_id=model["id"], expect_dimension=model["dimension"])
-        return load_index(self.index_dir, expect_model_id=self.spec.model_id,
-                          expect_dimension=model_dimension(self.spec))
+            return MilvusIndex(self.milvus, collection, self._expected_model()[0])
+        folder = Path(self.index_dir) / pointer if pointer else self.index_dir  # the version the holder read
+        model_id, dimension = self._expected_model()
+        return load_index(folder, expect_model_id=model_id, expect_dimension=dimension)
+
+    def _expected_model(self) -> tuple[str | None, int | None]:
+        """The model every version must be built with: the configured one, or on a serve-only
+        install (no model package) the one of the first index loaded, whose encoder it keeps."""
+        if self.spec is not None:
+            return self.spec.model_id, model_dimension(self.spec)
+        if self.embedder is None or self.holder.index is None:
+            return None, None
+        model = self.holder.index.manifest["model"]
+        return model["id"], model["dimension"]
 
     def _encoder(self, index: LoadedIndex) -> Any:
         if self.embedder is None:
