@@ -12,12 +12,13 @@ PORT ?= 8000
 install: $(STAMP)
 
 # torch first, pinned to the CPU wheel: otherwise sentence-transformers pulls a multi-GB CUDA build.
-# On these machines pip's configuration serves torch==2.13.0 as the CPU wheel; elsewhere add
-# `--index-url https://download.pytorch.org/whl/cpu` to that line (docs/deploy.md, section 1).
+# On these machines pip's configuration serves torch==2.13.0 as the CPU wheel; elsewhere run
+# `make install TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu` (docs/deploy.md, section 1).
+TORCH_INDEX_URL ?=
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet "torch==2.13.0"
+	$(PIP) install --quiet "torch==2.13.0" $(if $(TORCH_INDEX_URL),--index-url $(TORCH_INDEX_URL))
 	$(PIP) install --quiet -e ".[build,milvus,dev]"
 	touch $(STAMP)
 

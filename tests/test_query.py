@@ -14,7 +14,7 @@ def test_analyse_reads_terms_names_phrases_and_answer_type_once():
     assert query.answer_type == "date"
 
 
-def test_the_cache_key_ignores_case_width_and_spacing():
+def test_the_cache_key_ignores_width_and_spacing_but_keeps_case():
     assert normalize("Why  didn't\tSOUTH Korea sign?") == normalize("Why didn't SOUTH Korea sign?")
     assert normalize("who is Turabi") != normalize("who is turabi")  # case changes the analysis
     assert normalize("ＷＨＹ?") == "WHY?"

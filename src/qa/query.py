@@ -1,8 +1,9 @@
 """The question, analysed once.
 
-``analyse`` is the only place that reads the raw question string (``normalize`` makes the
-cache key, looked up before any analysis): it corrects its spelling, tokenizes and stems it for BM25, picks its salient terms and names, its quoted
-phrases and the kind of answer it expects. Ranking, the verdict and the highlight read
+``analyse`` is the only place that analyses the question (``normalize`` makes the cache key,
+looked up before any analysis, and is the form ``analyse`` reads): it corrects its spelling,
+tokenizes and stems it for BM25, picks its salient terms and names, its phrases and the kind
+of answer it expects. Ranking, the verdict and the highlight read
 the resulting ``Query`` (with the one question vector) and never re-tokenize.
 """
 

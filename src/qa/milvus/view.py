@@ -105,7 +105,7 @@ class MilvusIndex:
         ids = sorted(rows)
         if not ids:
             return _empty(self)
-        vectors = self._vectors(ids, dense)
+        vectors = self._vectors(ids)
         missing = [i for i in ids if i not in bm25]
         if missing:  # exact BM25 for the candidates only the dense list found
             bm25.update({h["id"]: (abs(h["distance"]), None) for h in self._search(
@@ -155,7 +155,7 @@ class MilvusIndex:
                                filter=where, output_fields=PASSAGE_FIELDS,
                                search_params={"metric_type": metric}, partition_names=[SEARCHED[field]])[0]
 
-    def _vectors(self, ids: list[int], dense: dict[int, Any]) -> np.ndarray:
+    def _vectors(self, ids: list[int]) -> np.ndarray:
         fetched = {r["id"]: r["dense"] for r in self.store.call("get", self.collection, ids=ids,
                                                                output_fields=["id", "dense"])}
         return np.array([fetched[i] for i in ids], dtype=np.float32)
