@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from pathlib import Path
 
 import pytest
@@ -91,13 +90,10 @@ def client(app):
 @pytest.fixture(scope="session")
 def live_server(app):
     """The app on a real HTTP server on a free loopback port."""
-    from werkzeug.serving import make_server
+    from servers import serving
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable
 
@@ -141,3 +142,19 @@ def probe_latencies(url: str, seconds: float, pause: float = 0.2) -> tuple[list[
             latencies.append(time.monotonic() - t)
             time.sleep(pause)
     return latencies, failures
+
+
+@contextmanager
+def serving(app):
+    """The app on a free loopback port in a daemon thread (threaded: the page fetches in parallel)."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(10)
+        server.server_close()

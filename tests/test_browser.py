@@ -9,16 +9,14 @@ locally but FAIL in CI (``CI`` set), so a broken CI image cannot pass silently.
 from __future__ import annotations
 
 import re
-import threading
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import pytest
 import requests
-from werkzeug.serving import make_server
 
 from conftest import BROWSER_TIMEOUT_MS, ask_with_box, wait_for_results
+from servers import serving
 from qa.app import create_app
 
 try:
@@ -32,21 +30,6 @@ ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOT = ROOT / "docs" / "screenshot.png"
 SEED = "why didn't South Korea sign?"
 UNANSWERABLE = "What is the capital of France?"
-
-
-# -- servers ----------------------------------------------------------------------------------
-@contextmanager
-def serving(app):
-    """The app on a free loopback port in a daemon thread (threaded: the page fetches in parallel)."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(10)
-        server.server_close()
 
 
 @pytest.fixture(scope="module")
