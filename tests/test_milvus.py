@@ -259,8 +259,10 @@ def test_milvus_going_away_is_a_503_with_the_reason_and_answers_come_back(tmp_pa
 
 
 def test_qa_eval_in_milvus_scores_each_article_and_removes_its_temporary_aliases(milvus, embedder, tmp_path):
-    """Each SQuAD article gets its own alias for the run; none is left behind after a run,
-    nor after a run whose build fails (an empty article: no documents)."""
+    """Each SQuAD article gets its own alias for the run, removed as soon as the article is
+    scored: none is left after a good run, nor after a run that stops at a later article
+    whose build fails (an empty article: no documents), and removing the alias the failed
+    article never made does not hide its error."""
     from qa.errors import CorpusError
     from qa.evaluation import evaluate
 
@@ -268,17 +270,23 @@ def test_qa_eval_in_milvus_scores_each_article_and_removes_its_temporary_aliases
     article = {"title": "armistice", "paragraphs": [{"context": text, "qas": [
         {"question": "When was the armistice signed?", "is_impossible": False,
          "answers": [{"text": "July 27, 1953", "answer_start": text.index("July")}]}]}]}
+    empty = {**article, "paragraphs": [{"context": " ", "qas": []}]}
+
+    def leftovers() -> list[str]:
+        client = store(milvus, "ev").client
+        return ([name for name in client.list_collections() if name.startswith("ev_eval")]
+                + [alias for alias in client.list_aliases()["aliases"] if alias.startswith("ev_eval")])
+
     good = tmp_path / "good.json"
     good.write_text(json.dumps({"data": [article]}))
     result = evaluate(str(good), index_dir=None, corpus_dir=None, embedder=embedder, milvus=store(milvus, "ev"))
     assert result["hit@1"] == 1.0
-    empty = tmp_path / "empty.json"
-    empty.write_text(json.dumps({"data": [{**article, "paragraphs": [{"context": " ", "qas": []}]}]}))
+    assert leftovers() == []
+    failing = tmp_path / "failing.json"
+    failing.write_text(json.dumps({"data": [article, empty]}))
     with pytest.raises(CorpusError):
-        evaluate(str(empty), index_dir=None, corpus_dir=None, embedder=embedder, milvus=store(milvus, "ev"))
-    client = store(milvus, "ev").client
-    assert not [name for name in client.list_collections() if name.startswith("ev_eval")]
-    assert not [alias for alias in client.list_aliases()["aliases"] if alias.startswith("ev_eval")]
+        evaluate(str(failing), index_dir=None, corpus_dir=None, embedder=embedder, milvus=store(milvus, "ev"))
+    assert leftovers() == []  # article 0 was built in Milvus before article 1 failed
 
 
 def test_if_stale_reads_the_facts_behind_the_alias_and_skips_an_up_to_date_build(milvus):
