@@ -164,3 +164,31 @@ def test_a_changed_page_makes_the_index_stale(mixed, tmp_path):
     page.write_text(page.read_text().replace("38,417 journeys", "38,418 journeys"))
     assert is_stale(manifest, corpus, ChunkingParams(), manifest["model"]["id"])
     assert Path(manifest["corpus"]["path"]) == mixed["corpus"] and "tram-line-2019.html" in manifest["corpus"]["files"]
+
+
+def test_the_api_document_offers_the_doc_ids_of_the_version_served_after_a_reload(tmp_path, embedder, token_counter):
+    """The document is kept between requests (app.py); a reload that brings other ids makes it again."""
+    from qa.app import create_app
+    from qa.chunking import ChunkingParams
+    from qa.corpus import load_corpus
+    from qa.index.build import build_index
+    from qa.service import QAService
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "molasses.txt").write_text(MOLASSES)
+    build_index(load_corpus(corpus), corpus, tmp_path / "index", embedder, ChunkingParams(), count_tokens=token_counter)
+    service = QAService(str(tmp_path / "index"), embedder=embedder).load()
+    client = create_app({"TESTING": True}, service=service).test_client()
+
+    def offered() -> list[str]:
+        spec = client.get("/api/openapi.json").get_json()
+        return spec["components"]["schemas"]["AskBody"]["properties"]["doc_id"]["oneOf"][0]["enum"]
+
+    assert offered() == ["molasses"] == offered()
+    (corpus / "tram.md").write_text("---\ntitle: Tram\n---\nThe Riverside tram line opened in 2019.\n")
+    build_index(load_corpus(corpus), corpus, tmp_path / "index", embedder, ChunkingParams(), count_tokens=token_counter)
+    service.holder.refresh(force=True)
+    assert offered() == ["molasses", "tram"]
+    post = client.post("/api/ask", json={"question": "When did the tram line open?", "doc_id": "tram"})
+    assert post.status_code == 200 and {p["citation"]["doc_id"] for p in post.get_json()["passages"]} == {"tram"}

@@ -8,7 +8,7 @@ Configuration: the defaults and ``QA_*`` environment variables of settings.py, t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from apiflask import APIFlask
 from flask import Response, current_app, request
@@ -75,8 +75,8 @@ def create_app(config: dict[str, Any] | None = None, service: QAService | None =
     app.register_blueprint(health)
     # APIFlask keeps one spec processor (a second registration replaces the first): chain them
     app.spec_processor(lambda spec: _document_ids(_body_is_required(spec)))
-    # fresh on each request (the served ids can change); not a path of the document it serves
-    app.add_url_rule("/api/openapi.json", "openapi", app.doc(hide=True)(lambda: app.spec), methods=["GET"])
+    # not a path of the document it serves
+    app.add_url_rule("/api/openapi.json", "openapi", app.doc(hide=True)(_openapi_document(app)), methods=["GET"])
     register_errors(app)
     _register_rate_limit(app)
     register_metrics(app)
@@ -87,6 +87,24 @@ def create_app(config: dict[str, Any] | None = None, service: QAService | None =
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_prefix=1)
     return app
+
+
+def _openapi_document(app: APIFlask) -> Callable[[], dict[str, Any]]:
+    """The document, generated again only when the served documents change (a reload to a
+    version with other ``doc_id`` values), not on every request."""
+    made: dict[tuple[str, ...], dict[str, Any]] = {}
+
+    def document() -> dict[str, Any]:
+        index = app.extensions["qa"].holder.index
+        served = tuple(sorted(index.documents)) if index is not None else ()
+        spec = made.get(served)
+        if spec is None:  # a local, so that a thread clearing ``made`` cannot take it away
+            spec = app.spec
+            made.clear()
+            made[served] = spec
+        return spec
+
+    return document
 
 
 def _body_is_required(spec: dict[str, Any]) -> dict[str, Any]:
