@@ -121,18 +121,30 @@ def test_one_document_is_named_and_its_examples_come_from_the_deployment(service
     assert "<h1>Ask our archive</h1>" in text and "Who signed?" in _examples(text) and "Geneva" not in _examples(text)
 
 
-def test_without_settings_no_korea_text_appears_for_another_corpus(tmp_path, embedder, token_counter):
-    from qa.app import create_app
+def _build(corpus: Path, embedder, token_counter) -> None:
     from qa.chunking import ChunkingParams
     from qa.corpus import load_corpus
     from qa.index.build import build_index
+
+    build_index(load_corpus(corpus), corpus, corpus.parent / "index", embedder, ChunkingParams(),
+                count_tokens=token_counter)
+
+
+def _molasses_service(tmp_path: Path, embedder, token_counter):
+    """A corpus of the molasses text alone, built into ``tmp_path/index`` and loaded."""
     from qa.service import QAService
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "molasses.txt").write_text(MOLASSES)
-    build_index(load_corpus(corpus), corpus, tmp_path / "index", embedder, ChunkingParams(), count_tokens=token_counter)
-    service = QAService(str(tmp_path / "index"), embedder=embedder).load()
+    _build(corpus, embedder, token_counter)
+    return QAService(str(tmp_path / "index"), embedder=embedder).load()
+
+
+def test_without_settings_no_korea_text_appears_for_another_corpus(tmp_path, embedder, token_counter):
+    from qa.app import create_app
+
+    service = _molasses_service(tmp_path, embedder, token_counter)
     page = create_app({"TESTING": True}, service=service).test_client().get("/").get_data(as_text=True)
     assert "<h1>Ask: The Great Molasses Flood</h1>" in page
     assert not re.search(r"Korea|armistice|Geneva", page) and not _examples(page)
@@ -169,16 +181,8 @@ def test_a_changed_page_makes_the_index_stale(mixed, tmp_path):
 def test_the_api_document_offers_the_doc_ids_of_the_version_served_after_a_reload(tmp_path, embedder, token_counter):
     """The document is kept between requests (app.py); a reload that brings other ids makes it again."""
     from qa.app import create_app
-    from qa.chunking import ChunkingParams
-    from qa.corpus import load_corpus
-    from qa.index.build import build_index
-    from qa.service import QAService
 
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "molasses.txt").write_text(MOLASSES)
-    build_index(load_corpus(corpus), corpus, tmp_path / "index", embedder, ChunkingParams(), count_tokens=token_counter)
-    service = QAService(str(tmp_path / "index"), embedder=embedder).load()
+    service = _molasses_service(tmp_path, embedder, token_counter)
     client = create_app({"TESTING": True}, service=service).test_client()
 
     def offered() -> list[str]:
@@ -186,8 +190,8 @@ def test_the_api_document_offers_the_doc_ids_of_the_version_served_after_a_reloa
         return spec["components"]["schemas"]["AskBody"]["properties"]["doc_id"]["oneOf"][0]["enum"]
 
     assert offered() == ["molasses"] == offered()
-    (corpus / "tram.md").write_text("---\ntitle: Tram\n---\nThe Riverside tram line opened in 2019.\n")
-    build_index(load_corpus(corpus), corpus, tmp_path / "index", embedder, ChunkingParams(), count_tokens=token_counter)
+    (tmp_path / "corpus" / "tram.md").write_text("---\ntitle: Tram\n---\nThe Riverside tram line opened in 2019.\n")
+    _build(tmp_path / "corpus", embedder, token_counter)
     service.holder.refresh(force=True)
     assert offered() == ["molasses", "tram"]
     post = client.post("/api/ask", json={"question": "When did the tram line open?", "doc_id": "tram"})
