@@ -171,6 +171,26 @@ def _plain_neighbours(text: str, match) -> bool:
     return all(c.isspace() or c in ",;:!?()\"“”" for c in (before, after)) or (before.isspace() and after == ".")
 
 
+def test_a_question_makes_one_get_and_at_most_five_milvus_calls(korea, monkeypatch):
+    """Round trips are the cost of a Milvus question: two searches, the exact BM25 of the
+    candidates only the dense list found, one ``get`` for the candidates' vectors and their
+    sentences, the anchor sentences' BM25 (docs/scaling.md)."""
+    target, served = korea["store"], korea["service"]
+    made: list[str] = []
+    real_call = target.call
+
+    def recorded(name, *args, **kwargs):
+        made.append(name)
+        return real_call(name, *args, **kwargs)
+
+    monkeypatch.setattr(target, "call", recorded)
+    for question in ("Why didn't South Korea sign the armistice?", "Who is Charles Armstrong?"):
+        made.clear()
+        answer = ask(served, question)
+        assert answer.passages and made.count("get") == 1 and len(made) <= 5, (question, made)
+        assert set(made) <= {"search", "get"}, made
+
+
 def test_doc_id_filters_are_pushed_down_to_milvus(milvus, embedder, token_counter, tmp_path):
     from qa.service import QAService
 

@@ -105,24 +105,25 @@ class MilvusIndex:
         ids = sorted(rows)
         if not ids:
             return _empty(self)
-        vectors = self._vectors(ids)
         missing = [i for i in ids if i not in bm25]
         if missing:  # exact BM25 for the candidates only the dense list found
             bm25.update({h["id"]: (abs(h["distance"]), None) for h in self._search(
                 query.search_text, "bm25_passage", len(missing), f"id in {missing}")})
         chunks = [_chunk(n, rows[i]) for n, i in enumerate(ids)]
-        return self._assemble(query, chunks, [rows[i]["info"]["rows"] for i in ids], vectors,
+        return self._assemble(query, ids, chunks, [rows[i]["info"]["rows"] for i in ids],
                               np.array([bm25.get(i, (0.0, None))[0] for i in ids], dtype=np.float32))
 
-    def _assemble(self, query: Query, chunks: list[Chunk], sentence_rows: list[list[int]], vectors: np.ndarray,
+    def _assemble(self, query: Query, ids: list[int], chunks: list[Chunk], sentence_rows: list[list[int]],
                   bm25: np.ndarray) -> LoadedIndex:
         import faiss
 
         distinct = sorted({r for rows in sentence_rows for r in rows})
         local = {r: n for n, r in enumerate(distinct)}
+        # one round trip for the passages' vectors and their sentences' texts and vectors
         fetched = {row["id"]: row for row in self.store.call("get", self.collection,
-                                                            ids=[SENTENCE_ID + r for r in distinct],
+                                                            ids=ids + [SENTENCE_ID + r for r in distinct],
                                                             output_fields=["id", "text", "dense"])}
+        vectors = np.array([fetched[i]["dense"] for i in ids], dtype=np.float32)
         texts = [fetched[SENTENCE_ID + r]["text"] for r in distinct]
         sentence_vectors = np.array([fetched[SENTENCE_ID + r]["dense"] for r in distinct], dtype=np.float32)
         anchors = sorted({rows[a] for rows, c in zip(sentence_rows, chunks) for a in c.anchors})
@@ -154,12 +155,6 @@ class MilvusIndex:
         return self.store.call("search", self.collection, data=[data], anns_field=field, limit=max(1, limit),
                                filter=where, output_fields=PASSAGE_FIELDS,
                                search_params={"metric_type": metric}, partition_names=[SEARCHED[field]])[0]
-
-    def _vectors(self, ids: list[int]) -> np.ndarray:
-        fetched = {r["id"]: r["dense"] for r in self.store.call("get", self.collection, ids=ids,
-                                                               output_fields=["id", "dense"])}
-        return np.array([fetched[i] for i in ids], dtype=np.float32)
-
 
 def _chunk(number: int, row: dict[str, Any]) -> Chunk:
     info = row["info"]
