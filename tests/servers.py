@@ -91,13 +91,13 @@ def eventually(check: Callable[[], Any], timeout: float = 60.0, interval: float 
 class Traffic:
     """Requests sent one after another from a background thread until the block ends (the
     thread is stopped on the way out, whatever happens inside): ``send(session, n)`` makes
-    the n-th request; a non-200 answer or a connection error is a failure, the index version
-    of every answer is kept in order."""
+    the n-th request; a non-200 answer or a connection error is a failure, every answer is
+    kept in order."""
 
     def __init__(self, send: Callable[[requests.Session, int], requests.Response]):
         self.send = send
         self.failures: list[str] = []
-        self.versions: list[str] = []
+        self.answers: list[dict[str, Any]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -114,7 +114,12 @@ class Traffic:
                 if response.status_code != 200:
                     self.failures.append(f"{response.status_code} {response.text[:200]}")
                 else:
-                    self.versions.append(response.json()["index_version"])
+                    self.answers.append(response.json())
+
+    @property
+    def versions(self) -> list[str]:
+        """The index version of every answer, in order."""
+        return [answer["index_version"] for answer in list(self.answers)]
 
     def __enter__(self) -> "Traffic":
         self._thread.start()

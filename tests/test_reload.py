@@ -5,14 +5,13 @@ import json
 import os
 import shutil
 import signal
-import threading
 import time
 from pathlib import Path
 
 import pytest
 import requests
 
-from servers import QAServer, eventually
+from servers import QAServer, Traffic, eventually
 
 from qa.chunking import ChunkingParams
 from qa.corpus import load_corpus
@@ -55,69 +54,41 @@ def _documents_of(index: Path, version: str) -> set[str]:
 
 
 def test_rebuild_loop_under_traffic(server, embedder, token_counter):
+    """Rebuilds for at least 20 s (at least 4, at most 120 s) while two clients ask: no failed
+    request, and every answer cites only documents of the version it names."""
     url, corpus, index = server["url"], server["corpus"], server["index"]
     versions: dict[str, set[str]] = {current_version(index): _documents_of(index, current_version(index))}
+
+    def asking(question: str) -> Traffic:
+        return Traffic(lambda session, n: session.post(f"{url}/api/ask", json={"question": f"{question} ({n})",
+                                                                               "k": 5}, timeout=30))
+
     started = time.time()
-    done = threading.Event()
-    errors: list[str] = []
-    answers: list[dict] = []
-    crashed: list[BaseException] = []
-
-    def rebuild():
-        # at least 20 s and at least 4 rebuilds (a busy machine builds slower), at most 120 s
-        try:
-            flip, builds = False, 0
-            while (time.time() - started < 20 or builds < 4) and time.time() - started < 120:
-                builds += 1
-                flip = not flip
-                extra = corpus / "extra.md"
-                if flip:
-                    extra.write_text(EXTRA)
-                else:
-                    extra.unlink()
-                build_index(load_corpus(corpus), corpus, index, embedder, ChunkingParams(), count_tokens=token_counter)
-                version = current_version(index)
-                versions[version] = _documents_of(index, version)
-            last = current_version(index)
-            eventually(lambda: any(a["index_version"] == last for a in answers[-50:]))  # clients saw it too
-        except BaseException as exc:  # reported after the joins; the clients must stop either way
-            crashed.append(exc)
-        finally:
-            done.set()
-
-    def client(question):
-        session = requests.Session()
-        n = 0
-        while not done.is_set():
-            n += 1
-            try:
-                response = session.post(f"{url}/api/ask", json={"question": f"{question} ({n})", "k": 5}, timeout=30)
-            except requests.RequestException as exc:
-                errors.append(repr(exc))
-                continue
-            if response.status_code != 200:
-                errors.append(f"{response.status_code} {response.text[:200]}")
+    with asking("Which warship sank in 2010?") as warship, asking("why didn't South Korea sign?") as sign:
+        flip, builds = False, 0
+        while (time.time() - started < 20 or builds < 4) and time.time() - started < 120:
+            builds += 1
+            flip = not flip
+            extra = corpus / "extra.md"
+            if flip:
+                extra.write_text(EXTRA)
             else:
-                answers.append(response.json())
-
-    threads = [threading.Thread(target=rebuild)] + [
-        threading.Thread(target=client, args=(q,)) for q in ("Which warship sank in 2010?", "why didn't South Korea sign?")
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if crashed:
-        raise crashed[0]
-    assert not errors, errors[:5]
+                extra.unlink()
+            build_index(load_corpus(corpus), corpus, index, embedder, ChunkingParams(), count_tokens=token_counter)
+            version = current_version(index)
+            versions[version] = _documents_of(index, version)
+        last = current_version(index)
+        eventually(lambda: last in warship.versions[-50:] + sign.versions[-50:])  # clients saw it too
+    answers = warship.answers + sign.answers
+    assert not warship.failures + sign.failures, (warship.failures + sign.failures)[:5]
     assert len(versions) >= 4, "the loop should have rebuilt several times"
+    assert len(answers) > 20, "the clients kept asking"
     seen_versions = {a["index_version"] for a in answers}
     assert len(seen_versions) >= 2, "answers should come from more than one index version"
     for answer in answers:
         allowed = versions[answer["index_version"]]
         assert {p["citation"]["doc_id"] for p in answer["passages"]} <= allowed
     # every worker ends on the last version (each checks the pointer every RELOAD_INTERVAL)
-    last = current_version(index)
     eventually(lambda: _versions_answering(url) == {last})
 
 
