@@ -1,4 +1,5 @@
 import errno
+import fcntl
 import json
 import os
 import shutil
@@ -18,7 +19,7 @@ from qa.index.build import build_index, is_stale
 from qa.index.layout import CURRENT, FORMAT_VERSION, current_version, read_manifest
 from qa.index.load import load_index
 
-from servers import QA
+from servers import QA, eventually
 from conftest import CORPUS
 
 
@@ -367,3 +368,40 @@ def test_remembered_passage_facts_equal_fresh_ones_and_are_made_once_per_passage
     small = PassageFacts(limit=1)
     small.of_chunk(index.chunks[0]), small.of_chunk(index.chunks[1]), small.of_chunk(index.chunks[2])
     assert len(small._chunks) <= 1  # bounded: emptied when full
+
+
+def test_a_build_whose_lock_file_a_cleaner_unlinked_locks_the_new_one_and_keeps_its_folder(tmp_path):
+    """The interleaving, forced: a cleaner holds an orphan-looking lock file while a build
+    opens it, then unlinks it and lets go. The build must lock the file now at the path, or
+    the next cleaner finds that path free and removes the running build's folder."""
+    from qa.index.layout import remove_stale_temporaries, temporary_folder
+
+    lock = tmp_path / ".tmp-v-racing.lock"
+    cleaner = lock.open("a")
+    fcntl.flock(cleaner.fileno(), fcntl.LOCK_EX)
+    inside, finish, failed = threading.Event(), threading.Event(), []
+
+    def build() -> None:
+        try:
+            with temporary_folder(tmp_path, "v-racing"):
+                inside.set()
+                finish.wait(30)
+        except BaseException as exc:
+            failed.append(exc)
+            inside.set()
+
+    def build_has_opened_the_lock() -> bool:
+        return sum(os.path.realpath(f"/proc/self/fd/{fd}") == str(lock) for fd in os.listdir("/proc/self/fd")) >= 2
+
+    builder = threading.Thread(target=build, daemon=True)
+    builder.start()
+    eventually(build_has_opened_the_lock)  # and now waits for the cleaner's lock
+    lock.unlink()  # what remove_stale_temporaries does to a free lock file without a folder
+    cleaner.close()
+    assert inside.wait(30) and not failed, failed
+    remove_stale_temporaries(tmp_path)  # a second cleaner
+    try:
+        assert (tmp_path / ".tmp-v-racing").is_dir(), "a cleaner removed a running build's folder"
+    finally:
+        finish.set()
+        builder.join(30)

@@ -12,7 +12,7 @@ import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import IO, Any, Iterable, Iterator
 
 from ..errors import IndexBusy, IndexMismatch, IndexUnavailable
 from .manifest import first_problem
@@ -159,8 +159,7 @@ def temporary_folder(root: Path, version: str) -> Iterator[Path]:
     """A folder to write a version into, removed if the build fails; while the build runs
     it holds a lock on it, so that no other build mistakes it for a killed build's leftover."""
     temporary = root / f".tmp-{version}"
-    with (root / f".tmp-{version}.lock").open("a") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+    with _locked_file(root / f".tmp-{version}.lock") as handle:
         temporary.mkdir()  # only once locked: a cleaner that sees the folder finds its lock taken
         try:
             yield temporary
@@ -169,6 +168,34 @@ def temporary_folder(root: Path, version: str) -> Iterator[Path]:
             raise
         finally:
             Path(handle.name).unlink(missing_ok=True)
+
+
+@contextmanager
+def _locked_file(path: Path) -> Iterator[IO[str]]:
+    """``path`` opened and locked, still the file at ``path`` once locked. A cleaner may
+    take an orphan lock file and unlink it between our open and our flock: we would then
+    hold a lock on a file nobody else can open, and a later cleaner would find the path's
+    new file free and remove our folder. So: lock, check the inode, and try again."""
+    while True:
+        handle = path.open("a")
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            if _same_file(path, handle):
+                break
+        except BaseException:
+            handle.close()
+            raise
+        handle.close()
+    with handle:
+        yield handle
+
+
+def _same_file(path: Path, handle: IO[str]) -> bool:
+    try:
+        at_path, held = os.stat(path), os.fstat(handle.fileno())
+    except FileNotFoundError:
+        return False
+    return (at_path.st_dev, at_path.st_ino) == (held.st_dev, held.st_ino)
 
 
 def remove_stale_temporaries(root: Path) -> None:
