@@ -93,3 +93,31 @@ def test_a_lookup_of_two_words_or_more_is_also_a_phrase():
     assert analyse("Who signed the armistice?").phrases == ()  # a question, not a lookup
     assert analyse('"grand bargain" Armstrong').phrases == ("grand bargain",)  # the quotes say which words
     assert lookup_phrase("  Zhou Enlai? ") == ("zhou enlai",)
+
+
+def test_words_that_only_point_at_the_document_are_left_out_of_the_question():
+    from qa.query import unframed
+
+    assert unframed("What does the article say about Syngman Rhee?") == "Syngman Rhee"
+    assert unframed("what does the story say about 1992") == "1992"
+    assert unframed("What did the author write about the Geneva conference?") == "the Geneva conference"
+    assert unframed("Please tell me more about Dwight Martin.") == "Dwight Martin"
+    assert unframed("What do we learn about the 1992 agreement?") == "the 1992 agreement"
+    assert unframed("What is said about the Cheonan in the article?") == "the Cheonan"
+    assert unframed("According to the article, why didn't South Korea sign?") == "Why didn't South Korea sign?"
+    assert unframed("In the article, who is Armstrong?") == "Who is Armstrong?"
+    assert unframed("When was the armistice signed, according to the article?") == "When was the armistice signed?"
+    for kept in ("What does Armstrong say about the summit?",  # a person of the article, not the article
+                 "In the story of Korea, what happened?", "Who wrote the article?", "What is the article about?",
+                 "Who is the author of this piece?", "Tell me about it",  # nothing left to ask
+                 "According to the report, how many died?"):  # "the report" may be one the article cites
+        assert unframed(kept) == kept
+    framed, plain = analyse("What does the article say about Syngman Rhee?"), analyse("Syngman Rhee")
+    assert framed.text == "What does the article say about Syngman Rhee?"  # shown and cached as asked
+    assert (framed.terms, framed.names, framed.phrases, framed.keyword) == (plain.terms, plain.names, plain.phrases, True)
+    assert analyse("Who wrote the article?").about_author
+
+
+def test_a_lookup_needs_a_word_to_look_up():
+    assert analyse("Dwight Martin").keyword and analyse("Yeonpyeong").keyword
+    assert not analyse("Tell me about it").keyword and not analyse("What is it").keyword

@@ -239,3 +239,22 @@ def test_how_a_question_is_typed_changes_nothing(built_index, embedder, article_
             assert other.confidence == pytest.approx(typed.confidence, abs=1e-6), variant
         shouted = ask(service, question.upper())
         assert shouted.passages[0].citation.start == typed.passages[0].citation.start, question
+
+
+def test_asking_what_the_article_says_about_a_topic_answers_as_the_topic_asked_alone(service):
+    """ "What does the article say about Syngman Rhee?" once put the right passage first but
+    only "may not answer" (0.12) where "Syngman Rhee" is answered (0.95): the framing words
+    are in no passage ("says" matches every quotation). "What does the story say about 1992?"
+    put another passage first."""
+    for framed, topic, evidence in [
+        ("What does the article say about Syngman Rhee?", "Syngman Rhee", "Syngman Rhee"),
+        ("What does the story say about 1992?", "1992", "1992"),
+        ("Tell me about the Cheonan", "the Cheonan", "Cheonan"),
+        ("What do we learn about the 1992 agreement?", "the 1992 agreement", "1992"),
+        ("According to the article, why didn't South Korea sign the armistice?",
+         "Why didn't South Korea sign the armistice?", "Syngman Rhee"),
+    ]:
+        asked, alone = ask(service, framed), ask(service, topic)
+        assert [p.citation.start for p in asked.passages] == [p.citation.start for p in alone.passages], framed
+        assert asked.confidence == pytest.approx(alone.confidence, abs=1e-6) and asked.verdict == "answered", framed
+        assert evidence in asked.passages[0].text, framed

@@ -29,6 +29,44 @@ _ABOUT_AUTHOR = re.compile(
     rf"|^\s*who\s+(?:wrote|authored)\s+(?:it|this)?\s*\??\s*$", re.IGNORECASE)
 
 
+_SOURCE = r"(?:the |this )?(?:article|story|piece|report|text|passage|post|page|document|author|writer|journalist)"
+_WRITING = r"(?:the |this )?(?:article|story|piece|text|passage)"  # "according to the report" may mean one it cites
+_TOPIC = r"(?:about|of|on|regarding|concerning)\s+(?P<topic>.+?)"
+# A request for what the document says of a topic is a lookup of the topic; a question about
+# the document's own words ("according to the article") is the question alone. Only these
+# framings: "What does Armstrong say about the summit?" is a question about Armstrong.
+_FRAMES = tuple(re.compile(pattern, re.IGNORECASE) for pattern in (
+    rf"^what\s+(?:does|did|do)\s+{_SOURCE}\s+(?:say|tell\s+(?:us|me)|write|report|mention|state|claim|note)\s+"
+    rf"{_TOPIC}\s*[?.!]*$",
+    rf"^what\s+(?:is|was|are|were)\s+(?:said|written|reported|mentioned)\s+(?:in\s+{_WRITING}\s+)?{_TOPIC}"
+    rf"(?:\s+in\s+{_WRITING})?\s*[?.!]*$",
+    rf"^what\s+(?:do|can|did|does)\s+(?:we|i|you|one)\s+(?:learn|know|find\s+out|read)\s+{_TOPIC}"
+    rf"(?:\s+(?:in|from)\s+{_WRITING})?\s*[?.!]*$",
+    rf"^(?:please\s+)?(?:tell\s+(?:me|us)|talk|give\s+me\s+(?:some\s+)?(?:information|info|details))"
+    rf"(?:\s+(?:more|something))?\s+{_TOPIC}\s*[?.!]*$",
+    rf"^(?:according\s+to|in)\s+{_WRITING}\s*[,:]\s*(?P<topic>.+)$",
+    rf"^according\s+to\s+{_WRITING}\s+(?P<topic>.+)$",
+    rf"^(?P<topic>.+?)\s*,?\s+(?:in|according\s+to)\s+{_WRITING}\s*(?P<mark>[?.!]*)$",
+))
+
+
+def unframed(text: str) -> str:
+    """The question without the words that only point at the document: "What does the
+    article say about Syngman Rhee?" asks what "Syngman Rhee" asks, "According to the
+    article, why …?" what "Why …?" asks. Those words are in no passage, yet BM25 and the
+    sentence model read them ("says" matches every quotation): the framed question found
+    another passage first, and a lower confidence, than the lookup it stands for."""
+    for frame in _FRAMES:
+        match = frame.match(text)
+        if match:
+            topic = match.group("topic").strip()
+            subject = [w for w in _LETTERS.findall(topic) if w.lower() not in QUESTION_STOPWORDS]
+            if subject and not _ABOUT_AUTHOR.search(text):  # not "Tell me about it"
+                mark = match.groupdict().get("mark") or ""
+                return topic[:1].upper() + topic[1:] + mark if _opens_question(topic) else topic + mark
+    return text
+
+
 @dataclass(frozen=True)
 class Query:
     text: str  # the question as asked, in NFKC with its runs of whitespace made one space (normalize)
@@ -41,7 +79,7 @@ class Query:
     answer_type: str | None  # "cause", "date", "number" or None (answer_types.py)
     shape: Shape | None  # a sentence shape that answers it ("signed by <Name>"; answer_types.py)
     about_author: bool  # asks who wrote the document itself ("Who wrote the article?")
-    keyword: bool  # a lookup ("Dwight Martin", "Yeonpyeong"): at most four words and no question word
+    keyword: bool  # a lookup ("Dwight Martin", "Yeonpyeong"): at most four words, no question word, a content word
     words: frozenset[str]  # its words, folded and lower-cased (a name it already holds is no answer)
 
 
@@ -68,9 +106,12 @@ def as_question(text: str) -> str:
     body = text.rstrip("?! ")
     if "?" in text[len(body):]:
         text = body + "?"  # "??", "?!" and " ?" read as one "?"
+    return text + "?" if _opens_question(text) and text[-1:].isalnum() else text
+
+
+def _opens_question(text: str) -> bool:
     words = [w.lower() for w in _WORD.findall(text)[:2]]
-    opens = bool(words) and (words[0] in _OPENERS or words[-1] in WH_WORDS)  # "At what time…"
-    return text + "?" if opens and text[-1:].isalnum() else text
+    return bool(words) and (words[0] in _OPENERS or words[-1] in WH_WORDS)  # "At what time…"
 
 
 def _shouted(text: str) -> bool:
@@ -103,12 +144,17 @@ def analyse(question: str, speller: Speller | None = None) -> Query:
     with a ``speller`` (the index's), misspelled words are corrected first."""
     asked = normalize(question)  # what the answer cache is keyed by: so the key decides the analysis
     readable = asked.lower() if _shouted(asked) else asked  # "WHICH WARSHIP SANK?": not five names
+    about_author = bool(_ABOUT_AUTHOR.search(readable))
+    readable = unframed(readable)
     corrected = speller.correct(readable) if speller is not None else None
     text = corrected or readable
     names = _name_words(text)
-    keyword = len(text.split()) <= 4 and not any(w.lower() in _QUESTION_WORDS for w in _WORD.findall(text))
     [terms] = tokenize([text])
     salient, name_terms = tokenize([text, " ".join(names)], stopwords=QUESTION_STOPWORD_LIST)
+    # a lookup names something: "Tell me about it" has nothing to look up (and its term coverage,
+    # over no terms, would be full)
+    keyword = (len(text.split()) <= 4 and not any(w.lower() in _QUESTION_WORDS for w in _WORD.findall(text))
+               and bool(salient))
     return Query(
         text=asked,
         corrected=corrected,
@@ -119,7 +165,7 @@ def analyse(question: str, speller: Speller | None = None) -> Query:
         phrases=quoted_phrases(text) or (lookup_phrase(text) if keyword else ()),
         answer_type=expected_answer_type(text),
         shape=answer_shape(text),
-        about_author=bool(_ABOUT_AUTHOR.search(text)),
+        about_author=about_author,
         keyword=keyword,
         words=frozenset(_LETTERS.findall(fold(text).lower())),
     )
