@@ -3,7 +3,6 @@
 import json
 import subprocess
 import sys
-import time
 
 from servers import QA
 from conftest import CORPUS
@@ -14,14 +13,17 @@ def run(*args, check=True):
     return subprocess.run([QA, *args], capture_output=True, text=True, check=check, timeout=300)
 
 
-def test_help_is_fast_and_does_not_import_torch():
-    started = time.perf_counter()
+def test_help_does_not_import_torch():
+    """``qa --help`` answers without loading torch (its time is in docs/performance.md,
+    measured, not asserted here)."""
     result = run("--help")
     assert "index" in result.stdout and "ask" in result.stdout
-    assert time.perf_counter() - started < 5  # generous bound; the real figure is in docs/performance.md
-    probe = subprocess.run([sys.executable, "-c", "import sys, qa.cli; print('torch' in sys.modules)"],
-                           capture_output=True, text=True, check=True)
-    assert probe.stdout.strip() == "False"
+    probe = subprocess.run(
+        [sys.executable, "-c",
+         "import sys; from qa.cli import main; sys.argv=['qa','--help'];\n"
+         "try: main()\nexcept SystemExit as exit: print('exit', exit.code)\nprint('torch' in sys.modules)"],
+        capture_output=True, text=True, check=True, timeout=60)
+    assert "ask" in probe.stdout and probe.stdout.splitlines()[-2:] == ["exit 0", "False"]
 
 
 def test_index_info_without_torch(built_index):
@@ -78,8 +80,12 @@ def test_ask_without_an_index_fails_before_loading_any_model(tmp_path):
 
 
 def test_build_if_stale_does_nothing_when_up_to_date(built_index):
+    from qa.index.layout import current_version
+
+    before = (current_version(built_index), sorted(p.name for p in built_index.glob("v-*")))
     result = run("index", "build", "--corpus", str(CORPUS), "--index", str(built_index), "--if-stale")
     assert "is up to date" in result.stdout
+    assert (current_version(built_index), sorted(p.name for p in built_index.glob("v-*"))) == before
 
 
 def test_ask_exits_1_when_the_corpus_does_not_answer_and_2_on_errors(built_index, tmp_path):

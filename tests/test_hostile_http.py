@@ -153,8 +153,17 @@ UNICODE_QUESTIONS = {
 
 
 @pytest.mark.parametrize("question", UNICODE_QUESTIONS.values(), ids=UNICODE_QUESTIONS.keys())
-def test_unicode_questions_are_answered(client, question):
+def test_unicode_questions_get_well_formed_answers(client, question):
     assert_answer(client.post("/api/ask", json={"question": question, "k": 3}), question)
+
+
+@pytest.mark.parametrize("name", ["bidi overrides", "emoji", "astral math", "tabs and newlines",
+                                  "leading and trailing space"])
+def test_the_seed_question_wrapped_in_unicode_noise_is_answered_by_its_passage(client, name):
+    """Marks, controls, emoji and math letters around "why didn't South Korea sign?" change
+    nothing: answered, Syngman Rhee's passage first."""
+    body = assert_answer(client.post("/api/ask", json={"question": UNICODE_QUESTIONS[name], "k": 3}))
+    assert body["verdict"] == "answered" and "Syngman Rhee" in body["passages"][0]["text"], body
 
 
 @pytest.mark.parametrize("question", UNICODE_QUESTIONS.values(), ids=UNICODE_QUESTIONS.keys())
@@ -545,10 +554,13 @@ def test_rate_limit_counts_get_and_post_asks_together(limited_client):
 
 
 def test_rate_limit_leaves_health_and_documents_alone(limited_client):
-    for _ in range(4):
-        limited_client.post("/api/ask", json={"question": SEED, "k": 1})
-    assert limited_client.get("/healthz").status_code == 200
-    assert limited_client.get("/api/documents").status_code == 200
+    """Over the limit for asking, a client still gets health and the documents, more times
+    than the limit allows asks."""
+    statuses = [limited_client.post("/api/ask", json={"question": SEED, "k": 1}).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    for _ in range(5):
+        assert limited_client.get("/healthz").status_code == 200
+        assert limited_client.get("/api/documents").status_code == 200
 
 
 def test_no_rate_limit_by_default(client):

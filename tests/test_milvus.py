@@ -191,7 +191,9 @@ def test_a_question_makes_one_get_and_at_most_five_milvus_calls(korea, monkeypat
         assert set(made) <= {"search", "get"}, made
 
 
-def test_doc_id_filters_are_pushed_down_to_milvus(milvus, embedder, token_counter, tmp_path):
+def test_doc_id_filters_are_pushed_down_to_milvus(milvus, embedder, token_counter, tmp_path, monkeypatch):
+    """Both passage searches carry the ``doc_id`` filter and Milvus returns only its passages
+    (qa filters again locally, so the answer alone could not tell)."""
     from qa.service import QAService
 
     corpus = tmp_path / "corpus"
@@ -203,8 +205,22 @@ def test_doc_id_filters_are_pushed_down_to_milvus(milvus, embedder, token_counte
     assert {p.citation.doc_id for p in ask(mixed, "What happened in 1919 in Boston?", 5).passages} >= {"molasses"}
     from qa.records import AskRequest
 
+    searches: list[tuple[str, list[dict]]] = []
+    real_call = target.call
+
+    def recorded(name, *args, **kwargs):
+        found = real_call(name, *args, **kwargs)
+        if name == "search" and kwargs["anns_field"] in ("dense", "bm25_passage"):
+            searches.append((kwargs["filter"], found[0]))
+        return found
+
+    monkeypatch.setattr(target, "call", recorded)
     only = mixed.ask(AskRequest("armistice and molasses", 5, "hybrid", ("molasses",)))
     assert only.passages and {p.citation.doc_id for p in only.passages} == {"molasses"}
+    top_n = searches[:2]  # dense and BM25; any later one scores candidates by id
+    assert len(top_n) == 2 and all('doc_id in ["molasses"]' in where for where, _ in top_n), searches
+    assert all(hits for _, hits in top_n) and all(hit["entity"]["doc_id"] == "molasses" for _, hits in top_n
+                                                  for hit in hits)
 
 
 def test_a_failed_build_leaves_the_alias_and_drops_its_collection(korea, embedder, token_counter, monkeypatch):

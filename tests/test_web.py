@@ -253,7 +253,11 @@ def test_a_browser_gets_an_html_error_page_off_the_api(client, method, path, sta
 
 @pytest.mark.parametrize("accept", [None, "*/*", "application/json", BROWSER_ACCEPT])
 def test_the_api_health_and_json_clients_keep_json_errors(client, accept):
+    """Whatever the Accept header, the API's errors and /healthz stay JSON (a browser's
+    header asks for HTML, which only the page's own routes give)."""
     headers = {"Accept": accept} if accept else {}
+    health = client.get("/healthz", headers=headers)
+    assert health.status_code == 200 and health.is_json and health.get_json()["status"] == "ok"
     for path in ("/api/nothing-here", "/api/documents/nope"):
         response = client.get(path, headers=headers)
         assert response.status_code == 404 and response.get_json()["error"]["code"] == "not_found"

@@ -156,6 +156,7 @@ class MilvusIndex:
                                filter=where, output_fields=PASSAGE_FIELDS,
                                search_params={"metric_type": metric}, partition_names=[SEARCHED[field]])[0]
 
+
 def _chunk(number: int, row: dict[str, Any]) -> Chunk:
     info = row["info"]
     return Chunk(chunk_id=number, doc_id=row["doc_id"], paragraph=int(row["paragraph"]), start=int(row["start"]),
