@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from conftest import BROWSER_TIMEOUT_MS, ask_with_box, wait_for_results
-from servers import serving
+from servers import QAServer, serving
 from qa.app import create_app
 
 try:
@@ -304,7 +304,9 @@ def check_harmless(page, watch, javascript: bool) -> None:
     assert watch.dialogs == []
 
 
-def test_api_errors_are_shown_to_the_user(page, base_url):
+def test_api_errors_are_shown_to_the_user(page, base_url, built_index, tmp_path):
+    """Every way an answer can fail, each from a real server: the API's 400, a server with no
+    index (503), a proxy of someone else's that answers an HTML page, and a server gone."""
     page.goto(base_url + "/")
     ask_with_box(page, "x" * 1001)
     error = page.locator("#error")
@@ -316,18 +318,39 @@ def test_api_errors_are_shown_to_the_user(page, base_url):
     assert page.locator("#result-list li").count() == 0
     assert page.get_attribute("#results", "aria-busy") == "false"
 
-    page.route("**/api/ask?*", lambda route: route.fulfill(
-        status=503, content_type="application/json",
-        body='{"error": {"code": "index_unavailable", "message": "the index is being rebuilt"}}'))
-    ask_with_box(page, SEED)
-    expect(error).to_contain_text("being rebuilt")
-    assert error.is_visible()
-    page.route("**/api/ask?*", lambda route: route.fulfill(status=502, content_type="text/html", body="<h1>bad</h1>"))
+    (tmp_path / "empty").mkdir()
+    with serving(create_app({"QA_INDEX": str(tmp_path / "empty")})) as without_index:
+        page.goto(without_index + "/")
+        ask_with_box(page, SEED)
+        expect(error).to_contain_text("Could not answer: no index in")
+        assert page.request.get(without_index + "/api/ask", params={"question": SEED}).status == 503
+
+    with serving(_answering_api_with_an_html_502(create_app({"QA_INDEX": str(built_index)}))) as proxied:
+        page.goto(proxied + "/")
+        ask_with_box(page, SEED)
+        expect(error).to_contain_text("HTTP 502")
+
+    served = QAServer(built_index, tmp_path / "server.log", "--workers", "1")
+    try:
+        served.wait_healthy(180)
+        page.goto(served.url + "/")
+        ask_with_box(page, SEED)
+        wait_for_results(page)
+    finally:
+        served.stop()  # its process group ends: its kept-alive connections with it
     ask_with_box(page, SEED + "?")
-    expect(error).to_contain_text("HTTP 502")
-    page.route("**/api/ask?*", lambda route: route.abort())
-    ask_with_box(page, SEED + "??")
     expect(error).to_contain_text("Could not reach")
+
+
+def _answering_api_with_an_html_502(app):
+    """The real app behind a proxy that fails the API with its own HTML page (not JSON)."""
+    def proxy(environ, start_response):
+        if environ["PATH_INFO"] == "/api/ask":
+            start_response("502 Bad Gateway", [("Content-Type", "text/html")])
+            return [b"<html><body><h1>502 Bad Gateway</h1></body></html>"]
+        return app(environ, start_response)
+
+    return proxy
 
 
 def test_loading_no_results_and_not_found_states(page, base_url):
@@ -348,11 +371,10 @@ def test_loading_no_results_and_not_found_states(page, base_url):
     notice = page.locator("#notice")
     assert notice.is_visible() and "Not found in the article" in notice.inner_text()
 
-    page.route("**/api/ask?*", lambda route: route.fulfill(status=200, content_type="application/json", body=(
-        '{"question": "nothing", "k": 5, "mode": "hybrid", "answered": false, "passages": [], "took_ms": 1}')))
-    ask_with_box(page, "nothing")
+    ask_with_box(page, "qwrtp")  # shares nothing with the article: no passage at all, and "not found"
     page.locator("#empty").wait_for()
-    assert page.locator("#notice").is_hidden() and page.locator("#result-list li").count() == 0
+    assert page.locator("#result-list li").count() == 0 and page.locator("#uncertain").is_hidden()
+    assert notice.is_visible() and "Not found in the article" in notice.inner_text()
 
 
 def test_readable_at_phone_width(browser, base_url):

@@ -579,7 +579,8 @@ def test_no_rate_limit_by_default_over_real_http(live_server):
 
 
 # -- default bind -------------------------------------------------------------------------
-def test_serve_binds_to_loopback_by_default():
+def test_serve_help_documents_the_loopback_default():
+    """What the server really binds to: test_serving.py."""
     result = subprocess.run([QA, "serve", "--help"], capture_output=True, text=True, check=True, timeout=60)
     help_text = " ".join(result.stdout.split())
     assert "--host" in help_text

@@ -3,12 +3,14 @@ huge request lines, malformed framing, a taken port, a malformed version, start-
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import shutil
 import socket
 import subprocess
 import threading
 import time
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -29,6 +31,26 @@ def server(built_index, tmp_path_factory):
         yield server
     finally:
         server.stop()
+
+
+def _listening(port: int) -> list[str]:
+    """The local addresses of the sockets listening on ``port`` (/proc/net/tcp and tcp6)."""
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.split(":")
+            if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                raw = bytes.fromhex(address)
+                words = [raw[i:i + 4][::-1] for i in range(0, len(raw), 4)]  # each 32-bit word little-endian
+                found.append(str(ipaddress.ip_address(b"".join(words))))
+    return found
+
+
+def test_serve_listens_on_loopback_only_by_default(server):
+    """``qa serve`` without ``--host`` (as the fixture starts it) is reachable from this
+    machine only."""
+    assert _listening(server.port) == ["127.0.0.1"]
 
 
 def raw(port: int, data: bytes, timeout: float = 10) -> tuple[int, dict[str, str], bytes]:
