@@ -178,21 +178,27 @@ def test_a_changed_page_makes_the_index_stale(mixed, tmp_path):
     assert Path(manifest["corpus"]["path"]) == mixed["corpus"] and "tram-line-2019.html" in manifest["corpus"]["files"]
 
 
-def test_the_api_document_offers_the_doc_ids_of_the_version_served_after_a_reload(tmp_path, embedder, token_counter):
-    """The document is kept between requests (app.py); a reload that brings other ids makes it again."""
+def test_the_api_document_offers_the_doc_ids_of_the_version_served_after_a_reload(tmp_path, embedder, token_counter,
+                                                                                   service):
+    """The document is kept between requests (app.py); a reload that brings other ids makes it
+    again, and another app of the same process (the seed one here) never changes it."""
     from qa.app import create_app
 
-    service = _molasses_service(tmp_path, embedder, token_counter)
-    client = create_app({"TESTING": True}, service=service).test_client()
+    molasses = _molasses_service(tmp_path, embedder, token_counter)
+    client = create_app({"TESTING": True}, service=molasses).test_client()
 
     def offered() -> list[str]:
         spec = client.get("/api/openapi.json").get_json()
         return spec["components"]["schemas"]["AskBody"]["properties"]["doc_id"]["oneOf"][0]["enum"]
 
     assert offered() == ["molasses"] == offered()
+    seed = create_app({"TESTING": True}, service=service).test_client().get("/api/openapi.json").get_json()
+    assert seed["components"]["schemas"]["AskBody"]["properties"]["doc_id"]["oneOf"][0]["enum"] == [
+        "korea-armistice-time-2018"]
+    assert offered() == ["molasses"]
     (tmp_path / "corpus" / "tram.md").write_text("---\ntitle: Tram\n---\nThe Riverside tram line opened in 2019.\n")
     _build(tmp_path / "corpus", embedder, token_counter)
-    service.holder.refresh(force=True)
+    molasses.holder.refresh(force=True)
     assert offered() == ["molasses", "tram"]
     post = client.post("/api/ask", json={"question": "When did the tram line open?", "doc_id": "tram"})
     assert post.status_code == 200 and {p["citation"]["doc_id"] for p in post.get_json()["passages"]} == {"tram"}

@@ -8,6 +8,7 @@ Configuration: the defaults and ``QA_*`` environment variables of settings.py, t
 
 from __future__ import annotations
 
+import copy
 from typing import Any, Callable
 
 from apiflask import APIFlask
@@ -120,6 +121,7 @@ def _document_ids(spec: dict[str, Any]) -> dict[str, Any]:
     if index is None:
         return spec
     ids = sorted(index.documents)
+    spec = copy.deepcopy(spec)  # its schemas share the fields' metadata, module-wide: never write into those
     targets = [spec["components"]["schemas"]["AskBody"]["properties"]["doc_id"]]
     targets += [p["schema"] for p in spec["paths"]["/api/ask"]["get"]["parameters"] if p["name"] == "doc_id"]
     for schema in targets:
