@@ -75,6 +75,17 @@ BAD_REQUESTS = [
 ]
 
 
+@pytest.mark.parametrize("question, message", [
+    ("", "question: is empty"), ("x" * 1001, "question: the limit is 1000 characters"),
+    ("   ", "question: must contain visible text and no control characters (such as NUL)"),
+])
+def test_a_bad_question_is_told_what_is_wrong_with_it(client, question, message):
+    """An empty question was once told "the limit is 1000 characters"."""
+    for response in (client.post("/api/ask", json={"question": question}),
+                     client.get("/api/ask", query_string={"question": question})):
+        assert response.status_code == 400 and response.get_json()["error"]["message"] == message
+
+
 @pytest.mark.parametrize("body, code", BAD_REQUESTS)
 def test_bad_requests_get_400_with_a_code_and_a_message(client, body, code):
     response = client.post("/api/ask", json=body)

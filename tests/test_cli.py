@@ -96,6 +96,8 @@ def test_ask_exits_1_when_the_corpus_does_not_answer_and_2_on_errors(built_index
     assert as_json.returncode == 1 and json.loads(as_json.stdout)["verdict"] == "not_found"
     bad = run("ask", "   ", "--index", str(built_index), check=False)
     assert bad.returncode == 2 and bad.stderr.startswith("qa: error: question:")
+    empty = run("ask", "", "--index", str(built_index), check=False)
+    assert empty.returncode == 2 and empty.stderr.strip() == "qa: error: question: is empty"
 
 
 def test_a_misspelled_question_says_what_was_searched(built_index):

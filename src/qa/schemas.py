@@ -29,7 +29,8 @@ _NOT_CONTROL = "[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]"
 _VISIBLE = "[^\\s\\x00-\\x1f\\x7f-\\x9f]"
 QUESTION_PATTERN = f"^{_NOT_CONTROL}*{_VISIBLE}{_NOT_CONTROL}*$"
 _QUESTION = {"required": True,
-             "validate": [Length(min=1, max=MAX_QUESTION_CHARS, error="the limit is {max} characters"),
+             "validate": [Length(min=1, error="is empty"),
+                          Length(max=MAX_QUESTION_CHARS, error="the limit is {max} characters"),
                           Regexp(QUESTION_PATTERN, error="must contain visible text and no control characters "
                                                         "(such as NUL)")],
              "error_messages": {"required": "a question is required", "invalid": "must be a string"},
