@@ -455,6 +455,17 @@ def test_a_corrected_question_says_what_was_searched(page, base_url):
     assert page.locator("#corrected-text").inner_text() == "when was the armistice signed"
 
 
+def test_a_long_question_is_cut_to_80_characters_in_the_tab_title(page, base_url):
+    """As the server's title: 79 code points and "…" (the emoji at 79 is not cut in half)."""
+    question = "x" * 78 + "😀" + "y" * 100 + " armistice?"
+    page.goto(base_url + "/")
+    ask_with_box(page, question)
+    wait_for_results(page)
+    assert page.title() == "x" * 78 + "😀…" + " · qa"
+    page.reload()  # the server renders the same title
+    assert page.title() == "x" * 78 + "😀…" + " · qa"
+
+
 @pytest.fixture(scope="module")
 def mixed_url(browser, mixed):
     """Three documents (conftest.mixed): the Korea article, a saved news page and a text file."""

@@ -4,9 +4,10 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from servers import QA
 from conftest import CORPUS
-
 
 
 def run(*args, check=True):
@@ -104,3 +105,34 @@ def test_a_misspelled_question_says_what_was_searched(built_index):
     result = run("ask", "wen was the armistise sined", "-k", "3", "--index", str(built_index), check=False)
     assert "(searched for: when was the armistice signed)" in result.stdout.splitlines()[0]
     assert "July 27, 1953" in result.stdout
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["ask", "x", "-k", "0"], "Invalid value for '-k' / '--k': 0 is not in the range 1<=x<=20. (see `qa ask --help`)"),
+    (["ask", "x", "--mode", "fuzzy"], "Invalid value for '--mode': 'fuzzy' is not one of 'hybrid', 'dense', 'bm25'."),
+    (["ask"], "Missing argument 'QUESTION'. (see `qa ask --help`)"),
+    (["eval", "/no/such/questions.jsonl"], "File '/no/such/questions.jsonl' does not exist."),
+    (["--bogus"], "No such option '--bogus'. (see `qa --help`)"),
+])
+def test_a_usage_error_is_one_line_like_every_other_error(arguments, message):
+    """The README's promise: every command exits 2 with one line `qa: error: …` (click's own
+    report was three lines: usage, a hint, "Error: …")."""
+    result = run(*arguments, check=False)
+    assert result.returncode == 2 and result.stdout == ""
+    [line] = result.stderr.splitlines()
+    assert line.startswith("qa: error: ") and message in line
+
+
+def test_counts_read_as_english():
+    from qa.cli_index import counted
+
+    assert (counted(1, "document"), counted(3, "document"), counted(0, "passage")) == (
+        "1 document", "3 documents", "0 passages")
+
+
+def test_ask_reads_the_question_from_standard_input_given_a_dash(built_index):
+    result = subprocess.run([QA, "ask", "-", "--index", str(built_index), "--json", "-k", "1"], capture_output=True,
+                            text=True, timeout=300, input="why didn't South Korea sign?\n")
+    answer = json.loads(result.stdout)
+    assert result.returncode == 0 and answer["question"] == "why didn't South Korea sign?"
+    assert "Syngman Rhee" in answer["passages"][0]["text"]

@@ -83,7 +83,8 @@ def test_asking_one_document_from_the_cli(mixed):
     assert answer["doc_id"] == ["molasses"] and {p["citation"]["doc_id"] for p in answer["passages"]} == {"molasses"}
     bad = subprocess.run([QA, "ask", "x", "--index", str(mixed["index"]), "--doc", "nope"], capture_output=True,
                          text=True, timeout=120)
-    assert bad.returncode == 2 and bad.stderr.strip() == "qa: error: unknown doc_id 'nope'; see /api/documents"
+    assert bad.returncode == 2 and bad.stderr.strip() == (
+        "qa: error: unknown doc_id 'nope'; the ids are listed by /api/documents and `qa index info`")
 
 
 def test_the_page_lists_the_documents_offers_a_selector_and_never_claims_one_article(mixed):

@@ -312,15 +312,21 @@ def test_two_concurrent_builds_both_succeed_and_leave_a_complete_current(built_i
     assert len(list(target.glob("v-*"))) == 2
 
 
-def test_a_current_pointing_at_a_missing_version_names_the_index_folder(built_index, tmp_path):
+def test_a_current_pointing_at_a_missing_version_names_the_index_folder(built_index, tmp_path, embedder):
+    """From load_index and from the service (which loads the version its holder read): the
+    advice names the index folder, not the missing version's (a build there would nest)."""
     from qa.index.layout import point_current_at
+    from qa.service import QAService
 
     target = _copy_version(built_index, tmp_path).parent
     point_current_at(target, "v-missing")
+    expected = f"{target}/current points at v-missing, which is missing: rebuild with `qa index build --index {target}`"
     with pytest.raises(IndexUnavailable) as refused:
         load_index(target)
-    assert refused.value.message == (f"{target}/current points at v-missing, which is missing: rebuild with "
-                                      f"`qa index build --index {target}`")
+    assert refused.value.message == expected
+    with pytest.raises(IndexUnavailable) as refused:
+        QAService(str(target), embedder=embedder, cache_size=0).load(strict=True)
+    assert refused.value.message == expected
 
 
 def test_publishing_removes_links_left_by_a_killed_swap(tmp_path):

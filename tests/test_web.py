@@ -408,6 +408,17 @@ def test_a_hostile_question_is_escaped_everywhere_it_is_echoed(client):
     assert question in page.one("title").text
 
 
+def test_a_long_question_is_cut_to_80_characters_in_the_title_only(client):
+    """The tab shows the first 80 characters (as app.js does when it asks); the box keeps
+    the whole question, also when it is over the limit (an error page)."""
+    for asked, status in (("abc " * 300, 400), ("why didn't South Korea sign? " * 10, 200)):
+        response = client.get("/", query_string={"q": asked})
+        page = dom(response)
+        assert response.status_code == status
+        assert page.one("title").text == asked[:79] + "… · qa"
+        assert page.one("input", id="q").attrs["value"] == asked
+
+
 def test_reader_urls_are_built_from_the_citation():
     from qa.web import reader_url
 

@@ -59,9 +59,9 @@ def index_build(corpus, index, model, max_chars, max_tokens, context_before, boi
         facts = build_milvus(loaded, corpus, store, Embedder(spec), params, count_tokens=TokenCounter(spec.path),
                              progress=not quiet and sys.stderr.isatty())
         if not quiet:
-            click.echo(f"built {facts['version']}: {len(facts['documents'])} documents, {facts['passage_count']} "
-                       f"passages, Milvus collection {facts['collection']} behind alias {store.alias!r}, "
-                       f"{facts['build_seconds']:.1f} s")
+            click.echo(f"built {facts['version']}: {counted(len(facts['documents']), 'document')}, "
+                       f"{counted(facts['passage_count'], 'passage')}, Milvus collection {facts['collection']} "
+                       f"behind alias {store.alias!r}, {facts['build_seconds']:.1f} s")
         return
     manifest = build_index(loaded, corpus, index, Embedder(spec), params, count_tokens=TokenCounter(spec.path),
                            progress=not quiet and sys.stderr.isatty(), ann_threshold=ann_threshold, onnx=onnx)
@@ -69,9 +69,14 @@ def index_build(corpus, index, model, max_chars, max_tokens, context_before, boi
         encoder = manifest["encoder"]
         answering = (f"ONNX question encoder (min cosine vs torch {encoder['min_cosine_vs_torch']})"
                      if encoder.get("use_onnx") else "torch question encoder")
-        click.echo(f"built {manifest['version']}: {len(manifest['documents'])} documents, "
-                   f"{manifest['passage_count']} passages, {manifest['faiss_index']['type']}, {answering}, "
-                   f"{manifest['build_seconds']:.1f} s -> {Path(index) / 'current'}")
+        click.echo(f"built {manifest['version']}: {counted(len(manifest['documents']), 'document')}, "
+                   f"{counted(manifest['passage_count'], 'passage')}, {manifest['faiss_index']['type']}, "
+                   f"{answering}, {manifest['build_seconds']:.1f} s -> {Path(index) / 'current'}")
+
+
+def counted(n: int, noun: str) -> str:
+    """ "1 document", "3 documents"."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _up_to_date(index_dir: str, corpus_dir: str, params, model_id: str, quiet: bool, store=None) -> bool:

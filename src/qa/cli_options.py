@@ -13,7 +13,8 @@ ERROR_EXIT = 2  # 0 and 1 are answers: `qa ask` exits 1 when the corpus does not
 
 
 class QAGroup(click.Group):
-    """Turns library errors into one line on stderr and exit status 2."""
+    """Turns library errors and usage errors ("-k 0", a missing argument) into one line on
+    stderr and exit status 2: click's own usage report is three lines in another form."""
 
     def invoke(self, ctx):
         try:
@@ -21,6 +22,29 @@ class QAGroup(click.Group):
         except QAError as exc:
             click.echo(f"qa: error: {exc.message}", err=True)
             sys.exit(ERROR_EXIT)
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:  # `qa` alone: the help, as click prints it
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            click.echo(f"qa: error: {usage_line(exc)}", err=True)
+            sys.exit(ERROR_EXIT)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def usage_line(exc: click.ClickException) -> str:
+    """click's message, with the command whose help explains it."""
+    context = getattr(exc, "ctx", None)
+    message = " ".join(exc.format_message().split())
+    return f"{message} (see `{context.command_path} --help`)" if context is not None else message
 
 
 def option(name: str, *flags: str, **extra):

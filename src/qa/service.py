@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 import time
-from pathlib import Path
 from typing import Any, Callable
 
 from cachetools import LRUCache
@@ -19,6 +18,7 @@ from cachetools import LRUCache
 from . import settings
 from .embedding import ModelSpec, model_dimension
 from .errors import BadRequest, IndexUnavailable, NotFound
+from .index.layout import version_folder
 from .index.load import LoadedIndex, load_index
 from .query import Query, analyse, normalize
 from .records import Answer, AskRequest, Citation, Passage
@@ -80,7 +80,7 @@ class QAService:
                 raise IndexUnavailable(f"no index behind the Milvus alias {self.milvus.alias!r} at {self.milvus.uri}: "
                                        f"build one with `qa index build --milvus {self.milvus.uri}`")
             return MilvusIndex(self.milvus, collection, self._expected_model()[0])
-        folder = Path(self.index_dir) / pointer if pointer else self.index_dir  # the version the holder read
+        folder = version_folder(self.index_dir, pointer) if pointer else self.index_dir  # the one the holder read
         model_id, dimension = self._expected_model()
         return load_index(folder, expect_model_id=model_id, expect_dimension=dimension)
 
@@ -112,7 +112,8 @@ class QAService:
         index = self.index
         unknown = [d for d in request.doc_ids if d not in index.documents]
         if unknown:
-            raise BadRequest(f"unknown doc_id {unknown[0]!r}; see /api/documents", code="bad_doc_id")
+            raise BadRequest(f"unknown doc_id {unknown[0]!r}; the ids are listed by /api/documents and `qa index info`",
+                             code="bad_doc_id")
         key = (normalize(request.question), request.k, request.mode, request.doc_ids, index.version)
         found = self._cached(key)  # before the analysis: a hit needs no spelling or tokenizing
         cached = found is not None

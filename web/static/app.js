@@ -137,7 +137,9 @@
       if (controller) controller.abort();
       controller = new AbortController();
       var mine = controller;
-      document.title = question + " \u00b7 qa";
+      /* at most 80 characters of the question, as the server's title (index.html) */
+      var letters = Array.from(question);  /* code points: an emoji is not cut in half */
+      document.title = (letters.length > 80 ? letters.slice(0, 79).join("") + "\u2026" : question) + " \u00b7 qa";
       list.replaceChildren();
       error.hidden = true; notice.hidden = true; uncertain.hidden = true; corrected.hidden = true; empty.hidden = true;
       region.setAttribute("aria-busy", "true");

@@ -49,6 +49,12 @@ def resolve_folder(index_dir: str | os.PathLike[str]) -> Path:
     version = current_version(root)
     if version is None:
         raise IndexUnavailable(f"no index in {root}: build one with `qa index build --index {root}`")
+    return version_folder(root, version)
+
+
+def version_folder(index_dir: str | os.PathLike[str], version: str) -> Path:
+    """The folder of ``version`` (as ``current`` named it), or why there is none."""
+    root = Path(index_dir)
     if not (root / version).is_dir():
         raise IndexUnavailable(f"{root}/current points at {version}, which is missing: rebuild with "
                                f"`qa index build --index {root}`")
