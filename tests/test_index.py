@@ -380,7 +380,7 @@ def test_a_build_whose_lock_file_a_cleaner_unlinked_locks_the_new_one_and_keeps_
     """The interleaving, forced: a cleaner holds an orphan-looking lock file while a build
     opens it, then unlinks it and lets go. The build must lock the file now at the path, or
     the next cleaner finds that path free and removes the running build's folder."""
-    from qa.index.layout import remove_stale_temporaries, temporary_folder
+    from qa.index.layout import _same_file, remove_stale_temporaries, temporary_folder
 
     lock = tmp_path / ".tmp-v-racing.lock"
     cleaner = lock.open("a")
@@ -402,10 +402,14 @@ def test_a_build_whose_lock_file_a_cleaner_unlinked_locks_the_new_one_and_keeps_
     builder = threading.Thread(target=build, daemon=True)
     builder.start()
     eventually(build_has_opened_the_lock)  # and now waits for the cleaner's lock
+    slower = lock.open("a")  # a second cleaner that opened the same file before it went
     lock.unlink()  # what remove_stale_temporaries does to a free lock file without a folder
     cleaner.close()
     assert inside.wait(30) and not failed, failed
-    remove_stale_temporaries(tmp_path)  # a second cleaner
+    fcntl.flock(slower.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # free now: but no longer the file at the path,
+    assert not _same_file(lock, slower)  # so that cleaner leaves the path alone (layout._free_lock)
+    slower.close()
+    remove_stale_temporaries(tmp_path)  # a third cleaner
     try:
         assert (tmp_path / ".tmp-v-racing").is_dir(), "a cleaner removed a running build's folder"
     finally:

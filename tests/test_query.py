@@ -110,10 +110,16 @@ def test_words_that_only_point_at_the_document_are_left_out_of_the_question():
     assert unframed("According to the article, why didn't South Korea sign?") == "Why didn't South Korea sign?"
     assert unframed("In the article, who is Armstrong?") == "Who is Armstrong?"
     assert unframed("When was the armistice signed, according to the article?") == "When was the armistice signed?"
+    assert unframed("Tell me about Syngman Rhee in the article") == "Syngman Rhee"
     for kept in ("What does Armstrong say about the summit?",  # a person of the article, not the article
                  "In the story of Korea, what happened?", "Who wrote the article?", "What is the article about?",
                  "Who is the author of this piece?", "Tell me about it",  # nothing left to ask
-                 "According to the report, how many died?"):  # "the report" may be one the article cites
+                 "Tell me about the U.S.",  # nor here, for BM25: single letters are no terms
+                 "According to the report, how many died?",  # "the report" may be one the article cites
+                 "What does the report say about Syngman Rhee?", "What does the Post say about Kim?",
+                 "What was said on July 27, 1953?",  # "on" a date, not a topic
+                 "According to the text of the armistice, who signed?",  # the armistice's text
+                 "According to the article by Waxman, when was it signed?"):
         assert unframed(kept) == kept
     framed, plain = analyse("What does the article say about Syngman Rhee?"), analyse("Syngman Rhee")
     assert framed.text == "What does the article say about Syngman Rhee?"  # shown and cached as asked

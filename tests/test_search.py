@@ -253,8 +253,11 @@ def test_asking_what_the_article_says_about_a_topic_answers_as_the_topic_asked_a
         ("What do we learn about the 1992 agreement?", "the 1992 agreement", "1992"),
         ("According to the article, why didn't South Korea sign the armistice?",
          "Why didn't South Korea sign the armistice?", "Syngman Rhee"),
+        ("Waht does the article say about Syngman Rhee?", "Syngman Rhee", "Syngman Rhee"),  # corrected, then read
     ]:
         asked, alone = ask(service, framed), ask(service, topic)
         assert [p.citation.start for p in asked.passages] == [p.citation.start for p in alone.passages], framed
         assert asked.confidence == pytest.approx(alone.confidence, abs=1e-6) and asked.verdict == "answered", framed
         assert evidence in asked.passages[0].text, framed
+    misspelled = ask(service, "Whi wrote the article?")  # corrected, then seen to ask for the author
+    assert misspelled.verdict == "answered" and "Write to Olivia B. Waxman" in misspelled.passages[0].text

@@ -97,15 +97,18 @@ def _openapi_document(app: APIFlask) -> Callable[[], dict[str, Any]]:
 
     def document() -> dict[str, Any]:
         index = app.extensions["qa"].holder.index
-        served = tuple(sorted(index.documents)) if index is not None else ()
-        spec = made.get(served)
+        spec = made.get(tuple(sorted(index.documents)) if index is not None else ())
         if spec is None:  # a local, so that a thread clearing ``made`` cannot take it away
             spec = app.spec
             made.clear()
-            made[served] = spec
+            made[_offered_ids(spec)] = spec  # the ids it holds: a reload may have come in between
         return spec
 
     return document
+
+
+def _offered_ids(spec: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(spec["components"]["schemas"]["AskBody"]["properties"]["doc_id"]["oneOf"][0].get("enum", ()))
 
 
 def _body_is_required(spec: dict[str, Any]) -> dict[str, Any]:

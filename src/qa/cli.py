@@ -54,7 +54,7 @@ def ask(question, k, mode, index, model, doc_ids, as_json, milvus, milvus_token,
     from .service import QAService
 
     if question == "-":
-        question = click.get_text_stream("stdin").read().strip()
+        question = sys.stdin.read().strip()
     request = parse_ask({"question": question, "k": k, "mode": mode, **({"doc_id": list(doc_ids)} if doc_ids else {})})
     service = QAService(index, model=model, cache_size=0, threads=os.cpu_count(),
                         milvus=milvus_store(milvus, milvus_token, milvus_alias)).load(strict=True)

@@ -29,24 +29,27 @@ _ABOUT_AUTHOR = re.compile(
     rf"|^\s*who\s+(?:wrote|authored)\s+(?:it|this)?\s*\??\s*$", re.IGNORECASE)
 
 
-_SOURCE = r"(?:the |this )?(?:article|story|piece|report|text|passage|post|page|document|author|writer|journalist)"
-_WRITING = r"(?:the |this )?(?:article|story|piece|text|passage)"  # "according to the report" may mean one it cites
-_TOPIC = r"(?:about|of|on|regarding|concerning)\s+(?P<topic>.+?)"
+_WRITING = r"(?:the |this )?(?:article|story|piece|text|passage)\b"  # "the report" may be one it cites
+_SOURCE = r"(?:the |this )?(?:article|story|piece|text|passage|page|document|author|writer)\b"
+_TOPIC = r"(?:about|of|regarding|concerning)\s+(?P<topic>.+?)"  # not "on": "What was said on July 27?"
+_IN_IT = rf"(?:\s+(?:in|from)\s+{_WRITING})?"
+_END = r"\s*[?!.]*$"
+_ASKS = r"(?:who|whom|whose|what|when|where|why|how|which|is|are|was|were|do|does|did|can|could|has|have|had)\b"
 # A request for what the document says of a topic is a lookup of the topic; a question about
 # the document's own words ("according to the article") is the question alone. Only these
-# framings: "What does Armstrong say about the summit?" is a question about Armstrong.
+# framings: "What does Armstrong say about the summit?" is a question about Armstrong, and
+# "According to the text of the armistice, who signed?" a question about the armistice's text.
 _FRAMES = tuple(re.compile(pattern, re.IGNORECASE) for pattern in (
     rf"^what\s+(?:does|did|do)\s+{_SOURCE}\s+(?:say|tell\s+(?:us|me)|write|report|mention|state|claim|note)\s+"
-    rf"{_TOPIC}\s*[?.!]*$",
+    rf"{_TOPIC}{_IN_IT}{_END}",
     rf"^what\s+(?:is|was|are|were)\s+(?:said|written|reported|mentioned)\s+(?:in\s+{_WRITING}\s+)?{_TOPIC}"
-    rf"(?:\s+in\s+{_WRITING})?\s*[?.!]*$",
-    rf"^what\s+(?:do|can|did|does)\s+(?:we|i|you|one)\s+(?:learn|know|find\s+out|read)\s+{_TOPIC}"
-    rf"(?:\s+(?:in|from)\s+{_WRITING})?\s*[?.!]*$",
+    rf"{_IN_IT}{_END}",
+    rf"^what\s+(?:do|can|did|does)\s+(?:we|i|you|one)\s+(?:learn|know|find\s+out|read)\s+{_TOPIC}{_IN_IT}{_END}",
     rf"^(?:please\s+)?(?:tell\s+(?:me|us)|talk|give\s+me\s+(?:some\s+)?(?:information|info|details))"
-    rf"(?:\s+(?:more|something))?\s+{_TOPIC}\s*[?.!]*$",
+    rf"(?:\s+(?:more|something))?\s+{_TOPIC}{_IN_IT}{_END}",
     rf"^(?:according\s+to|in)\s+{_WRITING}\s*[,:]\s*(?P<topic>.+)$",
-    rf"^according\s+to\s+{_WRITING}\s+(?P<topic>.+)$",
-    rf"^(?P<topic>.+?)\s*,?\s+(?:in|according\s+to)\s+{_WRITING}\s*(?P<mark>[?.!]*)$",
+    rf"^according\s+to\s+{_WRITING}\s+(?P<topic>{_ASKS}.+)$",
+    rf"^(?P<topic>{_ASKS}.+?)\s*,?\s+(?:in|according\s+to)\s+{_WRITING}\s*(?P<mark>[?.!]*)$",
 ))
 
 
@@ -58,12 +61,15 @@ def unframed(text: str) -> str:
     another passage first, and a lower confidence, than the lookup it stands for."""
     for frame in _FRAMES:
         match = frame.match(text)
-        if match:
-            topic = match.group("topic").strip()
-            subject = [w for w in _LETTERS.findall(topic) if w.lower() not in QUESTION_STOPWORDS]
-            if subject and not _ABOUT_AUTHOR.search(text):  # not "Tell me about it"
-                mark = match.groupdict().get("mark") or ""
-                return topic[:1].upper() + topic[1:] + mark if _opens_question(topic) else topic + mark
+        if match is None or _ABOUT_AUTHOR.search(text):
+            continue
+        topic = match.group("topic").strip()
+        if re.search(r"(?:^|[\s.])[A-Z]$", topic) and text[match.end("topic"):].startswith("."):
+            topic += "."  # "the U.S.": the abbreviation keeps its last period
+        if not tokenize([topic], stopwords=QUESTION_STOPWORD_LIST)[0]:
+            continue  # nothing left to search: "Tell me about it", "the U.S"
+        mark = match.groupdict().get("mark") or ""
+        return topic[:1].upper() + topic[1:] + mark if _opens_question(topic) else topic + mark
     return text
 
 
@@ -144,10 +150,9 @@ def analyse(question: str, speller: Speller | None = None) -> Query:
     with a ``speller`` (the index's), misspelled words are corrected first."""
     asked = normalize(question)  # what the answer cache is keyed by: so the key decides the analysis
     readable = asked.lower() if _shouted(asked) else asked  # "WHICH WARSHIP SANK?": not five names
-    about_author = bool(_ABOUT_AUTHOR.search(readable))
-    readable = unframed(readable)
     corrected = speller.correct(readable) if speller is not None else None
-    text = corrected or readable
+    about_author = bool(_ABOUT_AUTHOR.search(corrected or readable))  # "Whi wrote the article?" too
+    text = unframed(corrected or readable)
     names = _name_words(text)
     [terms] = tokenize([text])
     salient, name_terms = tokenize([text, " ".join(names)], stopwords=QUESTION_STOPWORD_LIST)

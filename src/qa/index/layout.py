@@ -210,20 +210,28 @@ def remove_stale_temporaries(root: Path) -> None:
     for path in root.glob(".tmp-*"):
         if path.suffix == ".lock":
             if not path.with_suffix("").exists():  # a build killed after its rename left only its lock
-                with path.open("a") as handle:
-                    try:
-                        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    except BlockingIOError:
-                        continue  # a build between its lock and its mkdir
-                    path.unlink(missing_ok=True)
+                with _free_lock(path) as free:
+                    if free:  # else a build between its lock and its mkdir
+                        path.unlink(missing_ok=True)
             continue
-        with (root / f"{path.name}.lock").open("a") as handle:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                continue  # a build is writing it
-            shutil.rmtree(path, ignore_errors=True)
-            Path(handle.name).unlink(missing_ok=True)
+        with _free_lock(root / f"{path.name}.lock") as free:
+            if free:  # else a build is writing it
+                shutil.rmtree(path, ignore_errors=True)
+                (root / f"{path.name}.lock").unlink(missing_ok=True)
+
+
+@contextmanager
+def _free_lock(path: Path) -> Iterator[bool]:
+    """Whether the lock file at ``path`` was free, held while the block runs. The file
+    locked must still be the one at the path: another cleaner may have unlinked it and a
+    build made a new one there, which unlinking would take from that build."""
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield _same_file(path, handle)
 
 
 def remove_old_versions(root: Path, keep: set[str | None]) -> None:
