@@ -144,6 +144,8 @@ def test_a_crash_is_a_500_without_traceback(app, service, monkeypatch):
     assert response.status_code == 500
     assert response.get_json() == {"error": {"code": "internal_error", "message": "internal server error"}}
     assert b"secret internals" not in response.data and b"Traceback" not in response.data
+    documented = app.test_client().get("/api/openapi.json").get_json()["paths"]["/api/ask"]["post"]["responses"]
+    assert documented["500"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorOut"}
 
 
 def test_openapi_document_describes_the_api(client):
