@@ -38,7 +38,9 @@ _QUESTION = {"required": True,
                           "example": "why didn't South Korea sign?"}}
 _K_RANGE = f"must be an integer from 1 to {MAX_K}"
 _K = {"load_default": default("k"), "validate": Range(min=1, max=MAX_K, error=_K_RANGE),
-      "error_messages": {"invalid": _K_RANGE}, "metadata": {"description": f"How many passages to return (1-{MAX_K})."}}
+      "error_messages": {"invalid": _K_RANGE},
+      "metadata": {"description": f"How many passages to return, at most (1-{MAX_K}): furniture and fillers "
+                                  "are never returned."}}
 _MODE = {"load_default": default("mode"), "validate": OneOf(MODES, error=f"must be one of {', '.join(MODES)}"),
          "metadata": {"description": "Retrieval: hybrid (default), dense (embeddings only) or bm25 (terms only)."}}
 
