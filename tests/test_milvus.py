@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -72,6 +73,21 @@ def build(corpus: Path, target, embedder, token_counter):
 
     return build_milvus(load_corpus(corpus), str(corpus), target, embedder, ChunkingParams(),
                         count_tokens=token_counter)
+
+
+def recorded_calls(target, monkeypatch) -> list[tuple[str, dict, Any]]:
+    """Every call the store makes to Milvus from now on (name, keyword arguments, result):
+    the real calls, observed."""
+    calls: list[tuple[str, dict, Any]] = []
+    real_call = target.call
+
+    def recorded(name, *args, **kwargs):
+        found = real_call(name, *args, **kwargs)
+        calls.append((name, kwargs, found))
+        return found
+
+    monkeypatch.setattr(target, "call", recorded)
+    return calls
 
 
 @pytest.fixture(scope="module")
@@ -176,17 +192,11 @@ def test_a_question_makes_one_get_and_at_most_five_milvus_calls(korea, monkeypat
     candidates only the dense list found, one ``get`` for the candidates' vectors and their
     sentences, the anchor sentences' BM25 (docs/scaling.md)."""
     target, served = korea["store"], korea["service"]
-    made: list[str] = []
-    real_call = target.call
-
-    def recorded(name, *args, **kwargs):
-        made.append(name)
-        return real_call(name, *args, **kwargs)
-
-    monkeypatch.setattr(target, "call", recorded)
+    calls = recorded_calls(target, monkeypatch)
     for question in ("Why didn't South Korea sign the armistice?", "Who is Charles Armstrong?"):
-        made.clear()
+        calls.clear()
         answer = ask(served, question)
+        made = [name for name, _, _ in calls]
         assert answer.passages and made.count("get") == 1 and len(made) <= 5, (question, made)
         assert set(made) <= {"search", "get"}, made
 
@@ -205,18 +215,11 @@ def test_doc_id_filters_are_pushed_down_to_milvus(milvus, embedder, token_counte
     assert {p.citation.doc_id for p in ask(mixed, "What happened in 1919 in Boston?", 5).passages} >= {"molasses"}
     from qa.records import AskRequest
 
-    searches: list[tuple[str, list[dict]]] = []
-    real_call = target.call
-
-    def recorded(name, *args, **kwargs):
-        found = real_call(name, *args, **kwargs)
-        if name == "search" and kwargs["anns_field"] in ("dense", "bm25_passage"):
-            searches.append((kwargs["filter"], found[0]))
-        return found
-
-    monkeypatch.setattr(target, "call", recorded)
+    calls = recorded_calls(target, monkeypatch)
     only = mixed.ask(AskRequest("armistice and molasses", 5, "hybrid", ("molasses",)))
     assert only.passages and {p.citation.doc_id for p in only.passages} == {"molasses"}
+    searches = [(kwargs["filter"], found[0]) for name, kwargs, found in calls
+                if name == "search" and kwargs["anns_field"] in ("dense", "bm25_passage")]
     top_n = searches[:2]  # dense and BM25; any later one scores candidates by id
     assert len(top_n) == 2 and all('doc_id in ["molasses"]' in where for where, _ in top_n), searches
     assert all(hits for _, hits in top_n) and all(hit["entity"]["doc_id"] == "molasses" for _, hits in top_n

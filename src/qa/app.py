@@ -108,7 +108,11 @@ def _openapi_document(app: APIFlask) -> Callable[[], dict[str, Any]]:
 
 
 def _offered_ids(spec: dict[str, Any]) -> tuple[str, ...]:
-    return tuple(spec["components"]["schemas"]["AskBody"]["properties"]["doc_id"]["oneOf"][0].get("enum", ()))
+    return tuple(_body_doc_id(spec)["oneOf"][0].get("enum", ()))
+
+
+def _body_doc_id(spec: dict[str, Any]) -> dict[str, Any]:
+    return spec["components"]["schemas"]["AskBody"]["properties"]["doc_id"]
 
 
 def _body_is_required(spec: dict[str, Any]) -> dict[str, Any]:
@@ -125,7 +129,7 @@ def _document_ids(spec: dict[str, Any]) -> dict[str, Any]:
         return spec
     ids = sorted(index.documents)
     spec = copy.deepcopy(spec)  # its schemas share the fields' metadata, module-wide: never write into those
-    targets = [spec["components"]["schemas"]["AskBody"]["properties"]["doc_id"]]
+    targets = [_body_doc_id(spec)]
     targets += [p["schema"] for p in spec["paths"]["/api/ask"]["get"]["parameters"] if p["name"] == "doc_id"]
     for schema in targets:
         single, several = schema["oneOf"]

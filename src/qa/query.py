@@ -34,7 +34,7 @@ _SOURCE = r"(?:the |this )?(?:article|story|piece|text|passage|page|document|aut
 _TOPIC = r"(?:about|of|regarding|concerning)\s+(?P<topic>.+?)"  # not "on": "What was said on July 27?"
 _IN_IT = rf"(?:\s+(?:in|from)\s+{_WRITING})?"
 _END = r"\s*[?!.]*$"
-_ASKS = r"(?:who|whom|whose|what|when|where|why|how|which|is|are|was|were|do|does|did|can|could|has|have|had)\b"
+_ASKS = rf"(?:{'|'.join(sorted(_OPENERS))})\b"  # a question opens here ("… according to the article, why …")
 # A request for what the document says of a topic is a lookup of the topic; a question about
 # the document's own words ("according to the article") is the question alone. Only these
 # framings: "What does Armstrong say about the summit?" is a question about Armstrong, and
