@@ -123,6 +123,29 @@ def test_a_usage_error_is_one_line_like_every_other_error(arguments, message):
     assert line.startswith("qa: error: ") and message in line
 
 
+@pytest.mark.parametrize("arguments, code, message", [
+    (["ask", "q", "--json", "--index", "{missing}"], "index_unavailable", "no index in {missing}: build one with"),
+    (["index", "info", "--json", "--index", "{missing}"], "index_unavailable", "no index in {missing}"),
+    (["ask", "q", "--json", "-k", "0"], "usage_error", "0 is not in the range 1<=x<=20"),
+    (["ask", "--json", "--bogus", "q"], "usage_error", "No such option '--bogus'"),
+    (["eval", "/no/such/questions.jsonl", "--json"], "usage_error", "does not exist"),
+])
+def test_under_json_an_error_is_the_apis_error_body_on_stdout(tmp_path, arguments, code, message):
+    """A script that reads ``--json`` output gets JSON on failure too (the API's shape), and
+    a person still gets the one stderr line and exit status 2."""
+    missing = str(tmp_path / "none")
+    result = run(*(a.format(missing=missing) for a in arguments), check=False)
+    body = json.loads(result.stdout)
+    assert result.returncode == 2 and set(body) == {"error"} and body["error"]["code"] == code
+    assert message.format(missing=missing) in body["error"]["message"]
+    assert result.stderr.splitlines() == [f"qa: error: {body['error']['message']}"]
+
+
+def test_without_json_an_error_leaves_stdout_empty(tmp_path):
+    result = run("ask", "q", "--index", str(tmp_path / "none"), check=False)
+    assert (result.returncode, result.stdout) == (2, "") and result.stderr.startswith("qa: error: no index in")
+
+
 def test_counts_read_as_english():
     from qa.cli_index import counted
 

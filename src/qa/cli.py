@@ -16,7 +16,7 @@ import click
 
 from . import settings
 from .cli_index import index
-from .cli_options import QAGroup, milvus_options, milvus_store, option, require_build_extra, require_milvus_extra
+from .cli_options import QAGroup, json_option, milvus_options, milvus_store, option, require_build_extra, require_milvus_extra
 from .cli_verdict import verdict
 
 
@@ -37,7 +37,7 @@ main.add_command(verdict)
 @option("index", type=click.Path(file_okay=False))
 @option("model")
 @click.option("--doc", "doc_ids", multiple=True, help="Only this document (repeatable); ids: `qa index info`.")
-@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON.")
+@json_option("Print the API's JSON.")
 @milvus_options
 def ask(question, k, mode, index, model, doc_ids, as_json, milvus, milvus_token, milvus_alias):
     """Ask one question (QUESTION "-" reads it from standard input); print the best passages
@@ -97,7 +97,7 @@ def _print_answer(answer) -> None:
 @option("model")
 @option("k", "-k", "--k", type=click.IntRange(1, settings.default("max_k")))
 @option("mode", type=click.Choice(settings.MODES))
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@json_option("Print the report as JSON.")
 @milvus_options
 def evaluate(questions, corpus_dir, index, model, k, mode, as_json, milvus, milvus_token, milvus_alias):
     """Score a question set (JSONL with question/evidence, or SQuAD JSON): hit@1/3/5, MRR, length."""

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from . import settings
-from .cli_options import QAGroup, milvus_options, milvus_store, option, require_build_extra
+from .cli_options import QAGroup, json_option, milvus_options, milvus_store, option, require_build_extra
 from .errors import QAError
 
 
@@ -107,7 +107,7 @@ def _up_to_date(index_dir: str, corpus_dir: str, params, model_id: str, quiet: b
 @index.command("info")
 @option("index", type=click.Path(file_okay=False))
 @click.option("--corpus", "corpus_dir", default=None, help="Corpus to compare with (default: the one it was built from).")
-@click.option("--json", "as_json", is_flag=True, help="Print the manifest and the comparison as JSON.")
+@json_option("Print the manifest and the comparison as JSON.")
 def index_info(index, corpus_dir, as_json):
     """Print the manifest and whether the corpus changed since the build."""
     from .index.build import corpus_changes

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 import click
 
 from . import settings
-from .errors import QAError
+from .errors import QAError, error_body
 
 ERROR_EXIT = 2  # 0 and 1 are answers: `qa ask` exits 1 when the corpus does not answer
+_JSON_ERRORS = "qa.json_errors"  # set in ctx.meta, which every context of one run shares
 
 
 class QAGroup(click.Group):
@@ -20,8 +22,7 @@ class QAGroup(click.Group):
         try:
             return super().invoke(ctx)
         except QAError as exc:
-            click.echo(f"qa: error: {exc.message}", err=True)
-            sys.exit(ERROR_EXIT)
+            fail(ctx, exc.code, exc.message)
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         if not standalone_mode:
@@ -32,12 +33,36 @@ class QAGroup(click.Group):
             exc.show()
             sys.exit(exc.exit_code)
         except click.ClickException as exc:
-            click.echo(f"qa: error: {usage_line(exc)}", err=True)
-            sys.exit(ERROR_EXIT)
+            context = getattr(exc, "ctx", None)
+            words = list(sys.argv[1:] if args is None else args)
+            if context is not None and "--json" in words[:words.index("--") if "--" in words else None]:
+                context.meta[_JSON_ERRORS] = True  # a parse error comes before any option's callback
+            fail(context, "usage_error", usage_line(exc))
         except click.Abort:
             click.echo("Aborted!", err=True)
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+def fail(ctx: click.Context | None, code: str, message: str):
+    """The one way a command fails: one line on stderr, exit status 2, and under ``--json``
+    the API's error body on stdout too, so that a script reading stdout gets JSON either way."""
+    if ctx is not None and ctx.meta.get(_JSON_ERRORS):
+        click.echo(json.dumps(error_body(code, message), ensure_ascii=False))
+    click.echo(f"qa: error: {message}", err=True)
+    sys.exit(ERROR_EXIT)
+
+
+def json_option(help: str):
+    """``--json``: the output as JSON, and errors as the API's ``{"error": {code, message}}``."""
+
+    def remember(ctx, _param, value):
+        if value:
+            ctx.meta[_JSON_ERRORS] = True
+        return value
+
+    return click.option("--json", "as_json", is_flag=True, is_eager=True, callback=remember,
+                        help=f"{help} Errors too: the API's error body on stdout.")
 
 
 def usage_line(exc: click.ClickException) -> str:
