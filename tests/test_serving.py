@@ -143,6 +143,26 @@ def test_gunicorns_own_errors_are_json_with_the_security_headers(server, request
     assert_json_error(*raw(server.port, request_bytes), status)
 
 
+def test_the_servers_own_limits_on_api_routes_are_in_the_api_document(server):
+    """A client generated from /api/openapi.json must know the 408, 414 and 431 that gunicorn
+    answers before a route runs: each is listed, with the error schema, on every API operation."""
+    answers = {
+        408: raw(server.port, b"GET /api/ask?question=x HTTP/1.1\r\nHost: x\r\n", timeout=30),  # head never ends
+        414: raw(server.port, b"GET /api/ask?question=" + b"a" * 100_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"),
+        431: raw(server.port, b"GET /api/documents HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 9000 + b"\r\n\r\n"),
+    }
+    assert {status: answer[0] for status, answer in answers.items()} == {408: 408, 414: 414, 431: 431}
+    paths = requests.get(f"{server.url}/api/openapi.json", timeout=10).json()["paths"]
+    operations = [(path, method, operation) for path, methods in paths.items() if path.startswith("/api/")
+                  for method, operation in methods.items()]
+    assert len(operations) == 4
+    for path, method, operation in operations:
+        for status in answers:
+            documented = operation["responses"].get(str(status))
+            assert documented, f"{method.upper()} {path} does not list {status}"
+            assert documented["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorOut"}
+
+
 def test_a_broken_chunk_met_by_the_app_has_the_code_the_worker_gives_it(server):
     status, headers, body = raw(server.port, b"POST /api/ask HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                                              b"Transfer-Encoding: chunked\r\n\r\nzz\r\n")

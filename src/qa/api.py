@@ -25,11 +25,15 @@ MAX_JSON_DEPTH = 20
 api = APIBlueprint("api", __name__, url_prefix="/api", tag="Questions")
 health = APIBlueprint("health", __name__, tag="Health")
 
+# What `qa serve` (gunicorn, worker.py) answers before a request reaches a route, in the same
+# JSON error body: a head or body not sent in time, a request line or headers too long.
+SERVER_LIMITS = [408, 414, 431]
+
 
 @api.post("/ask")
 @api.input(AskBody, location="json", arg_name="body", validation=False)
 @api.output(AnswerOut)
-@api.doc(summary="Ask a question", responses=[400, 413, 415, 429, 500, 503])
+@api.doc(summary="Ask a question", responses=[400, 413, 415, 429, 500, 503, *SERVER_LIMITS])
 def ask_post(body: dict[str, Any]):
     return answer(body).to_json()
 
@@ -37,21 +41,21 @@ def ask_post(body: dict[str, Any]):
 @api.get("/ask")
 @api.input(AskQuery, location="query", arg_name="query", validation=False)
 @api.output(AnswerOut)
-@api.doc(summary="Ask a question (query string)", responses=[400, 429, 500, 503])
+@api.doc(summary="Ask a question (query string)", responses=[400, 429, 500, 503, *SERVER_LIMITS])
 def ask_get(query: Any):
     return answer(request.args, query_string=True).to_json()  # the MultiDict: repeated keys are refused
 
 
 @api.get("/documents")
 @api.output(DocumentListOut)
-@api.doc(summary="List the documents", responses=[500, 503])
+@api.doc(summary="List the documents", responses=[500, 503, *SERVER_LIMITS])
 def list_documents():
     return {"documents": current_service().documents()}
 
 
 @api.get("/documents/<doc_id>")
 @api.output(DocumentOut)
-@api.doc(summary="One document with its canonical text", responses=[404, 500, 503])
+@api.doc(summary="One document with its canonical text", responses=[404, 500, 503, *SERVER_LIMITS])
 def get_document(doc_id: str):
     return current_service().document(doc_id)
 
