@@ -97,9 +97,12 @@ def _print_answer(answer) -> None:
 @option("model")
 @option("k", "-k", "--k", type=click.IntRange(1, settings.default("max_k")))
 @option("mode", type=click.Choice(settings.MODES))
+@click.option("--together", is_flag=True,
+              help="SQuAD JSON: index all its articles as one corpus (each question must find its own article) "
+                   "instead of one corpus per article.")
 @json_option("Print the report as JSON.")
 @milvus_options
-def evaluate(questions, corpus_dir, index, model, k, mode, as_json, milvus, milvus_token, milvus_alias):
+def evaluate(questions, corpus_dir, index, model, k, mode, together, as_json, milvus, milvus_token, milvus_alias):
     """Score a question set (JSONL with question/evidence, or SQuAD JSON): hit@1/3/5, MRR, length."""
     require_build_extra("qa eval")
     from .embedding import Embedder, ModelSpec
@@ -107,7 +110,7 @@ def evaluate(questions, corpus_dir, index, model, k, mode, as_json, milvus, milv
 
     report = run(questions, index_dir=None if corpus_dir else index, corpus_dir=corpus_dir,
                  embedder=Embedder(ModelSpec.resolve(model)), k=k, mode=mode,
-                 milvus=milvus_store(milvus, milvus_token, milvus_alias))
+                 milvus=milvus_store(milvus, milvus_token, milvus_alias), together=together)
     click.echo(json.dumps(report, indent=2, ensure_ascii=False) if as_json else format_report(report))
 
 

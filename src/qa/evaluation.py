@@ -22,20 +22,28 @@ from .corpus import load_corpus
 from .embedding import Embedder, TokenCounter
 from .errors import QAError
 from .index.build import build_index
-from .questions import Case, read_sets
+from .questions import Article, Case, read_sets
 from .records import AskRequest
 from .service import QAService
 
 
 def evaluate(questions_path: str, *, index_dir: str | None, corpus_dir: str | None, embedder: Embedder,
              k: int = 5, mode: str = "hybrid", params: ChunkingParams | None = None,
-             backend: str = "auto", milvus: Any = None) -> dict[str, Any]:
+             backend: str = "auto", milvus: Any = None, together: bool = False) -> dict[str, Any]:
     """``milvus``: build and answer in Milvus (a MilvusStore); each article of a SQuAD file
-    gets its own alias there, removed afterwards."""
+    gets its own alias there, removed afterwards. ``together``: a SQuAD file's articles are
+    one corpus, as a user's folder of articles is; a hit must come from the question's own."""
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="qa-eval-") as tmp:
         workdir = Path(tmp)
-        for number, article in enumerate(read_sets(questions_path)):
+        articles = read_sets(questions_path)
+        if together and any(article.text is not None for article in articles):
+            shared = workdir / "corpus"
+            for number, article in enumerate(articles):
+                article.add_to_corpus(shared, f"article-{number}")
+            articles = [Article("all articles", None, [case for article in articles for case in article.cases])]
+            corpus_dir = str(shared)
+        for number, article in enumerate(articles):
             source = corpus_dir
             if article.text is not None:  # a SQuAD article: its own corpus
                 source = str(article.write_corpus(workdir / f"corpus-{number}"))
@@ -51,7 +59,7 @@ def evaluate(questions_path: str, *, index_dir: str | None, corpus_dir: str | No
             finally:
                 if store is not milvus:
                     store.remove()
-    return summary(rows, k, mode, questions_path)
+    return {**summary(rows, k, mode, questions_path), "together": together}
 
 
 def _service(source: str | None, index_dir: str | None, workdir: Path, number: int, embedder: Embedder,
@@ -85,7 +93,7 @@ def _score(service: QAService, suite: str, case: Case, k: int, mode: str) -> dic
     rank, highlight_ok = 0, False
     for passage in answer.passages:
         c = passage.citation
-        if case.answered_by(passage.text, c.start, c.end):
+        if case.answered_by(passage.text, c.start, c.end, c.doc_id):
             rank = passage.rank
             h = passage.highlight or (0, len(passage.text))
             spans = ([(passage.text.find(case.evidence), passage.text.find(case.evidence) + len(case.evidence))]
@@ -98,6 +106,7 @@ def _score(service: QAService, suite: str, case: Case, k: int, mode: str) -> dic
         "highlight_ok": highlight_ok, "answered": answer.answered, "confidence": answer.confidence,
         "verdict": answer.verdict, "took_ms": answer.took_ms, "lengths": [len(p.text) for p in answer.passages],
         "top": top.text if top else "",
+        "doc_id": case.doc_id, "top_doc_id": top.citation.doc_id if top else None,
     }
 
 
@@ -125,7 +134,10 @@ def summary(all_rows: list[dict[str, Any]], k: int, mode: str, path: str) -> dic
         "not_found_rate": _share(unanswerable, lambda r: r["verdict"] == "not_found"),
         "brier": brier(confidence, labels), "reliability": reliability(confidence, labels),
         "latency_ms_median": statistics.median(r["took_ms"] for r in all_rows) if all_rows else 0.0,
-        "misses": [{"suite": r["suite"], "question": r["question"], "rank": r["rank"] or None, "top": r["top"][:160]}
+        "other_document_first": _share([r for r in rows if r["doc_id"] and r["top_doc_id"]],
+                                       lambda r: r["top_doc_id"] != r["doc_id"]),
+        "misses": [{"suite": r["suite"], "question": r["question"], "rank": r["rank"] or None, "top": r["top"][:160],
+                    **({"doc_id": r["doc_id"], "top_doc_id": r["top_doc_id"]} if r["doc_id"] else {})}
                    for r in rows if r["rank"] != 1],
         "wrongly_answered": [r["question"] for r in unanswerable if r["answered"]],
         "wrongly_rejected": [r["question"] for r in rows if not r["answered"]],
@@ -139,7 +151,7 @@ def _figure(value: float | None) -> str:
 def format_report(report: dict[str, Any]) -> str:
     k = report["k"]
     lines = [f"{report['questions_file']}  mode={report['mode']}  k={k}  answerable={report['questions']}  "
-             f"unanswerable={report['unanswerable_questions']}"]
+             f"unanswerable={report['unanswerable_questions']}" + ("  (articles together)" if report.get("together") else "")]
     if report["questions"]:
         lines += [
             f"hit@1 {_figure(report['hit@1'])}   hit@3 {_figure(report['hit@3'])}   hit@5 {_figure(report['hit@5'])}"
@@ -147,6 +159,8 @@ def format_report(report: dict[str, Any]) -> str:
             f"mean passage {report['mean_passage_chars']:.0f} chars   highlight accuracy "
             f"{_figure(report['highlight_accuracy'])}   latency median {report['latency_ms_median']:.1f} ms",
         ]
+        if report.get("other_document_first") is not None:
+            lines.append(f"first passage from another article {_figure(report['other_document_first'])}")
     lines.append(f"answered (of answerable) {_figure(report['answered_rate'])}   rejected (of unanswerable) "
                  f"{_figure(report['rejected_rate'])}   not found (of unanswerable) {_figure(report['not_found_rate'])}"
                  f"   Brier {report['brier']:.3f}")

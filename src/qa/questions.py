@@ -24,10 +24,11 @@ class Case:
     spans: list[tuple[int, int]] = field(default_factory=list)  # gold offsets in the document text (SQuAD)
     evidence: str | None = None  # or an exact answering substring (JSONL)
     kind: str = "answerable"  # answerable, unanswerable, other-article, lookup, lookup-absent
+    doc_id: str | None = None  # in a corpus of several articles: the one whose offsets ``spans`` are
 
-    def answered_by(self, text: str, start: int, end: int) -> bool:
-        """Does a passage (its text and its [start, end) in the document) hold the answer?"""
-        if not self.answerable:
+    def answered_by(self, text: str, start: int, end: int, doc_id: str | None = None) -> bool:
+        """Does a passage (its text, its [start, end) and its document) hold the answer?"""
+        if not self.answerable or (self.doc_id is not None and doc_id != self.doc_id):
             return False
         if self.evidence is not None:
             return self.evidence in text
@@ -45,6 +46,15 @@ class Article:
         folder.mkdir()
         (folder / "article.txt").write_text(self.text or "", encoding="utf-8")
         return folder
+
+    def add_to_corpus(self, folder: Path, doc_id: str) -> None:
+        """This article as one document of a shared corpus (``qa eval --together``): its
+        questions then count a passage only from this document."""
+        folder.mkdir(exist_ok=True)
+        front_matter = f"---\nid: {json.dumps(doc_id)}\ntitle: {json.dumps(self.name)}\n---\n"  # JSON is YAML
+        (folder / f"{doc_id}.txt").write_text(front_matter + (self.text or ""), encoding="utf-8")
+        for case in self.cases:
+            case.doc_id = doc_id
 
 
 def read_sets(path: str | Path) -> list[Article]:

@@ -1,0 +1,63 @@
+"""`qa eval` on the real model and FAISS: one corpus per SQuAD article, or (``--together``)
+all the articles in one corpus, where a hit must come from the question's own article."""
+
+import json
+
+from qa.corpus import load_corpus
+from qa.evaluation import evaluate, format_report
+from qa.questions import Article, Case
+
+SIGNED = "The armistice was signed at Panmunjom on July 27, 1953, ending three years of fighting."
+TALKS = "Talks about an armistice went on for two years."
+
+
+def _squad(tmp_path, *articles):
+    path = tmp_path / "set.json"
+    path.write_text(json.dumps({"data": list(articles)}))
+    return str(path)
+
+
+def _article(title, text, question, answer):
+    return {"title": title, "paragraphs": [{"context": text, "qas": [
+        {"question": question, "is_impossible": False, "answers": [{"text": answer, "answer_start": text.index(answer)}]},
+        {"question": "What did the referee eat?", "is_impossible": True, "answers": []}]}]}
+
+
+def test_a_hit_in_a_shared_corpus_must_come_from_the_questions_own_article():
+    case = Case("q", True, [(0, 10)], doc_id="article-1")
+    assert case.answered_by("x" * 40, 0, 40, "article-1")
+    assert not case.answered_by("x" * 40, 0, 40, "article-0")  # same offsets, another article
+    assert Case("q", True, [(0, 10)]).answered_by("x" * 40, 0, 40, "any")  # one article per corpus: no check
+
+
+def test_each_article_together_is_a_document_whose_text_is_the_article_exactly(tmp_path):
+    """The gold offsets are into the article's text, so the document's canonical text (after
+    the front matter that names it) must be that text to the character."""
+    tricky = Article('A "quoted" title: with colon', "Line one.\n\nLine two — ünïcode.\n", [Case("q", False)])
+    plain = Article("Plain", "Another text.", [Case("r", True, [(0, 7)])])
+    tricky.add_to_corpus(tmp_path / "corpus", "article-0")
+    plain.add_to_corpus(tmp_path / "corpus", "article-1")
+    documents = {d.doc_id: d for d in load_corpus(str(tmp_path / "corpus")).documents}
+    assert {i: (d.title, d.text) for i, d in documents.items()} == {
+        "article-0": (tricky.name, tricky.text), "article-1": (plain.name, plain.text)}
+    assert [c.doc_id for c in tricky.cases + plain.cases] == ["article-0", "article-1"]
+
+
+def test_together_a_passage_of_another_article_at_the_gold_offsets_is_not_a_hit(tmp_path, embedder):
+    """Asked alone, the talks article answers its own question (its one passage); together,
+    the signing article's passage comes first and covers the same offsets, but is not the
+    question's article: a miss at rank 1, counted as "first passage from another article"."""
+    questions = _squad(tmp_path,
+                       _article("Signed", SIGNED, "When was the armistice signed?", "July 27, 1953"),
+                       _article("Talks", TALKS, "When was the armistice signed at Panmunjom?", "two years"))
+    alone = evaluate(questions, index_dir=None, corpus_dir=None, embedder=embedder)
+    together = evaluate(questions, index_dir=None, corpus_dir=None, embedder=embedder, together=True)
+    assert (alone["hit@1"], alone["other_document_first"], alone["together"]) == (1.0, None, False)
+    assert (together["hit@1"], together["hit@3"], together["other_document_first"]) == (0.5, 1.0, 0.5)
+    assert (together["questions"], together["unanswerable_questions"], together["together"]) == (2, 2, True)
+    [miss] = together["misses"]
+    assert (miss["question"], miss["doc_id"], miss["top_doc_id"], miss["rank"]) == (
+        "When was the armistice signed at Panmunjom?", "article-1", "article-0", 2)
+    report = format_report(together)
+    assert "(articles together)" in report.splitlines()[0]
+    assert "first passage from another article 0.500" in report
