@@ -61,3 +61,14 @@ def test_together_a_passage_of_another_article_at_the_gold_offsets_is_not_a_hit(
     report = format_report(together)
     assert "(articles together)" in report.splitlines()[0]
     assert "first passage from another article 0.500" in report
+
+
+def test_together_changes_nothing_for_a_jsonl_set_asked_of_one_corpus(tmp_path, embedder):
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "signed.txt").write_text(SIGNED)
+    questions = tmp_path / "set.jsonl"
+    questions.write_text(json.dumps({"question": "When was the armistice signed?", "evidence": "July 27, 1953"}) + "\n")
+    report = evaluate(str(questions), index_dir=None, corpus_dir=str(tmp_path / "corpus"), embedder=embedder,
+                      together=True)
+    assert (report["together"], report["hit@1"], report["other_document_first"]) == (False, 1.0, None)
+    assert "(articles together)" not in format_report(report)

@@ -37,7 +37,8 @@ def evaluate(questions_path: str, *, index_dir: str | None, corpus_dir: str | No
     with tempfile.TemporaryDirectory(prefix="qa-eval-") as tmp:
         workdir = Path(tmp)
         articles = read_sets(questions_path)
-        if together and any(article.text is not None for article in articles):
+        together = together and any(article.text is not None for article in articles)  # JSONL: one corpus anyway
+        if together:
             shared = workdir / "corpus"
             for number, article in enumerate(articles):
                 article.add_to_corpus(shared, f"article-{number}")
