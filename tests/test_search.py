@@ -111,6 +111,20 @@ def test_questions_headings_labels_and_credits_are_non_answers(text, expected):
     assert is_non_answer(text, sentences) is expected
 
 
+@pytest.mark.parametrize("sentence, expected", [
+    ("By Jane Doe", True), ("Write to Olivia B. Waxman at olivia.waxman@time.com", True),
+    ("By OLIVIA WAXMAN, TIME", True), ("by Émile Zola", True), ("By Reuters", True), ("By the Associated Press", True),
+    ("Author: jane", True), ("Reporting by Tomas Vennegaard; editing by Jo Lee", True),
+    ("By contrast, the tram is cheaper.", False), ("By 1858 the new Houses of Parliament stood beside the river.", False),
+    ("By night, bees cluster.", False), ("By Night, bees cluster.", False), ("By March 1858 the river stank.", False),
+    ("Bypass the byline rule", False), ("The book was written by Jane Doe.", False),
+])
+def test_a_byline_names_someone_after_by(sentence, expected):
+    from qa.furniture import is_byline
+
+    assert is_byline(sentence) is expected
+
+
 def test_returned_passages_never_overlap(service):
     for question in ("Why are the two Koreas technically still at war?", "armistice", "Who is Syngman Rhee?"):
         passages = ask(service, question, 10).passages

@@ -36,7 +36,8 @@ _FURNITURE_LINE = re.compile(
     r"|(?:read|see) (?:more|also)\s*:.*|related(?: stories| articles)?\s*:?.*|sign up for .*newsletter.*)$",
     re.IGNORECASE,
 )
-_BYLINE = re.compile(r"^(?:By|Written by|Write to|Reporting by|Reported by|Contact the author|Author:?)\s+\w", re.I)
+_BYLINE = re.compile(r"^(?:(?P<credit>By|Written by|Write to|Reporting by|Reported by)|Contact the author|Author:?)\s+\w",
+                     re.I)
 _TERMINAL = re.compile(r"[.!?…:;\"”’)\]]$")
 _SENTENCE_END = re.compile(r"[.!?…][\"”’)\]]*(?:\s|(?=[A-Z]))")  # "Koreans.Carl Mydans—…" holds a sentence
 
@@ -48,7 +49,22 @@ def is_furniture_line(line: str) -> bool:
 
 
 def is_byline(sentence: str) -> bool:
-    return bool(_BYLINE.match(sentence.strip()))
+    """"By Jane Doe", "Write to Olivia B. Waxman at …", "By Reuters", "Author: …"; not a
+    sentence that merely opens with "By" ("By contrast, …", "By 1858 …", "By night, …"):
+    after "By" come two capitalised words, or one that ends the line."""
+    stripped = sentence.strip()
+    match = _BYLINE.match(stripped)
+    if match is None or match.group("credit") is None:
+        return match is not None
+    words = stripped[match.end() - 1:].split()
+    if words and words[0] == "the":  # "By the Associated Press"
+        words = words[1:]
+    capitalised = 0
+    for word in words:
+        if not word[0].isupper():
+            break
+        capitalised += 1
+    return capitalised >= 2 or capitalised == len(words) == 1
 
 
 def is_question(sentence: str) -> bool:
