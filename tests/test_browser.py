@@ -374,7 +374,9 @@ def test_loading_no_results_and_not_found_states(page, base_url):
     ask_with_box(page, "qwrtp")  # shares nothing with the article: no passage at all, and "not found"
     page.locator("#empty").wait_for()
     assert page.locator("#result-list li").count() == 0 and page.locator("#uncertain").is_hidden()
-    assert notice.is_visible() and "Not found in the article" in notice.inner_text()
+    # one message, not "0 passages …, best first" above "the passages below are the closest matches"
+    assert "Not found in the article: no passage" in page.locator("#empty").inner_text()
+    assert notice.is_hidden() and page.locator("#status").inner_text() == ""
 
 
 def test_readable_at_phone_width(browser, base_url):

@@ -171,6 +171,16 @@ def test_not_found_in_the_article_when_not_answered(client):
     assert "hidden" in answered.one(id="notice").attrs
 
 
+def test_a_question_without_any_passage_gets_one_not_found_line(client):
+    """Not "0 passages … best first" above "the passages below are the closest matches"."""
+    assert client.get("/api/ask", query_string={"question": "qwrtp"}).get_json()["passages"] == []
+    page = dom(client.get("/", query_string={"q": "qwrtp"}))
+    assert "hidden" not in page.one(id="empty").attrs
+    assert "Not found in the article: no passage matches this question." in " ".join(page.one(id="empty").text.split())
+    assert "hidden" in page.one(id="notice").attrs and page.one(id="status").text.strip() == ""
+    assert results(page) == []
+
+
 @pytest.mark.parametrize(("query", "status", "needle"), [
     ({"q": "x" * 1001}, 400, "limit is 1000"),
     ({"q": SEED, "k": "abc"}, 400, "k: must be an integer from 1 to 20"),

@@ -121,10 +121,12 @@
       reset();
       var passages = data.passages || [];
       var n = passages.length;
-      status.textContent = n + " passage" + (n === 1 ? "" : "s") + " for \u201c" + data.question + "\u201d, best first.";
+      /* no passage at all: the one "empty" line says so, with no count and no "passages below" */
+      status.textContent = n === 0 ? "" : n + " passage" + (n === 1 ? "" : "s") + " for \u201c" + data.question +
+        "\u201d, best first.";
       /* three states: answered (plain), uncertain (a quiet note), not found */
       uncertain.hidden = data.verdict !== "uncertain" || n === 0;
-      notice.hidden = data.verdict !== "not_found";
+      notice.hidden = data.verdict !== "not_found" || n === 0;
       if (data.corrected) {
         document.getElementById("corrected-text").textContent = data.corrected;
         corrected.hidden = false;
