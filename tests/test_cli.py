@@ -42,6 +42,7 @@ def test_index_info_reports_a_changed_corpus(built_index, tmp_path):
     (tmp_path / "a.md").write_text("Different corpus.")
     result = run("index", "info", "--index", str(built_index), "--corpus", str(tmp_path))
     assert "CHANGED" in result.stdout and "a.md" in result.stdout
+    assert f"(run `qa index build --corpus {tmp_path} --index {built_index}`)" in result.stdout  # as given, to copy
 
 
 def test_ask_prints_citations_confidence_and_json(built_index):

@@ -63,6 +63,23 @@ def test_together_a_passage_of_another_article_at_the_gold_offsets_is_not_a_hit(
     assert "first passage from another article 0.500" in report
 
 
+def test_the_text_report_names_the_unanswerable_questions_it_answered():
+    """Both kinds of verdict error are listed in the text report, not only under --json."""
+    from qa.evaluation import summary
+
+    def row(question, answerable, answered):
+        return {"suite": "s", "question": question, "rank": 1 if answerable else 0, "answerable": answerable,
+                "highlight_ok": True, "answered": answered, "confidence": 0.5, "verdict": "answered" if answered
+                else "uncertain", "took_ms": 1.0, "lengths": [10], "top": "t", "doc_id": None, "top_doc_id": "d"}
+
+    rows = ([row("fine", True, True), row("flagged", True, False)]
+            + [row(f"near miss {n}", False, True) for n in range(12)] + [row("rejected", False, False)])
+    report = format_report(summary(rows, 5, "hybrid", "set.jsonl")).splitlines()
+    assert "answered=false although answerable (1): flagged" in report
+    [line] = [line for line in report if line.startswith("answered=true although unanswerable (12): near miss 0;")]
+    assert line.endswith("; near miss 9; … (2 more with --json)") and "rejected" not in line
+
+
 def test_together_changes_nothing_for_a_jsonl_set_asked_of_one_corpus(tmp_path, embedder):
     (tmp_path / "corpus").mkdir()
     (tmp_path / "corpus" / "signed.txt").write_text(SIGNED)

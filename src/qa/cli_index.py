@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from pathlib import Path
 
@@ -127,7 +128,8 @@ def index_info(index, corpus_dir, as_json):
     _print_manifest(resolve_folder(index), manifest)
     if changed:
         click.echo(f"corpus     {corpus_dir} CHANGED since the build: " + "; ".join(
-            f"{kind}: {', '.join(paths)}" for kind, paths in changes.items() if paths) + " (run `qa index build`)")
+            f"{kind}: {', '.join(paths)}" for kind, paths in changes.items() if paths)
+            + f" (run `qa index build --corpus {shlex.quote(corpus_dir)} --index {shlex.quote(index)}`)")
     else:
         click.echo(f"corpus     {corpus_dir} unchanged since the build")
 

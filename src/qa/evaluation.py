@@ -167,12 +167,11 @@ def format_report(report: dict[str, Any]) -> str:
                  f"   Brier {report['brier']:.3f}")
     lines.append("calibration, predicted -> observed (first passage answers): " + ", ".join(
         f"{row['predicted']:.2f}->{row['observed']:.2f} (n {row['n']})" for row in report["reliability"]))
-    if report["wrongly_rejected"]:
-        lines.append(f"answered=false although answerable ({len(report['wrongly_rejected'])}): "
-                     + "; ".join(report["wrongly_rejected"][:10]))
-    if report["wrongly_answered"] and not report["questions"]:
-        lines.append(f"answered although unanswerable ({len(report['wrongly_answered'])}):")
-        lines += [f"  {q}" for q in report["wrongly_answered"]]
+    for label, questions in (("answered=false although answerable", report["wrongly_rejected"]),
+                             ("answered=true although unanswerable", report["wrongly_answered"])):
+        if questions:
+            more = f"; … ({len(questions) - 10} more with --json)" if len(questions) > 10 else ""
+            lines.append(f"{label} ({len(questions)}): " + "; ".join(questions[:10]) + more)
     if report["misses"]:
         lines.append(f"not at rank 1 ({len(report['misses'])}):")
         for m in report["misses"][:40]:
