@@ -105,3 +105,32 @@ def test_the_fixture_copy_of_shared_matches_the_original_when_both_exist():
         assert (copy / name).is_file(), name
         if (original / name).is_file():
             assert (copy / name).read_bytes() == (original / name).read_bytes(), name
+
+
+@pytest.mark.parametrize("front_matter, author, published", [
+    ("author: [Alice Smith, Bob Jones]", "Alice Smith, Bob Jones", None),
+    ("authors:\n  - Alice Smith\n  - Bob Jones", "Alice Smith, Bob Jones", None),
+    ("author: Jane Doe\npublished: 2021-06-14 10:30:00", "Jane Doe", "2021-06-14"),
+    ("published: '2021-06-14T10:30:00Z'", None, "2021-06-14"),
+    ("date: 2021-06-14", None, "2021-06-14"),
+    ("published: 2021", None, "2021"),
+    ("published: '2021-06'", None, "2021-06"),
+])
+def test_front_matter_authors_and_dates_take_one_form(front_matter, author, published):
+    document = parse_document(f"---\n{front_matter}\n---\nBody.\n".encode(), "a.md")
+    assert (document.author, document.published, document.text) == (author, published, "Body.\n")
+    assert document.summary()["author"] == author  # what every citation shows
+
+
+@pytest.mark.parametrize("front_matter, problem", [
+    ("author: {a: 1}", "front matter 'author' must be text or a list of names, not a mapping"),
+    ("title: [A, B]", "front matter 'title' must be text, not a list"),
+    ("published: not a date", "front matter 'published' is not a date (YYYY-MM-DD): 'not a date'"),
+    ("date: '2021-13-45'", "front matter 'date' is not a date (YYYY-MM-DD): '2021-13-45'"),
+    ("date: 2021-13-45", "malformed YAML front matter (month must be in 1..12)"),  # YAML's own date
+    ("source: true", "front matter 'source' must be text, not a true/false"),
+])
+def test_front_matter_of_another_shape_is_a_clear_error_naming_the_file(front_matter, problem):
+    with pytest.raises(CorpusError) as error:
+        parse_document(f"---\n{front_matter}\n---\nBody.\n".encode(), "notes/a.md")
+    assert error.value.message == f"notes/a.md: {problem}"

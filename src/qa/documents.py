@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import re
 import unicodedata
@@ -52,6 +53,7 @@ def parse_document(raw: bytes, relative_path: str) -> Document | None:
     metadata, body = split_front_matter(text, relative_path)
     if not body.strip():
         return None
+    metadata = normalised_metadata(metadata, relative_path)
     return _document(relative_path, body, metadata, raw, _title(relative_path, body, metadata))
 
 
@@ -83,6 +85,56 @@ def _document(relative_path: str, text: str, metadata: dict[str, Any], raw: byte
         metadata=metadata,
         fingerprint=hashlib.sha256(raw).hexdigest(),
     )
+
+
+_SHOWN_KEYS = ("id", "title", "author", "publisher", "published", "date", "source", "url")  # what citations show
+_PARTIAL_DATE = re.compile(r"\d{4}(?:-\d{2})?")  # a year, or a year and month: kept as written
+
+
+def normalised_metadata(metadata: dict[str, Any], relative_path: str) -> dict[str, Any]:
+    """The front matter keys a citation shows, in one form: ``authors`` is ``author``; a list
+    of authors is one line, "A, B"; a date is ``YYYY-MM-DD``. A value of another shape (a
+    mapping, a list of title words, "not a date") stops the build with a line naming the file,
+    rather than showing a Python repr in every citation. Other keys are kept as they are."""
+    metadata = dict(metadata)
+    if "authors" in metadata and metadata.get("author") is None:
+        metadata["author"] = metadata.pop("authors")
+    author = metadata.get("author")
+    if isinstance(author, list) and all(_is_scalar(name) for name in author):
+        metadata["author"] = ", ".join(str(name).strip() for name in author if str(name).strip())
+    for key in _SHOWN_KEYS:
+        value = metadata.get(key)
+        if value is not None and not _is_scalar(value):
+            shape = "text or a list of names" if key == "author" else "text"
+            raise CorpusError(relative_path, f"front matter '{key}' must be {shape}, not a {_yaml_kind(value)}")
+    for key in ("published", "date"):
+        if metadata.get(key) is not None:
+            metadata[key] = _iso_date(metadata[key], key, relative_path)
+    return metadata
+
+
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, (str, int, float, datetime.date)) and not isinstance(value, bool)
+
+
+def _yaml_kind(value: Any) -> str:
+    return {dict: "mapping", list: "list", bool: "true/false"}.get(type(value), type(value).__name__)
+
+
+def _iso_date(value: Any, key: str, relative_path: str) -> str:
+    """YAML gives a date or a datetime for ``2018-04-26`` or ``2018-04-26 10:30:00``; a quoted
+    one is text. Both become ``2018-04-26``; a bare year or year-month stays as written."""
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    written = str(value).strip()
+    if _PARTIAL_DATE.fullmatch(written):
+        return written
+    try:
+        return datetime.datetime.fromisoformat(written.replace("Z", "+00:00")).date().isoformat()
+    except ValueError:
+        raise CorpusError(relative_path, f"front matter '{key}' is not a date (YYYY-MM-DD): {written[:40]!r}") from None
 
 
 def _refuse_aliases(front_matter: str, relative_path: str) -> None:
