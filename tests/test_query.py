@@ -42,6 +42,11 @@ def test_who_questions_get_the_shape_of_their_answer():
     assert described.decides("says historian Charles K. Armstrong, a Korean Studies specialist.")
     fined = "The court later fined Armstrong."
     assert described.search(fined) and not described.decides(fined)
+    # after an article the word is a role, not a verb
+    assert described.decides("The study was led by the biologist Charles Armstrong in Graz.")
+    assert described.decides("talks with an envoy Armstrong")
+    assert not described.decides("Armstrong and the others fined Armstrong.")
+    assert not described.decides("the historian says Armstrong")  # a reporting verb is not a role
     assert not signed.decides("an armistice was signed — by U.S. Army Lt. Gen. William K. Harrison Jr.")
     assert analyse("Who has signed the armistice?").shape is None  # only is/was/are/were ask for a description
     assert not analyse("Who led the army?").shape.search("The troops, sent later by General Lee, waited.")

@@ -85,8 +85,9 @@ class Shape:
         return self.pattern.search(sentence) is not None
 
     def decides(self, text: str) -> bool:
-        """Only an apposition ("Armstrong, a Korean Studies specialist") says who X is for sure:
-        a word before the name ranks ("historian Armstrong") but may be a verb ("fined Armstrong")."""
+        """An apposition ("Armstrong, a Korean Studies specialist") or a role after an article
+        ("the biologist Anton Stabentheiner") says who X is for sure: a bare word before the
+        name ranks ("historian Armstrong") but may be a verb ("fined Armstrong")."""
         return self.decisive is not None and self.decisive.search(text) is not None
 
 
@@ -109,8 +110,11 @@ def answer_shape(question: str) -> Shape | None:
     if second in _COPULAS and 3 <= len(words) <= 5 and _looks_like_a_name(words[-1]):
         name = f"(?i:{re.escape(words[-1])})"
         apposition = rf"\b{name}\b,\s+(?:a|an|the|who|whose|one)\b"
-        title = rf"(?<![\w])(?!(?:{_NOT_A_TITLE})\b)[a-z]{{3,}}\s+(?:[A-Z][\w.'’-]*\s+){{0,3}}{name}\b"
-        return Shape("description", re.compile(f"{apposition}|{title}"), re.compile(apposition))
+        role = rf"(?!(?:{_NOT_A_TITLE})\b)[a-z]{{3,}}\s+(?:[A-Z][\w.'’-]*\s+){{0,3}}{name}\b"
+        title = rf"(?<![\w]){role}"
+        # after an article, the word before the name is a role, not a verb: "the biologist Anton X"
+        described_role = rf"\b(?:[Tt]he|[Aa]n?)\s+{role}"
+        return Shape("description", re.compile(f"{apposition}|{title}"), re.compile(f"{apposition}|{described_role}"))
     if second not in _AUXILIARIES and second.isalpha():
         stem = stemmer().stemWord(second)  # "signed" -> "sign"; "led" stays "led"
         if len(stem) < 3:
