@@ -42,6 +42,18 @@ def test_citations_slice_every_documents_text_and_answers_come_from_the_right_on
             assert text[passage.citation.start:passage.citation.end] == passage.text
 
 
+def test_who_wrote_the_article_about_a_topic_is_answered_by_that_articles_byline_or_not_at_all(mixed):
+    """Of three documents only the Korea article has a byline in its text: asked about Korea,
+    it answers; asked about the molasses flood, another article's byline must not come first
+    and be "answered", and the flood's own passage does not say who wrote it."""
+    service = mixed["service"]
+    korea = ask(service, "Who wrote the article about the Korean War armistice?", 3)
+    assert korea.passages[0].text.startswith("Write to Olivia B. Waxman") and korea.verdict == "answered"
+    flood = ask(service, "Who wrote the article about the Boston molasses flood?", 3)
+    assert flood.passages[0].citation.doc_id == "molasses" and flood.verdict != "answered"
+    assert ask(service, "Who wrote the article?", 3).passages[0].text.startswith("Write to Olivia B. Waxman")
+
+
 def test_a_text_files_headline_is_its_title_and_stays_in_the_text(mixed):
     document = mixed["service"].document("molasses")
     assert document["title"] == "The Great Molasses Flood" and document["text"] == MOLASSES

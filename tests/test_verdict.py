@@ -7,7 +7,7 @@ import math
 import pytest
 
 from qa.calibration import brier, operating_points, reliability
-from qa.verdict import BYLINE_ANSWER, DESCRIPTION_ANSWER, FEATURES, VerdictModel, load_model
+from qa.verdict import BYLINE_ANSWER, DESCRIPTION_ANSWER, FEATURES, NO_BYLINE, VerdictModel, load_model
 
 from conftest import ROOT, ask
 
@@ -39,6 +39,16 @@ def test_a_byline_or_a_description_that_answers_counts_as_answered_whatever_the_
     assert model.verdict(model.confidence(weak)) != "answered"
     assert model.verdict(model.confidence({**weak, rule: 1.0})) == "answered"
     assert model.confidence({**weak, rule: 0.0}) == model.confidence(weak)
+
+
+def test_who_wrote_it_answered_by_anything_but_a_byline_is_never_answered():
+    model = load_model()
+    strong = {**dict(zip(model.features, model.mean)), "s1": 0.9, "d1": 0.9, "idf_cov_top": 1.0}
+    assert model.verdict(model.confidence(strong)) == "answered"
+    capped = model.confidence({**strong, NO_BYLINE: 1.0})
+    assert model.verdict(capped) == "uncertain" and capped < model.answer_at
+    weak = {**strong, "s1": 0.0, "d1": 0.0, "idf_cov_top": 0.0, NO_BYLINE: 1.0}
+    assert model.confidence(weak) == model.confidence({**weak, NO_BYLINE: 0.0})  # a weak one keeps its own
 
 
 def test_the_shipped_models_report_records_held_out_articles_and_calibration():

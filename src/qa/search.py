@@ -33,7 +33,7 @@ from .scoring import non_overlapping, scale_by_max, segment_argmax, segment_max,
 from .settings import default
 
 WEIGHTS = {"chunk": 0.5, "anchor": 1.0, "bm25": 3.0, "anchor_bm25": 1.0, "answer_type": 2.0, "phrase": 2.0,
-           "byline": 6.0, "agent": 2.0, "description": 6.0}
+           "byline": 1.0, "agent": 2.0, "description": 6.0}
 # "Who is X?" holds nothing but X: every passage naming X is about as close to it by meaning and
 # by words, so a sentence describing X ("X, a historian") is the one real evidence of an answer,
 # decisive as the byline is for "Who wrote it?"
@@ -56,7 +56,7 @@ def rank(index: LoadedIndex, query: Query, vector: np.ndarray, k: int, mode: str
     """The best ``k`` non-overlapping passages, best first; only of ``doc_ids`` if given."""
     all_bm25 = index.lexical.scores(query.terms)  # sparse and cheap: every chunk, once
     allowed = index.chunks_of(doc_ids) if doc_ids else None
-    candidates = _candidates(index, all_bm25, vector, mode, allowed)
+    candidates = _candidates(index, query, all_bm25, vector, mode, allowed)
     if len(candidates) == 0:
         return []
     dense = index.chunk_vectors(candidates) @ vector
@@ -99,9 +99,24 @@ def _hybrid(index: LoadedIndex, query: Query, vector: np.ndarray, candidates: np
     anchor_bm25 = segment_max(index.sentence_lexical.scores(query.terms)[anchor_rows], starts)
     score = (
         WEIGHTS["chunk"] * zscore(dense) + WEIGHTS["anchor"] * zscore(anchor) + WEIGHTS["bm25"] * scale_by_max(bm25)
-        + WEIGHTS["anchor_bm25"] * scale_by_max(anchor_bm25) + _priors(index, query, candidates, best_anchor_rows)
+        + WEIGHTS["anchor_bm25"] * scale_by_max(anchor_bm25)
     )
+    bylines = _subject_bylines(index, query, candidates, score) if query.about_author else None
+    score = score + _priors(index, query, candidates, best_anchor_rows)
+    if bylines is not None and bylines.any():  # above every other passage: only a byline says who wrote it
+        score = score + bylines * (score.max() - score[bylines].min() + WEIGHTS["byline"])
     return score, np.maximum(dense, anchor)
+
+
+def _subject_bylines(index: LoadedIndex, query: Query, candidates: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """The bylines that answer "Who wrote …?": of any document when the question names no
+    topic ("Who wrote the article?"); else only of the document its best passage is in ("Who
+    wrote the article about the Great Stink?" is not answered by the tram article's byline)."""
+    bylines = index.byline[candidates].astype(bool)
+    if not query.salient:
+        return bylines
+    subject = index.chunks[int(candidates[int(np.argmax(score))])].doc_id
+    return bylines & np.array([index.chunks[int(c)].doc_id == subject for c in candidates], dtype=bool)
 
 
 def _best_sentence_cosines(index: LoadedIndex, chunks: np.ndarray, vector: np.ndarray) -> np.ndarray:
@@ -110,12 +125,10 @@ def _best_sentence_cosines(index: LoadedIndex, chunks: np.ndarray, vector: np.nd
 
 
 def _priors(index: LoadedIndex, query: Query, candidates: np.ndarray, best_anchor_rows: np.ndarray) -> np.ndarray:
-    """Answer-type, quoted-phrase and byline boosts, in z-score units (answer_types.py,
-    query.quoted_phrases, furniture.is_byline). A "who" question looks for a new name in the
+    """Answer-type and quoted-phrase boosts, in z-score units (answer_types.py,
+    query.quoted_phrases); the byline's is ``_subject_bylines``. A "who" question looks for a new name in the
     anchor sentence closest to the question (``best_anchor_rows``)."""
     prior = np.zeros(len(candidates), dtype=np.float32)
-    if query.about_author:
-        prior = prior + WEIGHTS["byline"] * index.byline[candidates]
     if query.shape is not None:
         prior = prior + WEIGHTS[query.shape.kind] * np.array(
             [bool(query.shape.search(index.sentence_texts[int(row)])) for row in best_anchor_rows], dtype=np.float32)
@@ -130,10 +143,11 @@ def _priors(index: LoadedIndex, query: Query, candidates: np.ndarray, best_ancho
     return prior.astype(np.float32)
 
 
-def _candidates(index: LoadedIndex, bm25: np.ndarray, vector: np.ndarray, mode: str,
+def _candidates(index: LoadedIndex, query: Query, bm25: np.ndarray, vector: np.ndarray, mode: str,
                 allowed: np.ndarray | None) -> np.ndarray:
     """Every (allowed) chunk when they are few; else the union of the dense and BM25 top
-    lists, the filter applied inside both searches (FAISS's ID selector, a BM25 mask)."""
+    lists, the filter applied inside both searches (FAISS's ID selector, a BM25 mask), and
+    for "Who wrote …?" the bylines, which share no word with "the article about X"."""
     pool = np.arange(len(index.chunks)) if allowed is None else allowed
     wanted = default("candidates")
     if len(pool) <= wanted:
@@ -147,6 +161,8 @@ def _candidates(index: LoadedIndex, bm25: np.ndarray, vector: np.ndarray, mode: 
             masked = np.full_like(bm25, -1.0)
             masked[allowed] = bm25[allowed]
         pools.append(np.argpartition(-masked, wanted)[:wanted])
+    if query.about_author:
+        pools.append(np.intersect1d(np.flatnonzero(index.byline), pool))
     return np.unique(np.concatenate(pools)).astype(np.int64)
 
 

@@ -16,7 +16,8 @@ Two rules are not fitted, for want of data (SQuAD, the data the model is fitted 
 asks about its documents and seldom "Who is X?"): when the question asks who wrote the
 document and the first passage is its byline, or asks who X is and the first passage
 describes X in an apposition ("Charles K. Armstrong, a Korean Studies specialist"), the
-question counts as answered.
+question counts as answered; when it asks who wrote the document and the first passage is
+not a byline, it does not.
 
 ``confidence`` is the fitted probability that the first passage answers; ``answered`` is
 ``confidence >= answer_at`` and "not found" is ``confidence < not_found_below``, two
@@ -41,6 +42,7 @@ FEATURES = ("s1", "d1", "s_margin", "idf_cov_top", "n_unknown_names", "keyword*s
 BYLINE_ANSWER = "byline_answers_author_question"  # decisive, not fitted: SQuAD asks nothing about its documents
 DESCRIPTION_ANSWER = "description_answers_who_is"  # decisive, not fitted: "Who is X?" and "X, a historian"
 DECISIVE = (BYLINE_ANSWER, DESCRIPTION_ANSWER)
+NO_BYLINE = "author_question_without_byline"  # decisive the other way: only a byline says who wrote it
 VERDICT_DEPTH = 2  # passages the features look at (the first and its margin over the second), whatever k is
 
 
@@ -63,6 +65,7 @@ def features(index: LoadedIndex, query: Query, hits: Sequence[Any]) -> dict[str,
         "keyword*s1": keyword * top.sentence,
         "keyword*idf_cov_top": keyword * coverage,
         BYLINE_ANSWER: float(query.about_author and bool(index.byline[top.chunk_id])),
+        NO_BYLINE: float(query.about_author and not index.byline[top.chunk_id]),
         DESCRIPTION_ANSWER: float(describes),
     }
 
@@ -80,9 +83,12 @@ class VerdictModel:
 
     def confidence(self, values: dict[str, float]) -> float:
         """The fitted probability; a byline that answers "Who wrote it?" or a description that
-        answers "Who is X?" is answered at least."""
+        answers "Who is X?" is answered at least; "Who wrote it?" answered by anything but a
+        byline (a passage that merely shares the topic) is at most uncertain."""
         z = sum(c * (values[name] - m) / s for name, m, s, c in zip(self.features, self.mean, self.std, self.coef))
         fitted = 1.0 / (1.0 + math.exp(-(z + self.intercept)))
+        if values.get(NO_BYLINE):
+            return min(fitted, math.nextafter(self.answer_at, 0.0))
         return max(fitted, self.answer_at) if any(values.get(rule) for rule in DECISIVE) else fitted
 
     def verdict(self, confidence: float) -> str:
