@@ -114,6 +114,8 @@ def test_a_misspelled_question_says_what_was_searched(built_index):
     (["ask"], "Missing argument 'QUESTION'. (see `qa ask --help`)"),
     (["eval", "/no/such/questions.jsonl"], "File '/no/such/questions.jsonl' does not exist."),
     (["--bogus"], "No such option '--bogus'. (see `qa --help`)"),
+    (["serve", "--port", "70000"], "Invalid value for '--port': 70000 is not in the range 1<=x<=65535."),
+    (["serve", "--workers", "0"], "Invalid value for '--workers': 0 is not in the range x>=1."),
 ])
 def test_a_usage_error_is_one_line_like_every_other_error(arguments, message):
     """The README's promise: every command exits 2 with one line `qa: error: …` (click's own
@@ -145,6 +147,23 @@ def test_under_json_an_error_is_the_apis_error_body_on_stdout(tmp_path, argument
 def test_without_json_an_error_leaves_stdout_empty(tmp_path):
     result = run("ask", "q", "--index", str(tmp_path / "none"), check=False)
     assert (result.returncode, result.stdout) == (2, "") and result.stderr.startswith("qa: error: no index in")
+
+
+@pytest.mark.parametrize("variable, raw, problem", [
+    ("QA_RELOAD_INTERVAL", "abc", "could not convert string to float: 'abc'"),
+    ("QA_RELOAD_INTERVAL", "-1", "must be a positive number of seconds"),
+    ("QA_RATE_LIMIT", "sixty/minute", "couldn't parse rate limit string 'sixty/minute'"),
+    ("QA_CACHE_SIZE", "lots", "invalid literal for int() with base 10: 'lots'"),
+])
+def test_a_bad_setting_in_the_environment_stops_qa_serve_with_one_line(variable, raw, problem, tmp_path):
+    """Before any worker starts: a traceback per worker, or (for a rate limit) a server
+    running with no limit at all, is what a typo gave before."""
+    import os
+
+    result = subprocess.run([QA, "serve", "--index", str(tmp_path)], capture_output=True, text=True, timeout=60,
+                            env={**os.environ, variable: raw})
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [f"qa: error: {variable}={raw!r} is not valid ({problem})"]
 
 
 def test_counts_read_as_english():

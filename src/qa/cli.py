@@ -118,9 +118,9 @@ def evaluate(questions, corpus_dir, index, model, k, mode, together, as_json, mi
 @option("index", type=click.Path(file_okay=False))
 @option("model")
 @option("host")
-@option("port", type=int)
-@option("workers", type=int)
-@option("threads", type=int)
+@option("port", type=click.IntRange(1, 65535))
+@option("workers", type=click.IntRange(min=1))
+@option("threads", type=click.IntRange(min=1))
 @option("connections", type=click.IntRange(1, 256))
 @option("behind_proxy", is_flag=True)
 @option("page_title")
@@ -133,6 +133,7 @@ def serve(index, model, host, port, workers, threads, connections, behind_proxy,
     """Serve the page and the JSON API."""
     from .serving import serve as run
 
+    settings.check_environment()  # a typo in QA_RATE_LIMIT stops here, not in every worker (or silently)
     if milvus:
         require_milvus_extra()  # the store itself is made by the app factory, in each worker
     page = {"QA_PAGE_TITLE": page_title, "QA_EXAMPLES": settings.setting("examples").parse(examples or ""),

@@ -36,6 +36,21 @@ def _optional_int(value: str) -> int | None:
     return int(value) if value.strip() not in ("", "0") else None
 
 
+def _seconds(value: str) -> float:
+    seconds = float(value)
+    if not 0 < seconds < float("inf"):
+        raise ValueError("must be a positive number of seconds")
+    return seconds
+
+
+def _rate_limit(value: str) -> str:
+    """Checked as flask-limiter reads it: a typo must stop the server, not turn the limit off."""
+    from limits import parse_many
+
+    parse_many(value)  # ValueError on "sixty/minute"
+    return value
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting("index", "index", "Index folder (versions and the `current` pointer).", "QA_INDEX"),
     Setting("corpus", "corpus", "Folder of documents to index.", "QA_CORPUS"),
@@ -60,9 +75,9 @@ SETTINGS: tuple[Setting, ...] = (
             "QA_VERDICT_MODEL"),
     Setting("cache_size", 1024, "Answers kept per worker in the LRU cache (0: no cache).", "QA_CACHE_SIZE", int),
     Setting("rate_limit", None, "Per-client limit on /api/ask, e.g. `60/minute`; off when unset.",
-            "QA_RATE_LIMIT"),
+            "QA_RATE_LIMIT", _rate_limit),
     Setting("reload_interval", 1.0, "Seconds between checks of the `current` pointer while serving.",
-            "QA_RELOAD_INTERVAL", float),
+            "QA_RELOAD_INTERVAL", _seconds),
     Setting("threads", None, "Encoder and FAISS threads per worker (default: cores / workers).", "QA_THREADS",
             _optional_int),
     Setting("max_body_bytes", 64 * 1024, "Largest request body."),
@@ -97,12 +112,25 @@ def default(name: str) -> Any:
 
 
 def value(name: str, environ: dict[str, str] | None = None) -> Any:
-    """The environment's value when its variable is set (and not empty), else the default."""
+    """The environment's value when its variable is set (and not empty), else the default; a
+    value that does not parse is a one-line error naming the variable, not a traceback."""
     entry = _BY_NAME[name]
     raw = (environ if environ is not None else os.environ).get(entry.env or "")
     if entry.env is None or raw is None or raw == "":
         return entry.default
-    return entry.parse(raw)
+    try:
+        return entry.parse(raw)
+    except ValueError as exc:
+        from .errors import QAError
+
+        raise QAError(f"{entry.env}={raw!r} is not valid ({exc})", code="bad_setting") from None
+
+
+def check_environment(environ: dict[str, str] | None = None) -> None:
+    """Every QA_* variable parsed once, before a server starts its workers."""
+    for entry in SETTINGS:
+        if entry.env:
+            value(entry.name, environ)
 
 
 def markdown_table() -> str:
