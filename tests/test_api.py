@@ -159,6 +159,20 @@ def test_openapi_document_describes_the_api(client):
     assert "/api/openapi.json" not in spec["paths"]
 
 
+def test_every_default_the_api_document_shows_is_a_valid_value(client):
+    """A client that fills in the document's defaults must send a valid request: doc_id had
+    "default": [] beside "minItems": 1, which the API refuses."""
+    spec = client.get("/api/openapi.json").get_json()
+    body = spec["components"]["schemas"]["AskBody"]["properties"]
+    defaults = {name: field["default"] for name, field in body.items() if "default" in field}
+    assert "doc_id" not in defaults and set(defaults) == {"k", "mode"}
+    assert body["doc_id"]["oneOf"][1]["minItems"] == 1
+    response = client.post("/api/ask", json={"question": "Who signed the armistice?", **defaults})
+    assert response.status_code == 200 and response.get_json()["doc_id"] is None
+    query = [p for p in spec["paths"]["/api/ask"]["get"]["parameters"] if p["name"] == "doc_id"]
+    assert query and "default" not in query[0]["schema"]
+
+
 def test_real_http_server_round_trip(live_server):
     response = requests.post(f"{live_server}/api/ask", json={"question": SEED, "k": 1}, timeout=30)
     assert response.status_code == 200 and response.headers["Content-Type"].startswith("application/json")

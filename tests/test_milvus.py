@@ -226,6 +226,16 @@ def test_doc_id_filters_are_pushed_down_to_milvus(milvus, embedder, token_counte
                                                   for hit in hits)
 
 
+def test_an_alias_with_no_index_names_the_command_that_builds_that_alias(milvus, embedder):
+    """Not `qa index build --milvus URI` alone, which builds the default alias, not this one."""
+    from qa.errors import IndexUnavailable
+    from qa.service import QAService
+
+    with pytest.raises(IndexUnavailable) as error:
+        QAService("", embedder=embedder, milvus=store(milvus, "nope")).load(strict=True)
+    assert error.value.message.endswith(f"build one with `qa index build --milvus {milvus.uri} --milvus-alias nope`")
+
+
 def test_a_failed_build_leaves_the_alias_and_drops_its_collection(korea, embedder, token_counter, monkeypatch):
     import qa.milvus.build as milvus_build
     from qa.milvus.store import MilvusUnavailable

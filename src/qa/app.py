@@ -135,7 +135,6 @@ def _document_ids(spec: dict[str, Any]) -> dict[str, Any]:
         single, several = schema["oneOf"]
         single["enum"] = ids
         several["items"]["enum"] = ids
-        several["minItems"] = 1
     return spec
 
 

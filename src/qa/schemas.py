@@ -88,8 +88,10 @@ class _Ask(Schema):
 
     question = String(**_QUESTION)
     mode = String(**_MODE)
-    doc_id = DocIds(load_default=(), metadata={
-        "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "maxItems": 50}],
+    # load_default=tuple (a callable) so that the API document shows no default: [] would not
+    # be a valid value itself (minItems 1); leaving doc_id out means every document
+    doc_id = DocIds(load_default=tuple, metadata={
+        "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 50}],
         "description": "Only passages of this document, or of these documents (GET: repeat doc_id=). "
                        "Ids are listed by /api/documents; an unknown one is a 400 (bad_doc_id)."})
 

@@ -78,7 +78,8 @@ class QAService:
             collection = pointer
             if collection is None:
                 raise IndexUnavailable(f"no index behind the Milvus alias {self.milvus.alias!r} at {self.milvus.uri}: "
-                                       f"build one with `qa index build --milvus {self.milvus.uri}`")
+                                       f"build one with `qa index build --milvus {self.milvus.uri} "
+                                       f"--milvus-alias {self.milvus.alias}`")
             return MilvusIndex(self.milvus, collection, self._expected_model()[0])
         folder = version_folder(self.index_dir, pointer) if pointer else self.index_dir  # the one the holder read
         model_id, dimension = self._expected_model()
