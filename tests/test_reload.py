@@ -125,6 +125,33 @@ def test_sighup_swaps_the_index_in_every_worker(server, embedder, token_counter)
     eventually(lambda: _versions_answering(url, 8) == {new})
 
 
+def test_workers_forked_after_a_hup_with_current_refused_serve_the_newest_good_version(server, embedder,
+                                                                                        token_counter):
+    """The master loaded the first version; the workers moved on to a newer one; then
+    `current` is pointed at a broken copy and the master gets a HUP. The new workers are forked
+    with the master's old version in memory: they must catch up with the newest version that
+    loads, not answer from the past (a walkthrough saw old and new answers mixed)."""
+    url, corpus, index = server["url"], server["corpus"], server["index"]
+    old = current_version(index)
+    (corpus / "extra.md").write_text(EXTRA)
+    build_index(load_corpus(corpus), corpus, index, embedder, ChunkingParams(), count_tokens=token_counter)
+    new = current_version(index)
+    eventually(lambda: _versions_answering(url, 8) == {new})
+    broken = index / f"{new}-broken"
+    shutil.copytree(index / new, broken)
+    (broken / "vectors.faiss").write_bytes((broken / "vectors.faiss").read_bytes()[:200])
+    os.symlink(broken.name, index / ".current-test")
+    os.replace(index / ".current-test", index / "current")
+    eventually(lambda: all("corrupted or truncated" in (requests.get(f"{url}/healthz", timeout=10).json()["error"] or "")
+                           for _ in range(8)))
+    server["process"].send_signal(signal.SIGHUP)
+    time.sleep(3)  # the old workers stop and new ones are forked from the master
+    eventually(lambda: _versions_answering(url, 12) == {new}, timeout=30,
+               explain=lambda: f"versions answering: {_versions_answering(url, 12)}; old {old}, new {new}")
+    health = [requests.get(f"{url}/healthz", timeout=10).json() for _ in range(6)]
+    assert all(h["index"]["version"] == new and "corrupted or truncated" in h["error"] for h in health)
+
+
 def test_a_serve_only_server_refuses_a_version_built_with_another_model(built_index, tmp_path):
     """Without the model package (spec None) the first index's model is the server's: a later
     version from another model is refused, and the old index keeps answering."""

@@ -88,3 +88,40 @@ def test_the_loader_is_given_the_version_the_holder_read_once():
     made.refresh(force=True)
     assert reads == ["c1"] and loaded == ["c1"] and made.require().version == "c1"
     assert made.refresh() is True and reads == ["c1", "c2"] and loaded == ["c1", "c2"]
+
+
+def test_a_refused_version_falls_back_to_the_first_fallback_that_loads(tmp_path):
+    """``fallbacks`` (QAService: the versions built after the one held) are tried in order;
+    the refusal is still reported, and a refused fallback is skipped."""
+    loaded = []
+
+    def load(version):
+        if version.startswith("bad"):
+            raise IndexUnavailable(f"{version} is corrupted")
+        loaded.append(version)
+        return SimpleNamespace(version=version, summary=lambda: {"passages": 0})
+
+    point(tmp_path, "v1")
+    offered = []
+    made = IndexHolder(str(tmp_path), load, interval=0.0,
+                       fallbacks=lambda refused, held: offered.append((refused, held.version)) or ["bad-v3", "v2"])
+    made.refresh(force=True)
+    point(tmp_path, "bad-v4")
+    assert made.refresh() is True and made.require().version == "v2" and "bad-v4 is corrupted" in made.error
+    assert offered == [("bad-v4", "v1")] and loaded == ["v1", "v2"] and made.reloads == 1
+    assert made.refresh() is False  # the refused pointer is not tried again
+
+
+def test_the_versions_a_server_may_fall_back_to_are_newer_and_newest_first(tmp_path):
+    import json
+
+    from qa.index.layout import versions_built_after
+
+    for name, built in [("v-a", "2026-01-01T00:00:00+00:00"), ("v-b", "2026-03-01T00:00:00+00:00"),
+                        ("v-c", "2026-02-01T00:00:00+00:00"), ("v-broken", "2026-04-01T00:00:00+00:00")]:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "manifest.json").write_text(json.dumps({"built_at": built}))
+    (tmp_path / "v-no-manifest").mkdir()
+    assert versions_built_after(tmp_path, None, exclude="v-broken") == ["v-b", "v-c", "v-a"]
+    assert versions_built_after(tmp_path, "2026-01-15T00:00:00+00:00", exclude="v-broken") == ["v-b", "v-c"]
+    assert versions_built_after(tmp_path, "2026-03-01T00:00:00+00:00", exclude="v-broken") == []  # never a step back

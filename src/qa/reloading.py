@@ -3,8 +3,10 @@
 Every request takes one reference to the loaded index and uses only it, so a reload can
 never mix two indexes in one answer. A new version is loaded and verified in full before
 it replaces the old one; one that fails verification is refused, logged and reported
-(``error``), while the old index keeps serving. Checking is one readlink (or one alias
-lookup), at most once per ``interval`` seconds.
+(``error``), while the old index keeps serving — or, if a version built after the old one
+loads (``fallbacks``), that one: a worker forked later, from a master that loaded an older
+version, then serves what the other workers serve, not the older one. Checking is one
+readlink (or one alias lookup), at most once per ``interval`` seconds.
 """
 
 from __future__ import annotations
@@ -22,10 +24,13 @@ log = logging.getLogger(__name__)
 
 class IndexHolder:
     def __init__(self, index_dir: str, load: Callable[[str | None], Any], *, interval: float,
-                 on_reload: Callable[[], None] | None = None, pointer: Callable[[], str | None] | None = None):
+                 on_reload: Callable[[], None] | None = None, pointer: Callable[[], str | None] | None = None,
+                 fallbacks: Callable[[str | None, Any], list[str]] | None = None):
         """``pointer``: what names the version to serve (default: the ``current`` symlink of
         ``index_dir``; for Milvus, the collection behind the alias). ``load`` is given the
-        version the holder read, so that what it records is what was loaded."""
+        version the holder read, so that what it records is what was loaded. ``fallbacks``:
+        given the refused version and the index held, the versions to try instead, best first
+        (newer ones only: never a step back)."""
         self.index_dir = index_dir
         self._pointer_of = pointer or (lambda: current_version(index_dir))
         self.interval = interval
@@ -33,6 +38,7 @@ class IndexHolder:
         self.reloads = 0
         self._load = load
         self._on_reload = on_reload
+        self._fallbacks = fallbacks or (lambda refused, held: [])
         self._index: Any = None  # a LoadedIndex, or a MilvusIndex
         self._pointer: str | None = None  # the version ``current`` named when we last looked
         self._checked_at = float("-inf")
@@ -77,14 +83,28 @@ class IndexHolder:
         except IndexUnavailable as exc:
             if strict:
                 raise
-            self.error = exc.message
             log.error("index refused: %s", exc.message)
-            return False
+            installed = False
+            for version in self._fallbacks(pointer, self._index):
+                try:
+                    fallback = self._load(version)
+                except IndexUnavailable:
+                    continue
+                log.warning("serving %s, the newest version that loads, instead", version)
+                self._install(fallback)
+                installed = True
+                break
+            self.error = exc.message  # still said: `current` names a version that is refused
+            return installed
+        self._install(index)
+        self.error = None
+        return True
+
+    def _install(self, index: Any) -> None:
         first = self._index is None and self.reloads == 0 and self.error is None
-        self._index, self.error = index, None
+        self._index = index
         log.info("index %s loaded: %d passages", index.version, index.summary()["passages"])
         if not first:
             self.reloads += 1
             if self._on_reload is not None:
                 self._on_reload()
-        return True

@@ -18,7 +18,7 @@ from cachetools import LRUCache
 from . import settings
 from .embedding import ModelSpec, model_dimension
 from .errors import BadRequest, IndexUnavailable, NotFound
-from .index.layout import version_folder
+from .index.layout import version_folder, versions_built_after
 from .index.load import LoadedIndex, load_index
 from .query import Query, analyse, normalize
 from .records import Answer, AskRequest, Citation, Passage
@@ -54,7 +54,8 @@ class QAService:
         self.verdict_model: VerdictModel = load_model(verdict_model)
         self.milvus = milvus  # a milvus.store.MilvusStore: the index lives there, not in index_dir
         self.holder = IndexHolder(self.index_dir, self._load_index, interval=reload_interval, on_reload=on_reload,
-                                  pointer=milvus.pointer if milvus is not None else None)
+                                  pointer=milvus.pointer if milvus is not None else None,
+                                  fallbacks=None if milvus is not None else self._newer_versions)
         self._cache: LRUCache | None = LRUCache(cache_size) if cache_size > 0 else None
         self._cache_lock = threading.Lock()
         self._summaries: tuple[str | None, list[dict[str, Any]]] = (None, [])
@@ -68,6 +69,13 @@ class QAService:
         if self.holder.index is not None:
             _ = self._encoder(self.holder.index).model  # torch weights load now, before gunicorn forks
         return self
+
+    def _newer_versions(self, refused: str | None, held: Any) -> list[str]:
+        """The local versions built after the one held, newest first: when ``current`` is
+        refused, a worker holding an older version (forked from a master that loaded it, after
+        a HUP or a crash) catches up with the others instead of answering from the past."""
+        built_at = held.manifest.get("built_at") if held is not None else None
+        return versions_built_after(self.index_dir, built_at, exclude=refused)
 
     def _load_index(self, pointer: str | None) -> Any:
         """The version ``pointer`` names, read once by the holder: a collection behind the Milvus

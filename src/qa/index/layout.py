@@ -234,6 +234,23 @@ def _free_lock(path: Path) -> Iterator[bool]:
         yield _same_file(path, handle)
 
 
+def versions_built_after(root: str | os.PathLike[str], built_at: str | None, exclude: str | None) -> list[str]:
+    """The version folders built after ``built_at`` (all when None), newest first, by their
+    manifests' ``built_at`` (names do not order builds of one second); ``exclude`` left out.
+    What a server may fall back to when ``current`` names a version it refuses."""
+    found = []
+    for path in Path(root).glob("v-*"):
+        if not path.is_dir() or path.name == exclude:
+            continue
+        try:
+            built = str(json.loads((path / MANIFEST).read_text(encoding="utf-8"))["built_at"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if built_at is None or built > built_at:
+            found.append((built, path.name))
+    return [name for _, name in sorted(found, reverse=True)]
+
+
 def remove_old_versions(root: Path, keep: set[str | None]) -> None:
     """Remove every version but ``keep`` (the one just published and the one it replaced,
     for a rollback). Called under the index lock, where no other build sits between its
