@@ -81,6 +81,21 @@ def test_ask_without_an_index_fails_before_loading_any_model(tmp_path):
     assert probe.stdout.splitlines() == ["exit 2", "[]"]
 
 
+def test_build_if_stale_rebuilds_a_version_whose_files_are_corrupted(built_index, tmp_path):
+    import shutil
+
+    from qa.index.layout import current_version
+
+    index = tmp_path / "index"
+    shutil.copytree(built_index, index, symlinks=True)
+    broken = current_version(index)
+    chunks = index / broken / "chunks.jsonl"
+    chunks.write_bytes(chunks.read_bytes()[:100])
+    result = run("index", "build", "--corpus", str(CORPUS), "--index", str(index), "--if-stale", "--quiet")
+    assert "is up to date" not in result.stdout and current_version(index) != broken
+    assert run("ask", "Which warship sank in 2010?", "--index", str(index), "-k", "1").returncode == 0
+
+
 def test_build_if_stale_does_nothing_when_up_to_date(built_index):
     from qa.index.layout import current_version
 

@@ -81,14 +81,17 @@ def counted(n: int, noun: str) -> str:
 
 
 def _up_to_date(index_dir: str, corpus_dir: str, params, model_id: str, quiet: bool, store=None) -> bool:
-    """The local manifest, or in Milvus the facts of the collection behind the alias."""
+    """The local manifest, or in Milvus the facts of the collection behind the alias. A local
+    version whose files no longer match their checksums is not up to date: the server refuses
+    it, so `make run`'s `--if-stale` must rebuild it, not keep a 503 serving."""
     from .index.build import is_stale
-    from .index.layout import read_manifest
+    from .index.layout import read_manifest, resolve_folder, verify_checksums
     from .milvus.store import FORMAT as MILVUS_FORMAT
 
     try:
         if store is None:
             manifest = read_manifest(index_dir)
+            verify_checksums(resolve_folder(index_dir), manifest.get("checksums", {}))
         else:
             collection = store.pointer()
             if collection is None:
