@@ -80,6 +80,20 @@ def test_corrupted_or_truncated_files_are_refused(built_index, tmp_path):
         load_index(folder.parent)
 
 
+def test_a_version_without_its_manifest_says_so_and_names_the_index_folder_to_rebuild(built_index, tmp_path):
+    """What a server reads is a version folder: "no index in …/v-X: build one with --index
+    …/v-X" would advise building an index inside a version."""
+    from qa.service import QAService
+
+    folder = _copy_version(built_index, tmp_path)
+    (folder / "manifest.json").unlink()
+    expected = f"{folder}: manifest.json is missing; rebuild with `qa index build --index {folder.parent}`"
+    with pytest.raises(IndexUnavailable) as error:
+        load_index(folder)
+    assert error.value.message == expected
+    assert QAService(str(folder.parent), cache_size=0).load().health()["error"] == expected
+
+
 def test_other_format_version_is_refused(built_index, tmp_path):
     folder = _copy_version(built_index, tmp_path)
     manifest = json.loads((folder / "manifest.json").read_text())

@@ -48,6 +48,9 @@ def resolve_folder(index_dir: str | os.PathLike[str]) -> Path:
         return root
     version = current_version(root)
     if version is None:
+        if root.name.startswith("v-") and current_version(root.parent) is not None:  # a version, not an index
+            raise IndexUnavailable(f"{root}: manifest.json is missing; rebuild with "
+                                   f"`qa index build --index {root.parent}`")
         raise IndexUnavailable(f"no index in {root}: build one with `qa index build --index {root}`")
     return version_folder(root, version)
 
