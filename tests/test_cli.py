@@ -38,6 +38,21 @@ def test_index_info_without_torch(built_index):
     assert probe.stdout.strip().endswith("False False")
 
 
+def test_index_info_finds_the_corpus_it_was_built_from_whatever_the_working_folder(tmp_path):
+    """The manifest keeps the corpus's absolute path: a path as typed ("corpus") would be
+    looked up from wherever `qa index info` runs."""
+    import shutil
+
+    shutil.copytree(CORPUS, tmp_path / "corpus")
+    subprocess.run([QA, "index", "build", "--corpus", "corpus", "--index", "idx", "--quiet"], cwd=tmp_path,
+                   check=True, capture_output=True, timeout=300)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = subprocess.run([QA, "index", "info", "--index", str(tmp_path / "idx")], cwd=elsewhere,
+                            capture_output=True, text=True, timeout=60)
+    assert f"corpus     {tmp_path / 'corpus'} unchanged since the build" in result.stdout, result.stdout
+
+
 def test_index_info_reports_a_changed_corpus(built_index, tmp_path):
     (tmp_path / "a.md").write_text("Different corpus.")
     result = run("index", "info", "--index", str(built_index), "--corpus", str(tmp_path))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 import uuid
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Iterator
 
 from ..chunking import ChunkingParams
@@ -102,7 +103,7 @@ def _facts(corpus: Corpus, corpus_dir: str, embedder: Any, embedded: Embedded, p
     return {"format": FORMAT, "version": version, "collection": collection,
             "model": {"id": embedder.spec.model_id, "dimension": int(embedded.vectors.shape[1])},
             "chunking": params.to_json(), "lexical": LEXICAL_ANALYZER, "page": corpus.page,
-            "corpus": {"path": str(corpus_dir), "files": corpus.files},
+            "corpus": {"path": str(Path(corpus_dir).resolve()), "files": corpus.files},
             "passage_count": len(embedded.chunks), "sentence_count": len(embedded.sentences),
             "documents": [d.summary() for d in corpus.documents],
             "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
