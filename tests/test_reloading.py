@@ -125,3 +125,20 @@ def test_the_versions_a_server_may_fall_back_to_are_newer_and_newest_first(tmp_p
     assert versions_built_after(tmp_path, None, exclude="v-broken") == ["v-b", "v-c", "v-a"]
     assert versions_built_after(tmp_path, "2026-01-15T00:00:00+00:00", exclude="v-broken") == ["v-b", "v-c"]
     assert versions_built_after(tmp_path, "2026-03-01T00:00:00+00:00", exclude="v-broken") == []  # never a step back
+
+
+def test_a_deleted_index_keeps_serving_from_memory_but_says_so_until_it_is_back(holder):
+    """`rm -rf index` while serving: answers go on from memory, and /healthz (``error``) says
+    that a restart would find nothing; the note goes when `current` is back."""
+    made, folder, loads, _ = holder
+    (folder / "current").unlink()
+    assert made.refresh() is False and made.require().version == "v1"
+    assert made.error == f"the index {folder} names no version any more; serving v1 from memory until a build makes one"
+    point(folder, "v1")
+    assert made.refresh() is False and made.error is None and loads == ["v1"]
+    point(folder, "bad-v2")
+    made.refresh()
+    (folder / "current").unlink()
+    made.refresh()
+    point(folder, "bad-v2")
+    assert made.refresh() is False and "bad-v2 is corrupted" in made.error  # back: its refusal, not silence

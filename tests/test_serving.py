@@ -194,6 +194,28 @@ def test_a_taken_port_is_reported_at_once_in_one_line(built_index):
     assert result.stderr.strip().splitlines() == [f"qa: error: port {port} is in use; try --port"]
 
 
+def test_a_server_started_on_a_refused_current_serves_the_last_good_version_and_says_why(built_index, tmp_path):
+    """As a running server keeps its last good version when `current` is refused, a restarted
+    one serves the newest version that loads, instead of a 503 (health names the refusal)."""
+    index = tmp_path / "index"
+    shutil.copytree(built_index, index, symlinks=True)
+    good = (index / "current").readlink().name
+    bad = index / "v-99999999T999999-truncated"
+    shutil.copytree(index / good, bad)
+    (bad / "chunks.jsonl").write_text("")
+    (index / "current").unlink()
+    (index / "current").symlink_to(bad.name)
+    server = QAServer(index, tmp_path / "serve.log", "--workers", "1")
+    try:
+        health = _wait_for_health(server)
+        assert health.status_code == 200 and health.json()["index"]["version"] == good
+        assert "chunks.jsonl" in health.json()["error"] and f"serving {good}, the newest version that loads" in server.log()
+        answer = requests.get(f"{server.url}/api/ask", params={"question": "armistice"}, timeout=10).json()
+        assert answer["index_version"] == good
+    finally:
+        server.stop()
+
+
 @pytest.mark.parametrize("breakage", ["checksums", "model", "faiss_index", "efSearch"])
 def test_a_version_with_a_malformed_manifest_is_refused_and_reported(built_index, tmp_path, breakage):
     index = tmp_path / "index"
@@ -213,6 +235,7 @@ def test_a_version_with_a_malformed_manifest_is_refused_and_reported(built_index
     (bad / "manifest.json").write_text(json.dumps(manifest))
     (index / "current").unlink()
     (index / "current").symlink_to(bad.name)
+    (index / good).rename(tmp_path / "aside")  # no good version to fall back to: nothing to serve
     server = QAServer(index, tmp_path / "serve.log", "--workers", "1")
     try:
         health = _wait_for_health(server)
@@ -220,6 +243,7 @@ def test_a_version_with_a_malformed_manifest_is_refused_and_reported(built_index
         assert "manifest.json is malformed" in health.json()["error"] and breakage.split("_")[0] in health.json()["error"]
         refused = [line for line in server.log().splitlines() if "index refused" in line]
         assert len(refused) == 1 and "Traceback" not in server.log()
+        (tmp_path / "aside").rename(index / good)
         (index / "current").unlink()
         (index / "current").symlink_to(good)  # a good version appears: served from then on
         eventually(lambda: requests.get(f"{server.url}/healthz", timeout=5).status_code == 200, timeout=30,

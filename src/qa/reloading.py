@@ -39,6 +39,7 @@ class IndexHolder:
         self._load = load
         self._on_reload = on_reload
         self._fallbacks = fallbacks or (lambda refused, held: [])
+        self._refusal: str | None = None  # why the version ``_pointer`` names was refused, if it was
         self._index: Any = None  # a LoadedIndex, or a MilvusIndex
         self._pointer: str | None = None  # the version ``current`` named when we last looked
         self._checked_at = float("-inf")
@@ -69,8 +70,14 @@ class IndexHolder:
             if self._index is None:  # else health() asks the index itself, and an old reason would linger
                 self.error = exc.message
             return False
-        if not force and (pointer == self._pointer or (pointer is None and self._index is not None)):
-            return False  # unchanged, already refused, or vanished (deleted by hand): keep serving
+        if pointer is None and self._index is not None and not force:
+            # deleted by hand: keep serving from memory, but say that a restart would find nothing
+            self.error = (f"the index {self.index_dir or 'alias'} names no version any more; serving "
+                          f"{self._index.version} from memory until a build makes one")
+            return False
+        if not force and pointer == self._pointer:
+            self.error = self._refusal  # unchanged (or back after a deletion): what its last load said
+            return False
         with self._lock:
             if not force and pointer == self._pointer:
                 return False  # another thread loaded it meanwhile
@@ -94,10 +101,10 @@ class IndexHolder:
                 self._install(fallback)
                 installed = True
                 break
-            self.error = exc.message  # still said: `current` names a version that is refused
+            self.error = self._refusal = exc.message  # still said: `current` names a version that is refused
             return installed
         self._install(index)
-        self.error = None
+        self.error = self._refusal = None
         return True
 
     def _install(self, index: Any) -> None:
