@@ -553,6 +553,20 @@ def test_rate_limit_counts_get_and_post_asks_together(limited_client):
     assert_error(response, 429, "rate_limited")
 
 
+def test_the_page_answering_a_question_spends_the_same_budget_as_the_api(limited_client):
+    """`/?q=` computes the same answer as /api/ask: it must not be a way round the limit.
+    The page without a question is free."""
+    for _ in range(2):
+        assert_answer(limited_client.post("/api/ask", json={"question": SEED, "k": 1}))
+    html = {"Accept": "text/html"}
+    assert limited_client.get("/", query_string={"q": SEED}, headers=html).status_code == 200
+    over = limited_client.get("/", query_string={"q": SEED}, headers=html)
+    assert over.status_code == 429 and over.mimetype == "text/html"
+    assert_error(limited_client.post("/api/ask", json={"question": SEED, "k": 1}), 429, "rate_limited")
+    assert limited_client.get("/", headers=html).status_code == 200
+    assert limited_client.get("/", query_string={"q": "  "}, headers=html).status_code == 200
+
+
 def test_rate_limit_leaves_health_and_documents_alone(limited_client):
     """Over the limit for asking, a client still gets health and the documents, more times
     than the limit allows asks."""

@@ -79,9 +79,9 @@ def create_app(config: dict[str, Any] | None = None, service: QAService | None =
     # not a path of the document it serves
     app.add_url_rule("/api/openapi.json", "openapi", app.doc(hide=True)(_openapi_document(app)), methods=["GET"])
     register_errors(app)
-    _register_rate_limit(app)
     register_metrics(app)
     register_web(app)
+    _register_rate_limit(app)  # after the page's route, which it limits too
     app.after_request(_security_headers)
     if app.config["QA_BEHIND_PROXY"]:  # only when told: a client could forge these headers
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -151,8 +151,10 @@ def _security_headers(response: Response) -> Response:
 
 
 def _register_rate_limit(app: APIFlask) -> None:
-    """Per-client limit on /api/ask (flask-limiter, in memory per worker); off unless
-    ``QA_RATE_LIMIT`` is set, because local use needs none."""
+    """Per-client limit on asking (flask-limiter, in memory per worker): /api/ask, GET and
+    POST, and the page when it answers a question (``/?q=``), all from one budget; the page
+    without a question, health and documents are free. Off unless ``QA_RATE_LIMIT`` is set,
+    because local use needs none."""
     limit = app.config.get("QA_RATE_LIMIT")
     if not limit:
         return
@@ -164,3 +166,5 @@ def _register_rate_limit(app: APIFlask) -> None:
     shared = limiter.shared_limit(limit, scope="ask")  # GET and POST asks share one budget
     for name in ("api.ask_post", "api.ask_get"):
         app.view_functions[name] = shared(app.view_functions[name])
+    page = limiter.shared_limit(limit, scope="ask", exempt_when=lambda: not request.args.get("q", "").strip())
+    app.view_functions["web.index"] = page(app.view_functions["web.index"])  # the same budget: same scope

@@ -74,7 +74,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("verdict_model", None, "A verdict model of your own (`qa verdict fit`); default: the shipped one.",
             "QA_VERDICT_MODEL"),
     Setting("cache_size", 1024, "Answers kept per worker in the LRU cache (0: no cache).", "QA_CACHE_SIZE", int),
-    Setting("rate_limit", None, "Per-client limit on /api/ask, e.g. `60/minute`; off when unset.",
+    Setting("rate_limit", None, "Per-client limit on asking (/api/ask and the page's ?q=), e.g. `60/minute`; "
+            "off when unset.",
             "QA_RATE_LIMIT", _rate_limit),
     Setting("reload_interval", 1.0, "Seconds between checks of the `current` pointer while serving.",
             "QA_RELOAD_INTERVAL", _seconds),
