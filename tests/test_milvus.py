@@ -226,6 +226,34 @@ def test_doc_id_filters_are_pushed_down_to_milvus(milvus, embedder, token_counte
                                                   for hit in hits)
 
 
+def test_a_paused_milvus_costs_a_request_at_most_one_timeout(milvus, korea, embedder):
+    """With Milvus hung (SIGSTOP), the look at the alias times out once; health and asks made
+    until the next look fail at once from that, instead of each waiting for timeouts of their
+    own (/healthz took two, 20 s, longer than nginx's 15 s read timeout)."""
+    from qa.errors import IndexUnavailable
+    from qa.milvus.store import MilvusStore
+    from qa.records import AskRequest
+    from qa.service import QAService
+
+    target = MilvusStore(milvus.uri, alias="korea", timeout=1.0)
+    service = QAService("", embedder=embedder, cache_size=0, reload_interval=3600, milvus=target).load(strict=True)
+    attempts = []  # every request to Milvus, whatever asks it (they all pass through _translated)
+    real_translated = target._translated
+    target._translated = lambda run, **kwargs: attempts.append(1) or real_translated(run, **kwargs)
+    os.killpg(milvus.process.pid, signal.SIGSTOP)
+    try:
+        assert service.refresh(force=True) is False and attempts == [1] and service.holder.unreachable
+        health = service.health()
+        assert health["status"] == "unavailable" and health["error"] == service.holder.unreachable
+        with pytest.raises(IndexUnavailable):
+            service.ask(AskRequest("When was the armistice signed?", 1, "hybrid"))
+        assert attempts == [1]  # neither health nor the ask waited on Milvus again
+    finally:
+        os.killpg(milvus.process.pid, signal.SIGCONT)
+    eventually(lambda: service.refresh(force=True) is not None and service.health()["status"] == "ok", timeout=60)
+    assert service.ask(AskRequest("When was the armistice signed?", 1, "hybrid")).passages
+
+
 def test_an_alias_with_no_index_names_the_command_that_builds_that_alias(milvus, embedder):
     """Not `qa index build --milvus URI` alone, which builds the default alias, not this one."""
     from qa.errors import IndexUnavailable

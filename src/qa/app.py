@@ -64,7 +64,7 @@ def create_app(config: dict[str, Any] | None = None, service: QAService | None =
             from .milvus.store import MilvusStore
 
             milvus = MilvusStore(app.config["QA_MILVUS"], token=app.config["QA_MILVUS_TOKEN"],
-                                 alias=app.config["QA_MILVUS_ALIAS"])
+                                 alias=app.config["QA_MILVUS_ALIAS"], timeout=app.config["QA_MILVUS_TIMEOUT"])
         service = QAService(
             app.config["QA_INDEX"], model=app.config["QA_MODEL"], threads=app.config["QA_THREADS"],
             cache_size=app.config["QA_CACHE_SIZE"], reload_interval=app.config["QA_RELOAD_INTERVAL"],

@@ -111,4 +111,4 @@ def milvus_store(uri: str | None, token: str, alias: str):
     require_milvus_extra()
     from .milvus.store import MilvusStore
 
-    return MilvusStore(uri, token=token, alias=alias)
+    return MilvusStore(uri, token=token, alias=alias, timeout=settings.value("milvus_timeout"))

@@ -52,7 +52,8 @@ def evaluate(questions_path: str, *, index_dir: str | None, corpus_dir: str | No
             if milvus is not None and source is not None:  # a temporary alias, removed even if the build fails
                 from .milvus.store import MilvusStore
 
-                store = MilvusStore(milvus.uri, token=milvus.token, alias=f"{milvus.alias}_eval{number}")
+                store = MilvusStore(milvus.uri, token=milvus.token, alias=f"{milvus.alias}_eval{number}",
+                                    timeout=milvus.timeout)
             try:
                 service = _service(source, index_dir, workdir, number, embedder, params or ChunkingParams(),
                                    backend, store)

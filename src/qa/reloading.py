@@ -40,6 +40,7 @@ class IndexHolder:
         self._on_reload = on_reload
         self._fallbacks = fallbacks or (lambda refused, held: [])
         self._refusal: str | None = None  # why the version ``_pointer`` names was refused, if it was
+        self.unreachable: str | None = None  # why the last look at the pointer failed (a store down)
         self._index: Any = None  # a LoadedIndex, or a MilvusIndex
         self._pointer: str | None = None  # the version ``current`` named when we last looked
         self._checked_at = float("-inf")
@@ -67,9 +68,11 @@ class IndexHolder:
         try:
             pointer = self._pointer_of()
         except IndexUnavailable as exc:  # the store is unreachable: keep what we have, say why
+            self.unreachable = exc.message  # until the next look: requests meanwhile fail at once, not after a timeout
             if self._index is None:  # else health() asks the index itself, and an old reason would linger
                 self.error = exc.message
             return False
+        self.unreachable = None
         if pointer is None and self._index is not None and not force:
             # deleted by hand: keep serving from memory, but say that a restart would find nothing
             self.error = (f"the index {self.index_dir or 'alias'} names no version any more; serving "

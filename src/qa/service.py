@@ -113,7 +113,11 @@ class QAService:
 
     @property
     def index(self) -> LoadedIndex:
-        """The index serving now; raises IndexUnavailable when there is none."""
+        """The index serving now; raises IndexUnavailable when there is none, or when its store
+        (Milvus) did not answer the last look: a request then fails at once, not after another
+        timeout of its own."""
+        if self.holder.unreachable is not None:
+            raise IndexUnavailable(self.holder.unreachable)
         return self.holder.require()
 
     def ask(self, request: AskRequest) -> Answer:
@@ -184,7 +188,7 @@ class QAService:
         """``index`` is None when nothing can answer: no usable version, or its store (Milvus)
         unreachable; ``error`` says why."""
         index = self.holder.index
-        problem = index.unavailable() if index is not None else None
+        problem = self.holder.unreachable or (index.unavailable() if index is not None else None)
         usable = index is not None and problem is None
         return {
             "status": "ok" if usable else "unavailable",

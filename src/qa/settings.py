@@ -93,6 +93,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("milvus_token", "", "Milvus token (`user:password` or an API key).", "QA_MILVUS_TOKEN"),
     Setting("milvus_alias", "qa", "The Milvus alias naming the version served (the `current` of a Milvus index).",
             "QA_MILVUS_ALIAS"),
+    Setting("milvus_timeout", 10.0, "Seconds each Milvus call may take; a request waits for at most one: keep it "
+            "under the proxy's read timeout (nginx.conf: 15 s).", "QA_MILVUS_TIMEOUT", _seconds),
     Setting("host", "127.0.0.1", "Interface `qa serve` binds."),
     Setting("port", 8000, "Port `qa serve` binds."),
     Setting("workers", None, "gunicorn workers (default: number of cores)."),
