@@ -79,7 +79,8 @@ class IndexHolder:
                           f"{self._index.version} from memory until a build makes one")
             return False
         if not force and pointer == self._pointer:
-            self.error = self._refusal  # unchanged (or back after a deletion): what its last load said
+            if self._index is not None:  # unchanged (or back after a deletion): what its last load said
+                self.error = self._refusal
             return False
         with self._lock:
             if not force and pointer == self._pointer:
