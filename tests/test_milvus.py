@@ -254,6 +254,22 @@ def test_a_paused_milvus_costs_a_request_at_most_one_timeout(milvus, korea, embe
     assert service.ask(AskRequest("When was the armistice signed?", 1, "hybrid")).passages
 
 
+def test_index_info_reads_the_facts_behind_a_milvus_alias(milvus, korea):
+    """An operator can inspect a Milvus index as a local one, without torch or faiss."""
+    command = [QA, "index", "info", "--milvus", milvus.uri, "--milvus-alias", "korea"]
+    shown = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    collection = korea["store"].pointer()
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith(f"index      {milvus.uri} alias korea -> {collection}\n")
+    assert f"passages   {korea['facts']['passage_count']}" in shown.stdout
+    assert "korea-armistice-time-2018" in shown.stdout and "unchanged since the build" in shown.stdout
+    as_json = json.loads(subprocess.run(command + ["--json"], capture_output=True, text=True, timeout=120).stdout)
+    assert as_json["manifest"]["collection"] == collection and "df" not in as_json["manifest"]
+    missing = subprocess.run([QA, "index", "info", "--milvus", milvus.uri, "--milvus-alias", "nope"],
+                             capture_output=True, text=True, timeout=120)
+    assert missing.returncode == 2 and missing.stderr.startswith("qa: error: no index behind the Milvus alias 'nope'")
+
+
 def test_an_alias_with_no_index_names_the_command_that_builds_that_alias(milvus, embedder):
     """Not `qa index build --milvus URI` alone, which builds the default alias, not this one."""
     from qa.errors import IndexUnavailable

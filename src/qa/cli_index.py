@@ -112,12 +112,23 @@ def _up_to_date(index_dir: str, corpus_dir: str, params, model_id: str, quiet: b
 @option("index", type=click.Path(file_okay=False))
 @click.option("--corpus", "corpus_dir", default=None, help="Corpus to compare with (default: the one it was built from).")
 @json_option("Print the manifest and the comparison as JSON.")
-def index_info(index, corpus_dir, as_json):
-    """Print the manifest and whether the corpus changed since the build."""
+@milvus_options
+def index_info(index, corpus_dir, as_json, milvus, milvus_token, milvus_alias):
+    """Print the manifest (or the facts behind a Milvus alias) and whether the corpus changed
+    since the build."""
     from .index.build import corpus_changes
     from .index.layout import read_manifest, resolve_folder
 
-    manifest = read_manifest(index)
+    if milvus:
+        store = milvus_store(milvus, milvus_token, milvus_alias)
+        collection = store.pointer()
+        if collection is None:
+            raise QAError(f"no index behind the Milvus alias {milvus_alias!r} at {milvus}", code="index_unavailable")
+        manifest = {k: v for k, v in store.facts(collection).items() if k not in ("vocabulary", "df")}
+        where, target = f"{milvus} alias {milvus_alias} -> {collection}", f"--milvus {milvus} --milvus-alias {milvus_alias}"
+    else:
+        manifest = read_manifest(index)
+        where, target = str(resolve_folder(index)), f"--index {shlex.quote(index)}"
     corpus_dir = corpus_dir or manifest.get("corpus", {}).get("path", settings.default("corpus"))
     try:
         changes = corpus_changes(manifest, corpus_dir)
@@ -125,19 +136,30 @@ def index_info(index, corpus_dir, as_json):
         changes = {"error": [exc.message]}
     changed = any(changes.values())
     if as_json:
-        click.echo(json.dumps({"folder": str(resolve_folder(index)), "manifest": manifest,
+        click.echo(json.dumps({"folder" if not milvus else "milvus": where, "manifest": manifest,
                                "corpus": {"path": corpus_dir, "changed": changed, **changes}}, indent=2))
         return
-    _print_manifest(resolve_folder(index), manifest)
+    (_print_facts if milvus else _print_manifest)(where, manifest)
     if changed:
         click.echo(f"corpus     {corpus_dir} CHANGED since the build: " + "; ".join(
             f"{kind}: {', '.join(paths)}" for kind, paths in changes.items() if paths)
-            + f" (run `qa index build --corpus {shlex.quote(corpus_dir)} --index {shlex.quote(index)}`)")
+            + f" (run `qa index build --corpus {shlex.quote(corpus_dir)} {target}`)")
     else:
         click.echo(f"corpus     {corpus_dir} unchanged since the build")
 
 
-def _print_manifest(folder: Path, m: dict) -> None:
+def _print_facts(where: str, m: dict) -> None:
+    """A Milvus index's facts: what a local manifest holds but the files and the encoder."""
+    click.echo(f"index      {where}")
+    click.echo(f"version    {m['version']} (Milvus format {m['format']})")
+    click.echo(f"built      {m['built_at']}")
+    click.echo(f"model      {m['model']['id']} (dimension {m['model']['dimension']})")
+    click.echo(f"chunking   {json.dumps(m['chunking'])}")
+    click.echo(f"passages   {m['passage_count']}")
+    _print_documents(m)
+
+
+def _print_manifest(folder: str, m: dict) -> None:
     encoder = m.get("encoder") or {}
     click.echo(f"index      {folder}")
     click.echo(f"version    {m['version']} (format {m['format_version']}, qa {m.get('qa_version')})")
@@ -149,6 +171,10 @@ def _print_manifest(folder: Path, m: dict) -> None:
                                 f"torch ({encoder.get('error', 'ONNX disabled')})"))
     click.echo(f"chunking   {json.dumps(m['chunking'])}")
     click.echo(f"passages   {m['passage_count']}")
+    _print_documents(m)
+
+
+def _print_documents(m: dict) -> None:
     click.echo(f"documents  {len(m['documents'])}")
     for d in m["documents"]:
         click.echo(f"  {d['doc_id']}  {d['path']}  {d['length']} chars  sha256 {d['fingerprint'][:12]}")
