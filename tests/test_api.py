@@ -20,6 +20,21 @@ def test_post_ask_returns_ranked_passages_with_citations(client):
     assert first["citation"]["author"] == "Olivia B. Waxman" and first["citation"]["published"] == "2018-04-26"
 
 
+def test_a_question_about_the_article_itself_is_answered_from_its_front_matter(client):
+    """The date is in no passage, only in the front matter: without the fact the answer was a
+    passage about a conference "64 years ago Thursday"."""
+    body = client.get("/api/ask", query_string={"question": "When was it published?"}).get_json()
+    assert body["document_fact"] == {"doc_id": "korea-armistice-time-2018", "field": "published", "value": "2018-04-26",
+                                     "title": "Why North Korea and South Korea Are Technically Still at War"}
+    assert body["verdict"] == "answered"
+    publisher = client.post("/api/ask", json={"question": "Who published the article?"}).get_json()["document_fact"]
+    assert (publisher["field"], publisher["value"]) == ("publisher", "TIME")
+    assert client.post("/api/ask", json={"question": SEED}).get_json()["document_fact"] is None
+    schema = client.get("/api/openapi.json").get_json()["components"]["schemas"]
+    assert schema["DocumentFactOut"]["properties"]["field"]["enum"] == ["author", "published", "publisher"]
+    assert "document_fact" in schema["AnswerOut"]["properties"]
+
+
 def test_get_ask_gives_the_same_result_as_post(client):
     get = client.get("/api/ask", query_string={"question": SEED, "k": 2}).get_json()
     post = client.post("/api/ask", json={"question": SEED, "k": 2}).get_json()

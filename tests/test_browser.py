@@ -427,23 +427,47 @@ def _question_per_state(base_url) -> dict[str, str]:
     return found
 
 
+def _ask_with_or_without_script(page, base_url: str, question: str, javascript: bool) -> None:
+    """Through the box (the script asks the API) or, without JavaScript, the server's ``/?q=``."""
+    if javascript:
+        page.goto(base_url + "/")
+        ask_with_box(page, question)
+    else:
+        page.goto(base_url + "/?" + urlencode({"q": question}))
+    wait_for_results(page)
+
+
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
 def test_three_verdict_states_are_shown_plainly_quietly_or_as_not_found(browser, base_url, javascript):
     context, page, watch = open_page(browser, javascript=javascript)
     try:
         for verdict, question in _question_per_state(base_url).items():
-            if javascript:
-                page.goto(base_url + "/")
-                ask_with_box(page, question)
-            else:
-                page.goto(base_url + "/?" + urlencode({"q": question}))
-            wait_for_results(page)
+            _ask_with_or_without_script(page, base_url, question, javascript)
             for note, selector in (("uncertain", "#uncertain"), ("not_found", "#notice")):
                 assert page.locator(selector).is_visible() is (verdict == note), (question, verdict, selector)
             if verdict == "uncertain":
                 assert "may not answer" in page.locator("#uncertain").inner_text()
             if verdict == "not_found":
                 assert "Not found" in page.locator("#notice").inner_text()
+    finally:
+        context.close()
+    assert watch.errors == [] and watch.csp == []
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_when_it_was_published_is_shown_from_the_metadata_above_the_passages(browser, base_url, javascript):
+    context, page, watch = open_page(browser, javascript=javascript)
+    try:
+        for question, line in (("When was it published?", "Published 2018-04-26"),
+                               ("Who published the article?", "Published by TIME")):
+            _ask_with_or_without_script(page, base_url, question, javascript)
+            fact = " ".join(page.locator("#fact").inner_text().split())
+            assert fact == f"{line} from the metadata of Why North Korea and South Korea Are Technically Still at War"
+            assert not page.locator("#uncertain").is_visible() and not page.locator("#notice").is_visible()
+        if javascript:  # the next question clears it
+            ask_with_box(page, "Why didn't South Korea sign?")
+            wait_for_results(page)
+            assert not page.locator("#fact").is_visible()
     finally:
         context.close()
     assert watch.errors == [] and watch.csp == []

@@ -132,6 +132,14 @@ def test_ask_exits_1_when_the_corpus_does_not_answer_and_2_on_errors(built_index
     assert empty.returncode == 2 and empty.stderr.strip() == "qa: error: question: is empty"
 
 
+def test_ask_prints_the_fact_a_question_about_the_article_asks_and_exits_0(built_index):
+    result = run("ask", "When was the article published?", "-k", "1", "--index", str(built_index), check=False)
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("answered, confidence") and result.returncode == 0
+    assert lines[1] == "Published 2018-04-26  (from the metadata of Why North Korea and South Korea Are Technically " \
+                       "Still at War)"
+
+
 def test_a_misspelled_question_says_what_was_searched(built_index):
     result = run("ask", "wen was the armistise sined", "-k", "3", "--index", str(built_index), check=False)
     assert "(searched for: when was the armistice signed)" in result.stdout.splitlines()[0]

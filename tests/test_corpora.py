@@ -54,6 +54,48 @@ def test_who_wrote_the_article_about_a_topic_is_answered_by_that_articles_byline
     assert ask(service, "Who wrote the article?", 3).passages[0].text.startswith("Write to Olivia B. Waxman")
 
 
+def test_when_a_document_was_published_comes_from_that_documents_metadata_or_not_at_all(mixed):
+    """The tram page's date is only in its meta tags, the Korea article's only in its front
+    matter; the flood's text file has none. "When was it published?" asked of all three names
+    no document, so nothing is made up; asked of one, it is that one's."""
+    from qa.records import AskRequest, DocumentFact
+
+    service = mixed["service"]
+    tram = ask(service, "When was the article about the Riverside tram line published?", 3)
+    assert tram.document_fact == DocumentFact("tram-line-2019", "Riverside tram line opens after six years of delays",
+                                              "published", "2019-09-14")
+    assert tram.verdict == "answered"
+    korea = ask(service, "Who published the story about the Korean War armistice?", 3).document_fact
+    assert (korea.doc_id, korea.field, korea.value) == ("korea-armistice-time-2018", "publisher", "TIME")
+    flood = ask(service, "When was the article about the molasses flood published?", 3)
+    assert flood.document_fact is None and flood.verdict != "answered"
+    assert ask(service, "When was it published?", 3).document_fact is None
+    one = service.ask(AskRequest("When was it published?", 3, "hybrid", ("tram-line-2019",)))
+    assert one.document_fact is not None and one.document_fact.value == "2019-09-14"
+
+
+def test_a_dated_byline_in_the_text_answers_when_it_was_published_and_is_cited(tmp_path, embedder, token_counter):
+    """A text file has no metadata: its byline line says who and when. An undated byline says
+    who, not when."""
+    from qa.service import QAService
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "tram.txt").write_text(
+        "Council approves tram extension\n\nBy Tomas Vennegaard, Lindenport Herald, 3 March 2024\n\n"
+        "The city council voted 31 to 14 on Tuesday night to approve the tram extension to the airport. "
+        "Work is due to start in 2026.\n\nThe Civic Party opposed it.\n")
+    (corpus / "flood.txt").write_text("The molasses flood\n\nBy Jane Roe\n\n" + MOLASSES.split("\n\n", 1)[1])
+    _build(corpus, embedder, token_counter)
+    service = QAService(str(tmp_path / "index"), embedder=embedder).load()
+    tram = ask(service, "When was the tram story published?", 3)
+    assert tram.passages[0].text == "By Tomas Vennegaard, Lindenport Herald, 3 March 2024"
+    assert tram.verdict == "answered" and tram.document_fact is None
+    flood = ask(service, "When was the article about the molasses flood published?", 3)
+    assert flood.passages[0].text != "By Jane Roe" and flood.verdict != "answered"  # a byline, but no date
+    assert ask(service, "Who wrote the article about the molasses flood?", 3).passages[0].text == "By Jane Roe"
+
+
 def test_a_text_files_headline_is_its_title_and_stays_in_the_text(mixed):
     document = mixed["service"].document("molasses")
     assert document["title"] == "The Great Molasses Flood" and document["text"] == MOLASSES

@@ -2,6 +2,8 @@
 
 import dataclasses
 
+import pytest
+
 from qa.answer_types import names_in
 from qa.query import analyse, normalize, quoted_phrases
 
@@ -138,3 +140,32 @@ def test_words_that_only_point_at_the_document_are_left_out_of_the_question():
 def test_a_lookup_needs_a_word_to_look_up():
     assert analyse("Dwight Martin").keyword and analyse("Yeonpyeong").keyword
     assert not analyse("Tell me about it").keyword and not analyse("What is it").keyword
+
+
+@pytest.mark.parametrize("question, about, topic", [
+    ("Who wrote the article?", "author", ()),
+    ("Who wrote the tram article?", "author", ("tram",)),
+    ("When was it published?", "published", ()),
+    ("When was the article about London's sewers published?", "published", ("london", "sewer")),
+    ("When was the tram story first published?", "published", ("tram",)),
+    ("What date is the article from?", "published", ()),
+    ("What is the publication date?", "published", ()),
+    ("When did the story run?", "published", ()),
+    ("How old is this article?", "published", ()),
+    ("Who published the article?", "publisher", ()),
+    ("Which newspaper published this story?", "publisher", ()),
+    ("Where was the article about the tram published?", "publisher", ("tram",)),
+    # about what the document tells, not the document itself
+    ("When was the armistice signed?", None, ()),
+    ("When was it signed?", None, ()),
+    ("When was the report published?", None, ()),  # a report the article cites
+    ("When was the treaty written?", None, ()),
+    ("Who published the Communist Manifesto?", None, ()),
+    ("What is the publication date of the Communist Manifesto?", None, ()),
+    ("Who wrote the armistice?", None, ()),
+])
+def test_a_question_about_the_document_itself_is_told_from_one_about_what_it_says(question, about, topic):
+    query = analyse(question)
+    assert (query.about, query.topic) == (about, topic)
+    assert query.about_author == (about == "author")
+

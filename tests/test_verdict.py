@@ -7,7 +7,8 @@ import math
 import pytest
 
 from qa.calibration import brier, operating_points, reliability
-from qa.verdict import BYLINE_ANSWER, DESCRIPTION_ANSWER, FEATURES, NO_BYLINE, VerdictModel, load_model
+from qa.verdict import (BYLINE_ANSWER, DESCRIPTION_ANSWER, FEATURES, METADATA_ANSWER, NO_BYLINE, VerdictModel,
+                        load_model)
 
 from conftest import ROOT, ask
 
@@ -32,8 +33,8 @@ def test_confidence_is_a_probability_and_moves_with_the_evidence():
         "answered", "uncertain", "not_found"]
 
 
-@pytest.mark.parametrize("rule", [BYLINE_ANSWER, DESCRIPTION_ANSWER])
-def test_a_byline_or_a_description_that_answers_counts_as_answered_whatever_the_fit_says(rule):
+@pytest.mark.parametrize("rule", [BYLINE_ANSWER, DESCRIPTION_ANSWER, METADATA_ANSWER])
+def test_a_byline_a_description_or_the_metadata_that_answers_counts_as_answered_whatever_the_fit_says(rule):
     model = load_model()
     weak = {**dict(zip(model.features, model.mean)), "s1": 0.0, "d1": 0.0, "idf_cov_top": 0.0}
     assert model.verdict(model.confidence(weak)) != "answered"
@@ -49,6 +50,14 @@ def test_who_wrote_it_answered_by_anything_but_a_byline_is_never_answered():
     assert model.verdict(capped) == "uncertain" and capped < model.answer_at
     weak = {**strong, "s1": 0.0, "d1": 0.0, "idf_cov_top": 0.0, NO_BYLINE: 1.0}
     assert model.confidence(weak) == model.confidence({**weak, NO_BYLINE: 0.0})  # a weak one keeps its own
+
+
+def test_the_documents_metadata_answers_who_wrote_it_without_a_byline_and_without_any_passage():
+    """"Who wrote the article about the honeybees?": no byline in the text, but its meta tags say."""
+    model = load_model()
+    weak = {**dict(zip(model.features, model.mean)), "s1": 0.0, "d1": 0.0, "idf_cov_top": 0.0, NO_BYLINE: 1.0}
+    assert model.verdict(model.confidence({**weak, METADATA_ANSWER: 1.0})) == "answered"
+    assert model.confidence({METADATA_ANSWER: 1.0}) == model.answer_at  # no passage at all: the fact alone
 
 
 def test_the_shipped_models_report_records_held_out_articles_and_calibration():

@@ -171,6 +171,15 @@ def test_not_found_in_the_article_when_not_answered(client):
     assert "hidden" in answered.one(id="notice").attrs
 
 
+def test_a_question_about_the_article_itself_shows_the_fact_from_its_metadata(client):
+    page = dom(client.get("/", query_string={"q": "When was it published?"}))
+    assert "hidden" not in page.one(id="fact").attrs
+    assert " ".join(page.one(id="fact").text.split()) == (
+        "Published 2018-04-26 from the metadata of Why North Korea and South Korea Are Technically Still at War")
+    assert "hidden" in page.one(id="uncertain").attrs and "hidden" in page.one(id="notice").attrs
+    assert "hidden" in dom(client.get("/", query_string={"q": SEED})).one(id="fact").attrs
+
+
 def test_a_question_without_any_passage_gets_one_not_found_line(client):
     """Not "0 passages … best first" above "the passages below are the closest matches"."""
     assert client.get("/api/ask", query_string={"question": "qwrtp"}).get_json()["passages"] == []

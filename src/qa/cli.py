@@ -74,6 +74,12 @@ def _print_answer(answer) -> None:
     label, color = _VERDICTS[answer.verdict]
     searched = f" (searched for: {answer.corrected})" if answer.corrected else ""
     click.echo(click.style(f"{label}, confidence {answer.confidence:.2f}", fg=color) + searched)
+    if answer.document_fact is not None:
+        from .facts import FACT_LABELS
+
+        fact = answer.document_fact
+        click.echo(click.style(f"{FACT_LABELS[fact.field]} {fact.value}", bold=True) +
+                   f"  (from the metadata of {fact.title})")
     if not answer.passages:
         click.echo("no passages")
     underline = sys.stdout.isatty()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .answer_types import Shape, answer_shape, expected_answer_type
 from .lexical import QUESTION_STOPWORD_LIST, QUESTION_STOPWORDS, fold, tokenize
@@ -25,8 +26,42 @@ _OPENERS = _QUESTION_WORDS | frozenset("has have had am may might shall must".sp
 _DOCUMENT = r"(?:the |this )?(?:article|story|piece|report|text|post|it|this)"
 _ABOUT_AUTHOR = re.compile(
     rf"\b(?:who|which (?:journalist|reporter|writer))\s+(?:wrote|writes|has written|authored|penned|reported)\s+"
-    rf"{_DOCUMENT}\b|\b(?:author|writer|byline)\s+of\s+{_DOCUMENT}\b|\bwho\s+is\s+the\s+(?:author|writer)\b"
+    rf"(?:{_DOCUMENT}|(?:the|this)\s+(?:[\w'’-]+\s+){{1,3}}?(?:article|story|piece))\b"  # "the tram article"
+    rf"|\b(?:author|writer|byline)\s+of\s+{_DOCUMENT}\b|\bwho\s+is\s+the\s+(?:author|writer)\b"
     rf"|^\s*who\s+(?:wrote|authored)\s+(?:it|this)?\s*\??\s*$", re.IGNORECASE)
+# "the article", "this piece", "the tram story", "it"; then perhaps what it is about. Not "the
+# report": a question may ask when a report the article cites was published.
+_THE_DOCUMENT = (r"(?:(?:the|this|that)\s+(?:[\w'’-]+\s+){0,3}?(?:article|story|piece|post|essay)|it|this)"
+                 r"(?:\s+(?:about|on|regarding|concerning)\s+[^?]+?)?")
+_ABOUT_PUBLISHED = re.compile(
+    rf"\bwhen\s+(?:was|is)\s+{_THE_DOCUMENT}\s+(?:first\s+|originally\s+)?"
+    rf"(?:published|written|posted|released|printed|dated|from)\b"
+    rf"|\bwhen\s+did\s+{_THE_DOCUMENT}\s+(?:first\s+)?(?:come\s+out|appear|run|go\s+online|get\s+published)\b"
+    rf"|\bwhat\s+(?:date|day|year)\s+(?:was|is)\s+{_THE_DOCUMENT}\s+(?:published|written|posted|from|dated)\b"
+    rf"|\bhow\s+old\s+is\s+{_THE_DOCUMENT}\s*\??\s*$"
+    rf"|\b(?:publication|publishing|posting)\s+date(?:\s+of\s+{_THE_DOCUMENT})?\s*\??\s*$"
+    rf"|\bdate\s+of\s+publication(?:\s+of\s+{_THE_DOCUMENT})?\s*\??\s*$", re.IGNORECASE)
+_ABOUT_PUBLISHER = re.compile(
+    rf"\bwho\s+(?:published|publishes|ran|printed)\s+{_THE_DOCUMENT}\s*\??\s*$"
+    rf"|\b(?:which|what)\s+(?:publication|newspaper|magazine|outlet|paper|site|website|publisher)\s+"
+    rf"(?:published|ran|printed|posted|is|was)\s+{_THE_DOCUMENT}\s*(?:from\s*|in\s*)?\??\s*$"
+    rf"|\bwhere\s+was\s+{_THE_DOCUMENT}\s+(?:published|printed|posted)\s*\??\s*$"
+    rf"|\b(?:publisher|source)\s+of\s+{_THE_DOCUMENT}\s*\??\s*$|\bwho\s+is\s+the\s+publisher\b", re.IGNORECASE)
+# words that only ask for the document's fact: what remains of the salient terms is its topic
+_FACT_WORDS = frozenset("publish published publishes publication publishing publisher date dated posted posting "
+                        "released printed appear run online old first originally newspaper magazine outlet paper site "
+                        "website source".split())
+
+
+def about_document(question: str) -> str | None:
+    """Which fact of the document itself the question asks: ``author`` ("Who wrote the
+    article?"), ``published`` ("When was it published?") or ``publisher`` ("Who published the
+    story about X?"); None when it asks about what the document says."""
+    for field, pattern in (("author", _ABOUT_AUTHOR), ("published", _ABOUT_PUBLISHED),
+                           ("publisher", _ABOUT_PUBLISHER)):
+        if pattern.search(question):
+            return field
+    return None
 
 
 _WRITING = r"(?:the |this )?(?:article|story|piece|text|passage)\b"  # "the report" may be one it cites
@@ -61,7 +96,7 @@ def unframed(text: str) -> str:
     another passage first, and a lower confidence, than the lookup it stands for."""
     for frame in _FRAMES:
         match = frame.match(text)
-        if match is None or _ABOUT_AUTHOR.search(text):
+        if match is None or about_document(text):
             continue
         topic = match.group("topic").strip()
         if re.search(r"(?:^|[\s.])[A-Z]$", topic) and text[match.end("topic"):].startswith("."):
@@ -84,9 +119,15 @@ class Query:
     phrases: tuple[str, ...]  # quoted phrases of two words or more, folded and lower-cased
     answer_type: str | None  # "cause", "date", "number" or None (answer_types.py)
     shape: Shape | None  # a sentence shape that answers it ("signed by <Name>"; answer_types.py)
-    about_author: bool  # asks who wrote the document itself ("Who wrote the article?")
+    about: str | None  # a fact of the document itself it asks: "author", "published", "publisher" (about_document)
+    topic: tuple[str, ...]  # with ``about``: the salient terms naming which document ("tram"), if any
     keyword: bool  # a lookup ("Dwight Martin", "Yeonpyeong"): at most four words, no question word, a content word
     words: frozenset[str]  # its words, folded and lower-cased (a name it already holds is no answer)
+
+    @property
+    def about_author(self) -> bool:
+        """Asks who wrote the document itself ("Who wrote the article?"): a byline answers."""
+        return self.about == "author"
 
 
 def normalize(question: str) -> str:
@@ -113,6 +154,11 @@ def as_question(text: str) -> str:
     if "?" in text[len(body):]:
         text = body + "?"  # "??", "?!" and " ?" read as one "?"
     return text + "?" if _opens_question(text) and text[-1:].isalnum() else text
+
+
+@lru_cache(maxsize=1)
+def _fact_terms() -> frozenset[str]:
+    return frozenset(tokenize([" ".join(sorted(_FACT_WORDS))], stopwords=[])[0])
 
 
 def _opens_question(text: str) -> bool:
@@ -151,7 +197,7 @@ def analyse(question: str, speller: Speller | None = None) -> Query:
     asked = normalize(question)  # what the answer cache is keyed by: so the key decides the analysis
     readable = asked.lower() if _shouted(asked) else asked  # "WHICH WARSHIP SANK?": not five names
     corrected = speller.correct(readable) if speller is not None else None
-    about_author = bool(_ABOUT_AUTHOR.search(corrected or readable))  # "Whi wrote the article?" too
+    about = about_document(corrected or readable)  # "Whi wrote the article?" too
     text = unframed(corrected or readable)
     names = _name_words(text)
     [terms] = tokenize([text])
@@ -170,7 +216,9 @@ def analyse(question: str, speller: Speller | None = None) -> Query:
         phrases=quoted_phrases(text) or (lookup_phrase(text) if keyword else ()),
         answer_type=expected_answer_type(text),
         shape=answer_shape(text),
-        about_author=about_author,
+        about=about,
+        # "When was it published?" names no topic; "… the story about the tram" does
+        topic=tuple(t for t in salient if t not in _fact_terms()) if about is not None else (),
         keyword=keyword,
         words=frozenset(_LETTERS.findall(fold(text).lower())),
     )

@@ -130,6 +130,20 @@ class Passage:
 
 
 @dataclass(frozen=True)
+class DocumentFact:
+    """A fact of the document itself, from its metadata (front matter, an HTML page's meta
+    tags): what answers "When was it published?", which no passage holds (facts.py)."""
+
+    doc_id: str
+    title: str
+    field: str  # "author", "published" or "publisher"
+    value: str
+
+    def to_json(self) -> dict[str, str]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class AskRequest:
     """A question with its options, already validated (schemas.py)."""
 
@@ -152,10 +166,12 @@ class Answer:
     corrected: str | None = None  # the question as searched, when misspelled words were corrected
     doc_ids: tuple[str, ...] = ()  # the documents asked, () = all
     cached: bool = False
+    document_fact: DocumentFact | None = None  # for a question about the document itself (facts.py)
     features: dict[str, float] = field(default_factory=dict)  # the verdict's inputs (for fitting; not in JSON)
 
     @property
     def answered(self) -> bool:
+        """The first passage answers, or the document's metadata does (``document_fact``)."""
         return self.verdict == "answered"
 
     def to_json(self) -> dict[str, Any]:
@@ -168,6 +184,7 @@ class Answer:
             "verdict": self.verdict,
             "corrected": self.corrected,
             "doc_id": list(self.doc_ids) or None,
+            "document_fact": self.document_fact.to_json() if self.document_fact is not None else None,
             "passages": [p.to_json() for p in self.passages],
             "took_ms": round(self.took_ms, 3),
             "index_version": self.index_version,

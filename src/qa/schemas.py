@@ -135,18 +135,29 @@ class PassageOut(Schema):
     scores = Dict(keys=String(), values=Float(), metadata={"description": "the signals behind score"})
 
 
+class DocumentFactOut(Schema):
+    doc_id = String(required=True)
+    title = String(required=True)
+    field = String(required=True, validate=OneOf(("author", "published", "publisher")))
+    value = String(required=True, metadata={"description": "from the document's metadata (front matter, meta tags)"})
+
+
 class AnswerOut(Schema):
     question = String(required=True)
     k = Integer(required=True)
     mode = String(required=True)
     answered = Boolean(required=True, metadata={"description": "verdict == answered: the corpus seems to answer"})
     confidence = Float(required=True, metadata={
-        "description": "fitted probability (0-1) that the first passage answers the question"})
+        "description": "fitted probability (0-1) that the first passage answers the question; at least the "
+                       "answered point when document_fact answers it"})
     verdict = String(required=True, validate=OneOf(("answered", "uncertain", "not_found")), metadata={
         "description": "answered; uncertain (the passages may not answer); not_found (confidence very low)"})
     corrected = String(allow_none=True, metadata={
         "description": "the question as searched when misspelled words were corrected, else null"})
     doc_id = List(String(), allow_none=True, metadata={"description": "the documents asked; null: all"})
+    document_fact = Nested(DocumentFactOut, allow_none=True, metadata={
+        "description": "for a question about the document itself (\"When was it published?\"): the fact, from "
+                       "its metadata; else null"})
     passages = List(Nested(PassageOut), required=True)
     took_ms = Float(required=True)
     index_version = String(required=True, metadata={"description": "the index version that answered"})

@@ -10,13 +10,15 @@ sentence alone (there without length normalization, b = 0: a long answering sent
 not lose to short ones for its length). The dense signals are z-normalized over the
 candidate set, BM25 is divided by its best score (scoring.scale_by_max), and they are
 summed with ``WEIGHTS``: 0.5 window + 1.0 anchor + 3.0 window BM25 + 1.0 anchor BM25,
-plus priors (answer_types.py: expected answer type +2; a byline +6 when the question asks
-who wrote the document) and a phrase boost (+2 when the passage has a phrase the question
-puts in quotes), measured on the public bench (``qa eval``; README). Furniture (a passage
-made only of questions, a heading or a label list) is never returned, nor a passage that
-shares no term with the question and is barely similar to it (``DENSE_FLOOR``). Rank fusion (RRF) was measured too and ranks worse: it throws
-the score margins away. Windows overlap, so the ranking keeps the best of overlapping
-ones (greedy, like non-maximum suppression): the k passages returned never overlap.
+plus priors (answer_types.py: expected answer type +2; a byline above every passage when
+the question asks who wrote the document, a dated byline when it asks when it was
+published) and a phrase boost (+2 when the passage has a phrase the question puts in
+quotes), measured on the public bench (``qa eval``; README). Furniture (a passage made only
+of questions, a heading or a label list) is never returned, nor a passage that shares no
+term with the question and is barely similar to it (``DENSE_FLOOR``). Rank fusion (RRF) was
+measured too and ranks worse: it throws the score margins away. Windows overlap, so the
+ranking keeps the best of overlapping ones (greedy, like non-maximum suppression): the k
+passages returned never overlap.
 """
 
 from __future__ import annotations
@@ -82,10 +84,10 @@ def rank(index: LoadedIndex, query: Query, vector: np.ndarray, k: int, mode: str
 def _returnable(index: LoadedIndex, query: Query, chunk_id: int, similarity: float, bm25: float) -> bool:
     """Never furniture (furniture.is_non_answer); never a passage that shares no term with
     the question and is barely similar to it (a filler, not a weak answer), unless it is the
-    byline a question about the author asks for."""
+    byline a question about the document asks for."""
     if index.non_answer[chunk_id]:
         return False
-    return bm25 > 0 or similarity >= DENSE_FLOOR or bool(query.about_author and index.byline[chunk_id])
+    return bm25 > 0 or similarity >= DENSE_FLOOR or bool(index.answering_bylines(query.about)[chunk_id])
 
 
 def _hybrid(index: LoadedIndex, query: Query, vector: np.ndarray, candidates: np.ndarray, dense: np.ndarray,
@@ -101,19 +103,20 @@ def _hybrid(index: LoadedIndex, query: Query, vector: np.ndarray, candidates: np
         WEIGHTS["chunk"] * zscore(dense) + WEIGHTS["anchor"] * zscore(anchor) + WEIGHTS["bm25"] * scale_by_max(bm25)
         + WEIGHTS["anchor_bm25"] * scale_by_max(anchor_bm25)
     )
-    bylines = _subject_bylines(index, query, candidates, score) if query.about_author else None
+    bylines = _subject_bylines(index, query, candidates, score) if query.about else None
     score = score + _priors(index, query, candidates, best_anchor_rows)
-    if bylines is not None and bylines.any():  # above every other passage: only a byline says who wrote it
+    if bylines is not None and bylines.any():  # above every other passage: a byline says who wrote it, and when
         score = score + bylines * (score.max() - score[bylines].min() + WEIGHTS["byline"])
     return score, np.maximum(dense, anchor)
 
 
 def _subject_bylines(index: LoadedIndex, query: Query, candidates: np.ndarray, score: np.ndarray) -> np.ndarray:
-    """The bylines that answer "Who wrote …?": of any document when the question names no
-    topic ("Who wrote the article?"); else only of the document its best passage is in ("Who
-    wrote the article about the Great Stink?" is not answered by the tram article's byline)."""
-    bylines = index.byline[candidates].astype(bool)
-    if not query.salient:
+    """The bylines that answer "Who wrote …?" or "When was it published?" (a dated one): of
+    any document when the question names no topic ("Who wrote the article?"); else only of the
+    document its best passage is in ("Who wrote the article about the Great Stink?" is not
+    answered by the tram article's byline)."""
+    bylines = index.answering_bylines(query.about)[candidates].astype(bool)
+    if not query.topic:
         return bylines
     subject = index.chunks[int(candidates[int(np.argmax(score))])].doc_id
     return bylines & np.array([index.chunks[int(c)].doc_id == subject for c in candidates], dtype=bool)
@@ -147,7 +150,8 @@ def _candidates(index: LoadedIndex, query: Query, bm25: np.ndarray, vector: np.n
                 allowed: np.ndarray | None) -> np.ndarray:
     """Every (allowed) chunk when they are few; else the union of the dense and BM25 top
     lists, the filter applied inside both searches (FAISS's ID selector, a BM25 mask), and
-    for "Who wrote …?" the bylines, which share no word with "the article about X"."""
+    for "Who wrote …?" and "When was … published?" the bylines, which share no word with "the
+    article about X"."""
     pool = np.arange(len(index.chunks)) if allowed is None else allowed
     wanted = default("candidates")
     if len(pool) <= wanted:
@@ -161,8 +165,8 @@ def _candidates(index: LoadedIndex, query: Query, bm25: np.ndarray, vector: np.n
             masked = np.full_like(bm25, -1.0)
             masked[allowed] = bm25[allowed]
         pools.append(np.argpartition(-masked, wanted)[:wanted])
-    if query.about_author:
-        pools.append(np.intersect1d(np.flatnonzero(index.byline), pool))
+    if query.about is not None:
+        pools.append(np.intersect1d(np.flatnonzero(index.answering_bylines(query.about)), pool))
     return np.unique(np.concatenate(pools)).astype(np.int64)
 
 

@@ -18,13 +18,14 @@ from cachetools import LRUCache
 from . import settings
 from .embedding import ModelSpec, model_dimension
 from .errors import BadRequest, IndexUnavailable, NotFound
+from .facts import document_fact
 from .index.layout import version_folder, versions_built_after
 from .index.load import LoadedIndex, load_index
 from .query import Query, analyse, normalize
 from .records import Answer, AskRequest, Citation, Passage
 from .reloading import IndexHolder
 from .search import Hit, highlight, rank
-from .verdict import VERDICT_DEPTH, VerdictModel, features, load_model
+from .verdict import METADATA_ANSWER, VERDICT_DEPTH, VerdictModel, features, load_model
 
 
 class QAService:
@@ -138,12 +139,12 @@ class QAService:
                 with self._slots:
                     found = self._answer(index, query, request) + (query.corrected,)
             self._remember(key, found)
-        values, passages, corrected = found
+        values, passages, fact, corrected = found
         confidence = self.verdict_model.confidence(values) if values else 0.0
         return Answer(request.question.strip(), request.k, request.mode, confidence,
                       self.verdict_model.verdict(confidence), list(passages), (time.perf_counter() - started) * 1000,
                       index_version=index.version, corrected=corrected, doc_ids=request.doc_ids, cached=cached,
-                      features=values)
+                      features=values, document_fact=fact)
 
     def _cached(self, key: tuple) -> Any:
         if self._cache is None:
@@ -156,9 +157,10 @@ class QAService:
             with self._cache_lock:
                 self._cache[key] = value
 
-    def _answer(self, index: Any, query: Query, request: AskRequest) -> tuple[dict, tuple[Passage, ...]]:
-        """The verdict's features (empty without a passage) and the passages. ``index.view``
-        is the index itself, or for Milvus a small index of the question's candidates."""
+    def _answer(self, index: Any, query: Query, request: AskRequest) -> tuple[dict, tuple[Passage, ...], Any]:
+        """The verdict's features (empty without a passage or fact), the passages and the
+        document's fact a question about the document asks for. ``index.view`` is the index
+        itself, or for Milvus a small index of the question's candidates."""
         vector = self._encoder(index).encode_one(query.search_text)
         view = index.view(query, vector, request.doc_ids)
         # the verdict compares the first passage with the second: rank two even when one is asked
@@ -167,7 +169,11 @@ class QAService:
         term_matches = view.sentence_lexical.term_matches(query.terms)
         passages = tuple(_passage(view, position, hit, highlight(view, hit, query, vector, term_matches))
                          for position, hit in enumerate(hits[:request.k], start=1))
-        return (features(view, query, hits) if hits else {}), passages
+        values = features(view, query, hits) if hits else {}
+        fact = document_fact(index.documents, view, query, hits, request.doc_ids)
+        if fact is not None:
+            values[METADATA_ANSWER] = 1.0
+        return values, passages, fact
 
     def documents(self) -> list[dict[str, Any]]:
         """The served documents' summaries, made once per index version (every page shows them)."""

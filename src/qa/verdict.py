@@ -16,8 +16,9 @@ Two rules are not fitted, for want of data (SQuAD, the data the model is fitted 
 asks about its documents and seldom "Who is X?"): when the question asks who wrote the
 document and the first passage is its byline, or asks who X is and the first passage
 describes X in an apposition ("Charles K. Armstrong, a Korean Studies specialist"), the
-question counts as answered; when it asks who wrote the document and the first passage is
-not a byline, it does not.
+question counts as answered, as it does when the document's metadata holds the fact a
+question about the document asks for ("When was it published?", facts.py); when it asks who
+wrote the document and neither a byline nor the metadata says, it does not.
 
 ``confidence`` is the fitted probability that the first passage answers; ``answered`` is
 ``confidence >= answer_at`` and "not found" is ``confidence < not_found_below``, two
@@ -40,9 +41,11 @@ from .query import Query
 
 FEATURES = ("s1", "d1", "s_margin", "idf_cov_top", "n_unknown_names", "keyword*s1", "keyword*idf_cov_top")
 BYLINE_ANSWER = "byline_answers_author_question"  # decisive, not fitted: SQuAD asks nothing about its documents
+# (and "When was it published?" by a dated byline)
 DESCRIPTION_ANSWER = "description_answers_who_is"  # decisive, not fitted: "Who is X?" and "X, a historian"
-DECISIVE = (BYLINE_ANSWER, DESCRIPTION_ANSWER)
-NO_BYLINE = "author_question_without_byline"  # decisive the other way: only a byline says who wrote it
+METADATA_ANSWER = "metadata_answers_document_question"  # decisive: "When was it published?" (facts.py)
+DECISIVE = (BYLINE_ANSWER, DESCRIPTION_ANSWER, METADATA_ANSWER)
+NO_BYLINE = "author_question_without_byline"  # decisive the other way: only a byline says who wrote it (or when)
 VERDICT_DEPTH = 2  # passages the features look at (the first and its margin over the second), whatever k is
 
 
@@ -55,6 +58,7 @@ def features(index: LoadedIndex, query: Query, hits: Sequence[Any]) -> dict[str,
     total = sum(weights)
     coverage = sum(w for t, w in zip(terms, weights) if t in in_top) / total if total else 1.0
     keyword = float(query.keyword)
+    byline = bool(index.answering_bylines(query.about)[top.chunk_id])  # "Who wrote it?", "When was it published?"
     describes = query.shape is not None and query.shape.decides(index.chunks[top.chunk_id].text)
     return {
         "s1": top.sentence,
@@ -64,8 +68,8 @@ def features(index: LoadedIndex, query: Query, hits: Sequence[Any]) -> dict[str,
         "n_unknown_names": float(sum(not index.lexical.knows(t) for t in dict.fromkeys(query.names))),
         "keyword*s1": keyword * top.sentence,
         "keyword*idf_cov_top": keyword * coverage,
-        BYLINE_ANSWER: float(query.about_author and bool(index.byline[top.chunk_id])),
-        NO_BYLINE: float(query.about_author and not index.byline[top.chunk_id]),
+        BYLINE_ANSWER: float(byline),
+        NO_BYLINE: float(query.about in ("author", "published") and not byline),
         DESCRIPTION_ANSWER: float(describes),
     }
 
@@ -82,14 +86,17 @@ class VerdictModel:
     report: dict[str, Any]  # how it was fitted and what it scored on held-out articles
 
     def confidence(self, values: dict[str, float]) -> float:
-        """The fitted probability; a byline that answers "Who wrote it?" or a description that
-        answers "Who is X?" is answered at least; "Who wrote it?" answered by anything but a
-        byline (a passage that merely shares the topic) is at most uncertain."""
-        z = sum(c * (values[name] - m) / s for name, m, s, c in zip(self.features, self.mean, self.std, self.coef))
-        fitted = 1.0 / (1.0 + math.exp(-(z + self.intercept)))
-        if values.get(NO_BYLINE):
-            return min(fitted, math.nextafter(self.answer_at, 0.0))
-        return max(fitted, self.answer_at) if any(values.get(rule) for rule in DECISIVE) else fitted
+        """The fitted probability; a byline that answers "Who wrote it?", a description that
+        answers "Who is X?" or the document's metadata that answers "When was it published?" is
+        answered at least; else "Who wrote it?" answered by anything but a byline (a passage
+        that merely shares the topic) is at most uncertain."""
+        fitted = 0.0  # no passage: only the metadata can answer
+        if all(name in values for name in self.features):
+            z = sum(c * (values[name] - m) / s for name, m, s, c in zip(self.features, self.mean, self.std, self.coef))
+            fitted = 1.0 / (1.0 + math.exp(-(z + self.intercept)))
+        if any(values.get(rule) for rule in DECISIVE):
+            return max(fitted, self.answer_at)
+        return min(fitted, math.nextafter(self.answer_at, 0.0)) if values.get(NO_BYLINE) else fitted
 
     def verdict(self, confidence: float) -> str:
         """``answered``, ``uncertain`` (the page adds a quiet note) or ``not_found``."""

@@ -22,6 +22,7 @@ from flask import Blueprint, Flask, current_app, has_request_context, render_tem
 from werkzeug.datastructures import MultiDict
 
 from .errors import BadRequest, QAError
+from .facts import FACT_LABELS
 from .service import current_service
 from .settings import default
 from .views import answer
@@ -59,6 +60,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(pages)
     app.jinja_env.globals["source_link"] = source_link
     app.jinja_env.globals["reader_url"] = reader_url
+    app.jinja_env.globals["fact_labels"] = FACT_LABELS
     app.context_processor(lambda: {"corpus": corpus_copy()})
 
 

@@ -94,6 +94,8 @@
     var error = document.getElementById("error");
     var notice = document.getElementById("notice");
     var uncertain = document.getElementById("uncertain");
+    var fact = document.getElementById("fact");
+    var factLabels = JSON.parse(form.dataset.factLabels || "{}");  /* facts.FACT_LABELS, from the server */
     var corrected = document.getElementById("corrected");
     var empty = document.getElementById("empty");
     var list = document.getElementById("result-list");
@@ -108,6 +110,7 @@
       status.classList.remove("loading");
       error.hidden = true; error.textContent = "";
       notice.hidden = true; uncertain.hidden = true; corrected.hidden = true; empty.hidden = true;
+      fact.hidden = true;
       region.setAttribute("aria-busy", "false");
     }
 
@@ -131,7 +134,14 @@
         document.getElementById("corrected-text").textContent = data.corrected;
         corrected.hidden = false;
       }
-      empty.hidden = n > 0;
+      /* "When was it published?": the document's metadata answers, above the passages */
+      if (data.document_fact) {
+        document.getElementById("fact-label").textContent = factLabels[data.document_fact.field] || "";
+        document.getElementById("fact-value").textContent = data.document_fact.value;
+        document.getElementById("fact-title").textContent = data.document_fact.title;
+        fact.hidden = false;
+      }
+      empty.hidden = n > 0 || Boolean(data.document_fact);
       passages.forEach(function (p) { list.appendChild(passageItem(p, data.question)); });
     }
 
@@ -144,6 +154,7 @@
       document.title = (letters.length > 80 ? letters.slice(0, 79).join("") + "\u2026" : question) + " \u00b7 qa";
       list.replaceChildren();
       error.hidden = true; notice.hidden = true; uncertain.hidden = true; corrected.hidden = true; empty.hidden = true;
+      fact.hidden = true;
       region.setAttribute("aria-busy", "true");
       status.classList.add("loading");
       status.textContent = "Searching " + noun + "\u2026";

@@ -49,6 +49,16 @@ class LoadedIndex:
     def version(self) -> str:
         return self.manifest["version"]
 
+    def answering_bylines(self, about: str | None) -> np.ndarray:
+        """Per chunk: holds a byline that answers a question about the document (``about``,
+        query.about_document): any byline says who wrote it, a dated one ("By Tomas
+        Vennegaard, Lindenport Herald, 3 March 2024") when it was published; else none."""
+        if about == "author":
+            return self.byline
+        if about == "published":
+            return self.byline & self.has_answer_type["date"]
+        return np.zeros(len(self.chunks), dtype=bool)
+
     def search_dense(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` nearest chunks, among ``allowed`` ids only when given (FAISS ID selector)."""
         import faiss
