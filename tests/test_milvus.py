@@ -201,6 +201,26 @@ def test_a_question_makes_one_get_and_at_most_five_milvus_calls(korea, monkeypat
         assert set(made) <= {"search", "get"}, made
 
 
+def test_who_wrote_the_article_finds_the_byline_beyond_both_searches_top_lists(korea, monkeypatch):
+    """In a corpus larger than the candidate lists (here: lists of 3), the byline shares no
+    word with "the article about the Korean War armistice" and neither search returns it: it
+    is asked for by its flag, as the local ranking adds every byline."""
+    import qa.milvus.view as view
+    from qa.settings import default
+
+    monkeypatch.setattr(view, "default", lambda name: 3 if name == "candidates" else default(name))
+    served = korea["service"]
+    calls = recorded_calls(korea["store"], monkeypatch)
+    answer = ask(served, "Who wrote the article about the Korean War armistice?", 3)
+    assert answer.passages[0].text.startswith("Write to Olivia B. Waxman") and answer.verdict == "answered"
+    top_lists = [found[0] for name, _, found in calls if name == "search"][:2]  # dense, BM25
+    assert len(top_lists) == 2 and not any(h["entity"]["text"].startswith("Write to") for hits in top_lists for h in hits)
+    assert [name for name, _, _ in calls].count("query") == 1
+    calls.clear()
+    ask(served, "Why didn't South Korea sign the armistice?", 3)
+    assert "query" not in [name for name, _, _ in calls]  # only a question about the document asks
+
+
 def test_doc_id_filters_are_pushed_down_to_milvus(milvus, embedder, token_counter, tmp_path, monkeypatch):
     """Both passage searches carry the ``doc_id`` filter and Milvus returns only its passages
     (qa filters again locally, so the answer alone could not tell)."""

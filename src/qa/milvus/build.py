@@ -13,6 +13,7 @@ from typing import Any, Iterator
 
 from ..chunking import ChunkingParams
 from ..corpus import Corpus
+from ..furniture import is_byline
 from ..index.build import Embedded, embed_corpus
 from ..index.load import offsets_of
 from ..lexical import LEXICAL_ANALYZER, K1, PASSAGE_B, SENTENCE_B, tokenize
@@ -116,7 +117,9 @@ def _rows(corpus: Corpus, embedded: Embedded, facts: dict[str, Any], dimension: 
         rows = [int(r) for r in embedded.sentence_rows[first : first + len(c.sentences)]]
         yield blank_row(c.chunk_id, PASSAGE, dimension, doc_id=c.doc_id, start=c.start, end=c.end,
                         paragraph=c.paragraph, text=c.text, dense=vector.tolist(),
-                        info={"sentences": [list(s) for s in c.sentences], "rows": rows, "anchors": list(c.anchors)})
+                        info={"sentences": [list(s) for s in c.sentences], "rows": rows, "anchors": list(c.anchors),
+                              # filterable: "Who wrote the article about X?" asks for bylines sharing no word with X
+                              "byline": any(is_byline(c.text[a:b]) for a, b in c.sentences)})
     for row, (text, vector) in enumerate(zip(embedded.sentences, embedded.sentence_vectors)):
         yield blank_row(SENTENCE_ID + row, SENTENCE, dimension, text=text, dense=vector.tolist())
     number = 0
