@@ -160,3 +160,25 @@ def test_a_megabyte_paragraph_without_a_full_stop_is_segmented_in_bounded_blocks
         covered[chunk.start:chunk.end] = b"\x01" * (chunk.end - chunk.start)
     missed = [i for i, ch in enumerate(text) if not covered[i] and not ch.isspace()]
     assert not missed, text[missed[0]:missed[0] + 80]
+
+
+def test_a_fenced_code_block_is_one_sentence_of_the_paragraph_introducing_it():
+    """pysbd made every line of a code block a sentence (the fence lines too), blank lines
+    inside it cut it in paragraphs, and a command alone was a passage too short to return."""
+    text = ("The app backs up every night. You can also make a local backup file:\n\n"
+            "```bash\nkestrel-cli backup create --output k2-backup.json\n\nkestrel-cli backup list\n```\n\n"
+            "Restoring takes a minute.\n\n~~~\nkestrel-cli restore\n~~~\n\n```\nunclosed\n\nstill code")
+    paras = paragraphs(text)
+    assert [len(p.sentences) for p in paras] == [3, 1, 1, 1]
+    first = paras[0]
+    code = text[first.sentences[2].start:first.sentences[2].end]
+    assert code == "```bash\nkestrel-cli backup create --output k2-backup.json\n\nkestrel-cli backup list\n```"
+    assert text[first.start:first.end].startswith("The app") and text[first.end - 3:first.end] == "```"
+    assert text[paras[2].start:paras[2].end] == "~~~\nkestrel-cli restore\n~~~"  # no lead-in: its own paragraph
+    assert text[paras[3].start:paras[3].end] == "```\nunclosed\n\nstill code"  # an unclosed fence runs to the end
+    document = Document("faq", "faq.md", "FAQ", text)
+    for chunk in chunk_document(document, ChunkingParams()):
+        assert text[chunk.start:chunk.end] == chunk.text
+    windows = [c.text for c in chunk_document(document, ChunkingParams()) if "backup create" in c.text]
+    assert windows and all("local backup file:" in w for w in windows)
+

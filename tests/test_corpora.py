@@ -96,6 +96,29 @@ def test_a_dated_byline_in_the_text_answers_when_it_was_published_and_is_cited(t
     assert ask(service, "Who wrote the article about the molasses flood?", 3).passages[0].text == "By Jane Roe"
 
 
+def test_a_command_in_a_code_block_is_an_answer_and_a_see_also_list_is_not(tmp_path, embedder, token_counter):
+    """A one-line command has no full stop, like a heading: it was never returned, and the
+    answer was its lead-in alone ("You can also make a local backup file:")."""
+    from qa.service import QAService
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "faq.md").write_text(
+        "# Hub FAQ\n\n## How do I back up the hub?\n\nThe app backs up your hub configuration every night. "
+        "You can also make a local backup file:\n\n```\nhubctl backup create --output hub.json\n```\n\n"
+        "To restore it onto a new hub, run the restore command with the file name.\n\n"
+        "## How do I pair a device?\n\nPut the hub into pairing mode from the app and press the device's button.\n\n"
+        "## See also\n\n- List of smart home hubs in Europe and North America\n- Zigbee Alliance\n"
+        "- Thread (network protocol)\n")
+    _build(corpus, embedder, token_counter)
+    service = QAService(str(tmp_path / "index"), embedder=embedder).load()
+    backup = ask(service, "What command creates a local backup file?", 3)
+    assert "hubctl backup create --output hub.json" in backup.passages[0].text
+    assert "local backup file:" in backup.passages[0].text  # with what says what it does
+    for question in ("Zigbee Alliance", "Which smart home hubs are listed?"):
+        assert not any("Zigbee Alliance" in p.text for p in ask(service, question, 5).passages), question
+
+
 def test_a_text_files_headline_is_its_title_and_stays_in_the_text(mixed):
     document = mixed["service"].document("molasses")
     assert document["title"] == "The Great Molasses Flood" and document["text"] == MOLASSES

@@ -102,6 +102,10 @@ def test_highlight_marks_the_answering_sentence(service):
     ("Jeeps are unloaded from LCT with help of Koreans.Carl Mydans—The LIFE Picture Collection/Getty Images", False),
     ("Write to Olivia B. Waxman at olivia.waxman@time.com", False),
     ("By Jane Doe", False),
+    # a "See also" list: the dashes are no words, and "(engineer)" ends no sentence
+    ("- List of lighthouses in the Outer Fenwick archipelago\n- Sound of Skarra\n- Thomas Galbraith (engineer)", True),
+    ("(He later moved to Leith.)", False),
+    ("```\nkestrel-cli backup create --output k2-backup.json\n```", False),  # a command: no full stop either
 ])
 def test_questions_headings_labels_and_credits_are_non_answers(text, expected):
     from qa.furniture import is_non_answer

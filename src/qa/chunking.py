@@ -15,6 +15,11 @@ non-overlapping ones. Anchors whose windows come out identical (a short paragrap
 one chunk, which lists all of them in ``anchors``. Measured with ``qa eval`` against
 disjoint packed chunks (README, "Evaluate").
 
+A fenced code block (Markdown's ``` or ~~~) is one block and one "sentence", whatever
+blank lines or line breaks it holds, and it belongs to the paragraph introducing it when
+that paragraph ends in ":" (paragraph_spans): a command answers "How do I make a backup?"
+only with the sentence saying what it does.
+
 Sentences repeated verbatim ``boilerplate_min_repeats`` times or more in a document
 (photo-gallery captions and credit lines) are boilerplate: they break windows and never
 become part of one.
@@ -33,6 +38,7 @@ from .settings import default
 TokenCounter = Callable[[str], int]
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
+_FENCE = re.compile(r"^[ \t]{0,3}(?:`{3,}|~{3,})[^\n]*$", re.MULTILINE)  # a Markdown code fence line
 _WORD = re.compile(r"\S+")
 
 
@@ -45,7 +51,7 @@ class ChunkingParams:
     context_before: int = default("context_before")
     boilerplate_min_repeats: int = default("boilerplate_repeats")
     splitter: str = "pysbd"
-    layout: str = "sentence-windows"
+    layout: str = "sentence-windows; code blocks whole, with their lead-in"  # changed: older indexes are stale
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -60,12 +66,41 @@ class Paragraph:
 
 
 def paragraph_spans(text: str) -> Iterator[tuple[int, int]]:
-    """Blocks separated by blank lines, trimmed of surrounding whitespace."""
+    """Blocks separated by blank lines, trimmed of surrounding whitespace; but a fenced code
+    block (Markdown's ``` or ~~~) is one block whatever blank lines it holds, and it joins
+    the paragraph that introduces it ("You can also make a local backup file:"), as a
+    command alone says nothing of what it does."""
+    merged: list[tuple[int, int]] = []
+    in_code = False
+    for start, end in _blank_line_blocks(text):
+        fences = _FENCE.findall(text, _line_start(text, start), end)
+        opens_code = _FENCE.match(text, _line_start(text, start)) is not None
+        if merged and (in_code or (opens_code and text[merged[-1][1] - 1] == ":")):
+            merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+        in_code ^= len(fences) % 2 == 1
+    yield from merged
+
+
+def _line_start(text: str, position: int) -> int:
+    return text.rfind("\n", 0, position) + 1
+
+
+def _blank_line_blocks(text: str) -> Iterator[tuple[int, int]]:
     position = 0
     for match in _PARAGRAPH_BREAK.finditer(text):
         yield from _trimmed(text, position, match.start())
         position = match.end()
     yield from _trimmed(text, position, len(text))
+
+
+def code_blocks(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """The fenced code blocks of ``text[start:end]``, fence lines included (an unclosed one
+    runs to ``end``)."""
+    fences = list(_FENCE.finditer(text, _line_start(text, start), end))
+    for opening, closing in zip(fences[::2], fences[1::2] + [None]):
+        yield max(start, opening.start()), (closing.end() if closing is not None else end)
 
 
 def _trimmed(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
@@ -133,8 +168,20 @@ def _segment(text: str, start: int, end: int) -> list[Span]:
 def paragraphs(text: str) -> list[Paragraph]:
     result = []
     for number, (start, end) in enumerate(paragraph_spans(text), start=1):
-        result.append(Paragraph(number, start, end, tuple(sentence_spans(text, start, end))))
+        result.append(Paragraph(number, start, end, tuple(_sentences(text, start, end))))
     return result
+
+
+def _sentences(text: str, start: int, end: int) -> list[Span]:
+    """pysbd's sentences, but a fenced code block is one "sentence", fences and all: pysbd
+    would make every line one, and the fence lines alone windows and highlights."""
+    spans: list[Span] = []
+    position = start
+    for code_start, code_end in code_blocks(text, start, end):
+        spans += sentence_spans(text, position, code_start)
+        spans.append(Span(code_start, code_end))
+        position = code_end
+    return spans + sentence_spans(text, position, end)
 
 
 def boilerplate_sentences(text: str, paras: list[Paragraph], min_repeats: int) -> set[str]:

@@ -38,7 +38,7 @@ _FURNITURE_LINE = re.compile(
 )
 _BYLINE = re.compile(r"^(?:(?P<credit>By|Written by|Write to|Reporting by|Reported by)|Contact the author|Author:?)\s+\w",
                      re.I)
-_TERMINAL = re.compile(r"[.!?…:;\"”’)\]]$")
+_TERMINAL = re.compile(r"[.!?…:;][\"”’)\]]*$")  # "…end.)" ends a sentence; "Thomas Galbraith (engineer)" not
 _SENTENCE_END = re.compile(r"[.!?…][\"”’)\]]*(?:\s|(?=[A-Z]))")  # "Koreans.Carl Mydans—…" holds a sentence
 
 
@@ -72,14 +72,16 @@ def is_question(sentence: str) -> bool:
 
 
 def is_non_answer(text: str, sentences: Sequence[tuple[int, int]]) -> bool:
-    """Only questions, or a short heading or label list ("• History / • conflict"): at most
-    15 words, no line ending in sentence punctuation. A byline is not one."""
+    """Only questions, or a short heading or label list ("• History / • conflict", a "See
+    also" list of links): at most 15 words, no line ending in sentence punctuation. A byline
+    or a code block is not one."""
     if sentences and all(is_question(text[a:b]) for a, b in sentences):
         return True
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    if any(is_byline(line) for line in lines):
-        return False
+    if any(is_byline(line) or line.startswith(("```", "~~~")) for line in lines):
+        return False  # a byline, or a code block: a one-line command has no full stop either
     if lines and all(is_furniture_line(line) for line in lines):
         return True
-    return bool(lines) and len(text.split()) <= 15 and not any(
+    words = [w for w in text.split() if any(c.isalnum() for c in w)]  # not the list's "-" or "•"
+    return bool(lines) and len(words) <= 15 and not any(
         _TERMINAL.search(line) or _SENTENCE_END.search(line) for line in lines)
