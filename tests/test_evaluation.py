@@ -5,7 +5,10 @@ import json
 
 from qa.corpus import load_corpus
 from qa.evaluation import evaluate, format_report
-from qa.questions import Article, Case
+import pytest
+
+from qa.errors import QAError
+from qa.questions import Article, Case, read_sets
 
 SIGNED = "The armistice was signed at Panmunjom on July 27, 1953, ending three years of fighting."
 TALKS = "Talks about an armistice went on for two years."
@@ -89,3 +92,22 @@ def test_together_changes_nothing_for_a_jsonl_set_asked_of_one_corpus(tmp_path, 
                       together=True)
     assert (report["together"], report["hit@1"], report["other_document_first"]) == (False, 1.0, None)
     assert "(articles together)" not in format_report(report)
+
+
+def test_a_jsonl_question_with_null_evidence_is_unanswerable_and_a_bad_evidence_is_refused(tmp_path):
+    """``"evidence": null`` became the text "None": an unanswerable question counted as
+    answerable, and a hit wherever a passage said "None"."""
+    path = tmp_path / "set.jsonl"
+    path.write_text('{"question": "Who won?", "evidence": "Lee"}\n{"question": "Capital of Mars?", "evidence": null}\n'
+                    '{"question": "Price?", "answerable": false}\n')
+    cases = read_sets(path)[0].cases
+    assert [(c.question, c.answerable) for c in cases] == [("Who won?", True), ("Capital of Mars?", False),
+                                                          ("Price?", False)]
+    assert not cases[0].answered_by("None of them", 0, 12)
+    for bad in ('{"question": "Q", "evidence": 5}', '{"question": "Q", "evidence": "  "}', '{"question": "Q"}',
+                '{"question": null, "evidence": "x"}'):
+        path.write_text(bad + "\n")
+        with pytest.raises(QAError, match=r"set.jsonl:1: expected a JSON object with a question") as error:
+            read_sets(path)
+        assert error.value.code == "bad_eval_file"
+

@@ -76,13 +76,19 @@ def _jsonl_cases(path: str, text: str) -> list[Case]:
             continue
         try:
             row = json.loads(line)
-            if row.get("answerable", True) is False:
-                cases.append(Case(row["question"], False, kind="unanswerable"))
+            question, evidence = row["question"], row.get("evidence")
+            if not isinstance(question, str):
+                raise TypeError(question)
+            if row.get("answerable", True) is False or ("evidence" in row and evidence is None):
+                cases.append(Case(question, False, kind="unanswerable"))  # "evidence": null, as SQuAD's no answer
+            elif isinstance(evidence, str) and evidence.strip():  # not str(None): "None" would be a hit somewhere
+                cases.append(Case(question, True, evidence=evidence))
             else:
-                cases.append(Case(row["question"], True, evidence=str(row["evidence"])))
+                raise TypeError(evidence)
         except (ValueError, KeyError, TypeError, AttributeError):
-            raise QAError(f"{path}:{number}: expected a JSON object with question and evidence "
-                          "(or \"answerable\": false)", code="bad_eval_file") from None
+            raise QAError(f"{path}:{number}: expected a JSON object with a question and its evidence, a text of the "
+                          "document (null, or \"answerable\": false, for an unanswerable question)",
+                          code="bad_eval_file") from None
     return cases
 
 
