@@ -27,6 +27,21 @@ def test_front_matter_is_optional_and_title_defaults_to_file_name():
     assert document.doc_id == "notes-plain-file"
 
 
+@pytest.mark.parametrize("raw, title", [
+    (b"# Kestrel Hub: Frequently Asked Questions\n\n## How do I reset it?\n", "Kestrel Hub: Frequently Asked Questions"),
+    (b"\n# Closed Title ##\nText.\n", "Closed Title"),
+    (b"Setext Title\n============\n\nText.\n", "Setext Title"),
+    (b"---\ntitle: From Front Matter\n---\n# Heading\n", "From Front Matter"),
+    (b"## A section first\n\n# Later heading\n", "faq"),  # only a heading that opens the file
+    (b"#hashtag is not a heading\n", "faq"),
+    (b"Intro line.\n\n# Heading below\n", "faq"),
+])
+def test_a_markdown_file_without_a_title_is_titled_by_its_opening_heading(raw, title):
+    document = parse_document(raw, "docs/faq.md")
+    assert document.title == title
+    assert document.text == raw.decode().split("---\n")[-1]  # the heading stays in the text
+
+
 def test_crlf_becomes_lf_and_body_after_front_matter_is_exact():
     raw = b"---\r\ntitle: T\r\n---\r\n\r\n  Indented first line.\r\nSecond.\r\n"
     document = parse_document(raw, "a.md")

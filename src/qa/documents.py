@@ -3,8 +3,9 @@
 * Markdown and text (``.md``, ``.markdown``, ``.txt``): the body exactly as in the file, after
   optional YAML front matter (python-frontmatter's YAML handler finds it; the body after the
   closing ``---`` line is kept byte for byte, only ``\\r\\n`` becomes ``\\n``). The title is the
-  front matter's ``title``; for a ``.txt`` file without one, its first line when a blank line
-  follows it (a headline; it stays in the text); else the file name.
+  front matter's ``title``; without one, a Markdown file's opening level-1 heading, or a
+  ``.txt`` file's first line when a blank line follows it (a headline); both stay in the
+  text; else the file name.
 * Saved web pages (``.html``, ``.htm``): the article's extracted text and metadata
   (html_documents.py).
 """
@@ -27,6 +28,10 @@ HTML_SUFFIXES = (".html", ".htm")
 SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES
 _YAML = YAMLHandler()
 _HEADLINE = re.compile(r"\A[ \t]*(\S[^\n]{0,200}?)[ \t]*\n[ \t]*\n")
+# a Markdown file that opens with a level-1 heading, ATX ("# Title", "# Title #") or setext
+# ("Title" over "====="), as MkDocs titles a page without a title in its metadata
+_MARKDOWN_H1 = re.compile(r"\A\s*(?:#[ \t]+([^\n]{1,200}?)(?:[ \t]+#+)?[ \t]*(?:\n|\Z)"
+                          r"|([^\s#][^\n]{0,200}?)[ \t]*\n=+[ \t]*(?:\n|\Z))")
 
 
 def slugify(relative_path: str) -> str:
@@ -60,8 +65,15 @@ def parse_document(raw: bytes, relative_path: str) -> Document | None:
 def _title(relative_path: str, body: str, metadata: dict[str, Any]) -> str:
     if metadata.get("title") not in (None, ""):
         return str(metadata["title"]).strip()
-    headline = _HEADLINE.match(body) if relative_path.lower().endswith(".txt") else None
-    return headline.group(1) if headline else relative_path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    if relative_path.lower().endswith(".txt"):
+        headline = _HEADLINE.match(body)
+        if headline:
+            return headline.group(1)
+    else:
+        heading = _MARKDOWN_H1.match(body)
+        if heading:
+            return (heading.group(1) or heading.group(2)).strip()
+    return relative_path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
 
 
 def _html_document(raw: bytes, relative_path: str) -> Document | None:
