@@ -19,6 +19,16 @@ def test_typos_become_the_corpus_words_they_were_meant_to_be():
     assert speller.correct("Wheer was it signed?") == "Where was it signed?"
 
 
+def test_of_equally_close_words_the_one_english_puts_after_the_word_before_wins():
+    """"mny" is one edit from "may" and from "many"; "may" is the more common word, but
+    after "how" English says "many": the question is then read as asking for a number."""
+    speller = Speller(vocabulary(["Glaciers were surveyed; twenty may melt, and the design of a lighthouse."]))
+    assert speller.correct("how mny glaciers") == "how many glaciers"
+    assert speller.correct("how mch ice") == "how much ice"
+    assert speller.correct("who designd the lighthouse") == "who design the lighthouse"  # "designed": not in corpus
+    assert speller.correct("they mny melt") == "they may melt"  # "they may" is the likelier pair
+
+
 def test_real_words_and_unknown_names_are_left_as_asked():
     speller = Speller(CORPUS)
     for question in ("summit", "flee", "Turing", "guage"):  # English words, or closest to one the corpus lacks

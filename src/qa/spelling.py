@@ -13,7 +13,8 @@ is a name: it may become a corpus word one edit away ("Yeonpyong" -> "Yeonpyeong
 common English word ("Turing" stays, it does not become "During") and never one two edits away: a
 name the corpus lacks is as likely as a typo, and "Turabi" turned into "Turban" or "Savery"
 into "Severe" would search for, and answer, another question. Acronyms and words with
-digits stay.
+digits stay. Of equally close words, the one English most often puts after the word before
+wins (symspellpy's bundled bigram counts): "how mny" is "how many", not the commoner "may".
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 MUCH_MORE_COMMON = 100  # a valid but rare word yields to a question word this many times more frequent
 COMMON_WORD = 20_000_000  # English words this frequent are not names ("wars", "during"; "Armstrong" is 7 M)
 QUESTION_WORDS = frozenset("what when where which who whom whose why how".split())
+# words that make the question, not its topic: a correction into one needs no corpus match ("how mny" -> "how many")
+_QUESTION_FORM = QUESTION_WORDS | frozenset("many much long often far old".split())
 
 
 @lru_cache(maxsize=1)
@@ -41,6 +44,19 @@ def english_speller():
     speller.load_dictionary(str(resources.files("symspellpy").joinpath("frequency_dictionary_en_82_765.txt")),
                             term_index=0, count_index=1)
     return speller
+
+
+@lru_cache(maxsize=1)
+def bigram_frequencies() -> dict[str, int]:
+    """How often English puts two words together ("how many": 811 M, "how may": 8.6 M;
+    symspellpy's bundled bigram counts), to choose between equally close corrections."""
+    counts: dict[str, int] = {}
+    path = resources.files("symspellpy").joinpath("frequency_bigramdictionary_en_243_342.txt")
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            pair, _, count = line.rpartition(" ")
+            counts[pair] = int(count)
+    return counts
 
 
 def english_frequencies() -> dict[str, int]:
@@ -59,24 +75,27 @@ class Speller:
 
         self.words = corpus_words
         english_speller()  # loaded now, at load (before a server forks its workers), not on a first typo
+        bigram_frequencies()
         self._symspell = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
         for word, count in corpus_words.items():
             self._symspell.create_dictionary_entry(word, count)
 
     def correct(self, text: str) -> str | None:
         """The text with its misspelled words replaced, or None when nothing changed."""
-        parts, position, changed = [], 0, False
+        parts, position, changed, previous = [], 0, False, None
         for match in _WORD.finditer(text):
             before, after = text[match.start() - 1 : match.start()], text[match.end() : match.end() + 1]
             if before.isdigit() or after.isdigit():
+                previous = None
                 continue  # part of "1oth", "8n2", "10kms": not a word to spell
-            replacement = self._replacement(match.group())
+            replacement = self._replacement(match.group(), previous)
             if replacement is not None:
                 parts += [text[position : match.start()], replacement]
                 position, changed = match.end(), True
+            previous = fold(replacement or match.group()).lower()
         return "".join(parts) + text[position:] if changed else None
 
-    def _replacement(self, word: str) -> str | None:
+    def _replacement(self, word: str, previous: str | None = None) -> str | None:
         folded = fold(word).lower()
         if len(folded) < 3 or folded in self.words or "'" in folded or "’" in folded or not word[1:].islower():
             return None  # short, known to the corpus, a contraction, an acronym or CamelCase
@@ -87,15 +106,28 @@ class Speller:
             candidates = [c for c in candidates if c[3] in QUESTION_WORDS]
         if not candidates:
             return None
-        # fewest edits; then the same first letter (rarely the mistyped one); then the most common
+        # fewest edits; then the word English most often puts after the one before ("how mny" is
+        # "how many", not the more common "may"); then the same first letter (rarely the
+        # mistyped one); then the most common
         distance, _, minus_frequency, term = min(candidates)
-        if term not in self.words and term not in QUESTION_WORDS:
+        usable = [c for c in candidates if c[0] == distance and (c[3] in self.words or c[3] in _QUESTION_FORM)]
+        in_context = self._likeliest_after(previous, usable) if previous else None
+        if in_context is not None:
+            distance, _, minus_frequency, term = in_context
+        if term not in self.words and term not in _QUESTION_FORM:
             return None  # the closest word is one the corpus lacks: nothing to match, leave it as asked
         if word[0].isupper() and not known and english.get(term, 0) >= COMMON_WORD and term not in QUESTION_WORDS:
             return None  # a name does not become a common word ("Warsz" is not "Wars"; "Whn" is "When")
         if known and not (distance == 1 and -minus_frequency >= MUCH_MORE_COMMON * known):
             return None
         return term.capitalize() if word[:1].isupper() else term
+
+    @staticmethod
+    def _likeliest_after(previous: str, tied: list[tuple[int, bool, int, str]]) -> tuple[int, bool, int, str] | None:
+        """Of equally close words, the one English most often puts after ``previous``, if any."""
+        counts = bigram_frequencies()
+        count, best = max(((counts.get(f"{previous} {c[3]}", 0), c) for c in tied), default=(0, None))
+        return best if count else None
 
     def _candidates(self, folded: str, english: dict[str, int], names_only: bool) -> list[tuple[int, bool, int, str]]:
         """Corpus words within two edits (one for short words and names), and English words one
