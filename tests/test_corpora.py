@@ -59,6 +59,7 @@ def test_when_a_document_was_published_comes_from_that_documents_metadata_or_not
     matter; the flood's text file has none. "When was it published?" asked of all three names
     no document, so nothing is made up; asked of one, it is that one's."""
     from qa.records import AskRequest, DocumentFact
+    from qa.verdict import NO_BYLINE
 
     service = mixed["service"]
     tram = ask(service, "When was the article about the Riverside tram line published?", 3)
@@ -69,14 +70,17 @@ def test_when_a_document_was_published_comes_from_that_documents_metadata_or_not
     assert (korea.doc_id, korea.field, korea.value) == ("korea-armistice-time-2018", "publisher", "TIME")
     flood = ask(service, "When was the article about the molasses flood published?", 3)
     assert flood.document_fact is None and flood.verdict != "answered"
+    publisher = ask(service, "Who published the article about the molasses flood?", 3)  # no metadata, no byline
+    assert publisher.document_fact is None and publisher.verdict != "answered"
+    assert publisher.features[NO_BYLINE] == 1.0  # capped, however close its passage: only metadata would say
     assert ask(service, "When was it published?", 3).document_fact is None
     one = service.ask(AskRequest("When was it published?", 3, "hybrid", ("tram-line-2019",)))
     assert one.document_fact is not None and one.document_fact.value == "2019-09-14"
 
 
 def test_a_dated_byline_in_the_text_answers_when_it_was_published_and_is_cited(tmp_path, embedder, token_counter):
-    """A text file has no metadata: its byline line says who and when. An undated byline says
-    who, not when."""
+    """A text file has no front matter: its byline line says who, where and when, cited as a
+    passage and read into its metadata. An undated byline says who, not when."""
     from qa.service import QAService
 
     corpus = tmp_path / "corpus"
@@ -90,7 +94,9 @@ def test_a_dated_byline_in_the_text_answers_when_it_was_published_and_is_cited(t
     service = QAService(str(tmp_path / "index"), embedder=embedder).load()
     tram = ask(service, "When was the tram story published?", 3)
     assert tram.passages[0].text == "By Tomas Vennegaard, Lindenport Herald, 3 March 2024"
-    assert tram.verdict == "answered" and tram.document_fact is None
+    assert tram.verdict == "answered" and tram.document_fact.value == "2024-03-03"
+    publisher = ask(service, "Who published the article about the tram?", 3)
+    assert (publisher.document_fact.value, publisher.verdict) == ("Lindenport Herald", "answered")
     flood = ask(service, "When was the article about the molasses flood published?", 3)
     assert flood.passages[0].text != "By Jane Roe" and flood.verdict != "answered"  # a byline, but no date
     assert ask(service, "Who wrote the article about the molasses flood?", 3).passages[0].text == "By Jane Roe"

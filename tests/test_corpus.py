@@ -42,6 +42,24 @@ def test_a_markdown_file_without_a_title_is_titled_by_its_opening_heading(raw, t
     assert document.text == raw.decode().split("---\n")[-1]  # the heading stays in the text
 
 
+@pytest.mark.parametrize("raw, expected", [
+    (b"Council approves tram\n\nBy Tomas Vennegaard, Lindenport Herald, 3 March 2024\n\nThe council voted.\n",
+     {"author": "Tomas Vennegaard", "publisher": "Lindenport Herald", "published": "2024-03-03"}),
+    (b"Headline\n\nBy Ann Lee and Bo Kim | Reuters | Sept. 3, 2024\n\nText.\n",
+     {"author": "Ann Lee and Bo Kim", "publisher": "Reuters", "published": "2024-09-03"}),
+    (b"Headline\n\nBy Jane Roe\n\nText.\n", {"author": "Jane Roe"}),
+    (b"By 1858 the river stank, and by June Parliament had had enough.\n\nText.\n", {}),  # no byline
+    (b"One.\n\nTwo.\n\nThree.\n\nFour.\n\nBy Jane Roe\n", {}),  # not where a byline opens an article
+    # the front matter wins, key by key
+    (b"---\nauthor: Front Matter\n---\nHeadline\n\nBy Jane Roe, Daily Bugle, 12 May 2025\n\nText.\n",
+     {"author": "Front Matter", "publisher": "Daily Bugle", "published": "2025-05-12"}),
+])
+def test_a_byline_opening_the_text_gives_author_publisher_and_date(raw, expected):
+    document = parse_document(raw, "news/tram.txt")
+    assert {k: document.metadata[k] for k in ("author", "publisher", "published") if k in document.metadata} == expected
+    assert document.text == raw.decode().split("---\n")[-1]  # the byline stays in the text
+
+
 def test_crlf_becomes_lf_and_body_after_front_matter_is_exact():
     raw = b"---\r\ntitle: T\r\n---\r\n\r\n  Indented first line.\r\nSecond.\r\n"
     document = parse_document(raw, "a.md")

@@ -18,7 +18,8 @@ document and the first passage is its byline, or asks who X is and the first pas
 describes X in an apposition ("Charles K. Armstrong, a Korean Studies specialist"), the
 question counts as answered, as it does when the document's metadata holds the fact a
 question about the document asks for ("When was it published?", facts.py); when it asks who
-wrote the document and neither a byline nor the metadata says, it does not.
+wrote the document, when or who published it, and neither a byline nor the metadata says, it
+does not.
 
 ``confidence`` is the fitted probability that the first passage answers; ``answered`` is
 ``confidence >= answer_at`` and "not found" is ``confidence < not_found_below``, two
@@ -45,7 +46,8 @@ BYLINE_ANSWER = "byline_answers_author_question"  # decisive, not fitted: SQuAD 
 DESCRIPTION_ANSWER = "description_answers_who_is"  # decisive, not fitted: "Who is X?" and "X, a historian"
 METADATA_ANSWER = "metadata_answers_document_question"  # decisive: "When was it published?" (facts.py)
 DECISIVE = (BYLINE_ANSWER, DESCRIPTION_ANSWER, METADATA_ANSWER)
-NO_BYLINE = "author_question_without_byline"  # decisive the other way: only a byline says who wrote it (or when)
+# decisive the other way: of the document itself only a byline (or its metadata) says who wrote it, when or where
+NO_BYLINE = "document_question_without_byline"
 VERDICT_DEPTH = 2  # passages the features look at (the first and its margin over the second), whatever k is
 
 
@@ -69,7 +71,7 @@ def features(index: LoadedIndex, query: Query, hits: Sequence[Any]) -> dict[str,
         "keyword*s1": keyword * top.sentence,
         "keyword*idf_cov_top": keyword * coverage,
         BYLINE_ANSWER: float(byline),
-        NO_BYLINE: float(query.about in ("author", "published") and not byline),
+        NO_BYLINE: float(query.about is not None and not byline),
         DESCRIPTION_ANSWER: float(describes),
     }
 
