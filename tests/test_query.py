@@ -27,6 +27,9 @@ def test_the_cache_key_ignores_width_and_spacing_but_keeps_case():
 def test_answer_types_and_question_words():
     assert analyse("Why did the talks fail?").answer_type == "cause"
     assert analyse("How many sailors died?").answer_type == "number"
+    for measure in ("How tall is the tower?", "How high is the light?", "How often does it flash?",
+                    "How deep was the pit?", "What share of the ice is left?"):
+        assert analyse(measure).answer_type == "number", measure
     assert analyse("Who is Armstrong?").answer_type is None
     assert analyse("Who is Armstrong?").salient == ("armstrong",)
 
