@@ -182,3 +182,14 @@ def test_a_fenced_code_block_is_one_sentence_of_the_paragraph_introducing_it():
     windows = [c.text for c in chunk_document(document, ChunkingParams()) if "backup create" in c.text]
     assert windows and all("local backup file:" in w for w in windows)
 
+
+
+def test_a_markdown_tables_rule_line_is_no_sentence_and_opens_no_window():
+    text = ("| Period | Light source |\n|---|:---:|\n| 1847–1872 | Colza oil lamp |\n| 1872–1925 | Paraffin burner |\n\n"
+            "A --- dash is kept.")
+    [table, prose] = paragraphs(text)
+    assert [text[a:b] for a, b in table.sentences] == [
+        "| Period | Light source |", "| 1847–1872 | Colza oil lamp |", "| 1872–1925 | Paraffin burner |"]
+    assert [text[a:b] for a, b in prose.sentences] == ["A --- dash is kept."]
+    for chunk in chunk_document(Document("t", "t.md", "T", text), ChunkingParams()):
+        assert text[chunk.start:chunk.end] == chunk.text and not chunk.text.startswith("|---")

@@ -40,6 +40,7 @@ TokenCounter = Callable[[str], int]
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
 _FENCE = re.compile(r"^[ \t]{0,3}(?:`{3,}|~{3,})[^\n]*$", re.MULTILINE)  # a Markdown code fence line
 _WORD = re.compile(r"\S+")
+_TABLE_RULE = re.compile(r"\|?(?:\s*:?-{3,}:?\s*\|)+\s*(?::?-{3,}:?\s*)?")  # "|---|---|", "| :--- | ---: |"
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class ChunkingParams:
     context_before: int = default("context_before")
     boilerplate_min_repeats: int = default("boilerplate_repeats")
     splitter: str = "pysbd"
-    layout: str = "sentence-windows; code blocks whole, with their lead-in"  # changed: older indexes are stale
+    layout: str = "sentence-windows; code blocks whole, with their lead-in; no table rules"  # changed: stale
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -166,9 +167,12 @@ def _segment(text: str, start: int, end: int) -> list[Span]:
 
 
 def paragraphs(text: str) -> list[Paragraph]:
+    """Each block with its sentences; a Markdown table's rule line ("|---|:---:|") is none:
+    it answered nothing, and a window opened with it."""
     result = []
     for number, (start, end) in enumerate(paragraph_spans(text), start=1):
-        result.append(Paragraph(number, start, end, tuple(_sentences(text, start, end))))
+        sentences = [s for s in _sentences(text, start, end) if not _TABLE_RULE.fullmatch(text, s.start, s.end)]
+        result.append(Paragraph(number, start, end, tuple(sentences)))
     return result
 
 
