@@ -286,6 +286,15 @@ def test_the_hostile_document_renders_harmlessly(browser, hostile_url, javascrip
             page.goto(hostile_url + links[0].split("?")[0] + "#10-300")
             page.locator("#doc-text mark[id='10-300']").wait_for()
             check_harmless(page, watch, javascript)
+        # the fact comes from the front matter too: its title is a <script>, its publisher an <a> and an <svg>
+        if javascript:
+            page.goto(hostile_url + "/")
+            ask_with_box(page, "Who published the article?")
+        else:
+            page.goto(hostile_url + "/?" + urlencode({"q": "Who published the article?"}))
+        page.locator("#fact").wait_for()  # no passage need come with it
+        assert "<svg onload=" in page.inner_text("#fact-value") and "<script>" in page.inner_text("#fact-title")
+        check_harmless(page, watch, javascript)
         page.goto(hostile_url + "/?q=armistice")
         check_harmless(page, watch, javascript)
         assert page.locator("a.source").count() == 0, "a javascript: source is shown as text"

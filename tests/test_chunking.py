@@ -184,6 +184,18 @@ def test_a_fenced_code_block_is_one_sentence_of_the_paragraph_introducing_it():
 
 
 
+def test_code_fences_pair_as_commonmark_says():
+    """Inline code (```x```) opens no block; a closing fence is the opening's character, at
+    least as long, with nothing after it; so a ```` block may hold ``` lines."""
+    inline = "Intro.\n\n```inline```\n\nThe ferry leaves.\n\nThe ferry was launched in 1999."
+    assert len(paragraphs(inline)) == 4  # the prose after it is not swallowed into one block
+    nested = "Lead:\n\n````\n```\nnested\n```\n````\n\nAfter."
+    first, after = paragraphs(nested)
+    assert [nested[a:b] for a, b in first.sentences] == ["Lead:", "````\n```\nnested\n```\n````"]
+    mixed = "~~~\ncode\n```\nstill code\n~~~\n\nout"
+    assert [mixed[a:b] for p in paragraphs(mixed) for a, b in p.sentences] == ["~~~\ncode\n```\nstill code\n~~~", "out"]
+
+
 def test_a_markdown_tables_rule_line_is_no_sentence_and_opens_no_window():
     text = ("| Period | Light source |\n|---|:---:|\n| 1847–1872 | Colza oil lamp |\n| 1872–1925 | Paraffin burner |\n\n"
             "A --- dash is kept.")

@@ -51,7 +51,8 @@ def test_who_wrote_the_article_about_a_topic_is_answered_by_that_articles_byline
     assert korea.passages[0].text.startswith("Write to Olivia B. Waxman") and korea.verdict == "answered"
     flood = ask(service, "Who wrote the article about the Boston molasses flood?", 3)
     assert flood.passages[0].citation.doc_id == "molasses" and flood.verdict != "answered"
-    assert ask(service, "Who wrote the article?", 3).passages[0].text.startswith("Write to Olivia B. Waxman")
+    anyone = ask(service, "Who wrote the article?", 3)  # which article, of three? the byline first, but a guess
+    assert anyone.passages[0].text.startswith("Write to Olivia B. Waxman") and anyone.verdict != "answered"
 
 
 def test_when_a_document_was_published_comes_from_that_documents_metadata_or_not_at_all(mixed):
@@ -73,7 +74,8 @@ def test_when_a_document_was_published_comes_from_that_documents_metadata_or_not
     publisher = ask(service, "Who published the article about the molasses flood?", 3)  # no metadata, no byline
     assert publisher.document_fact is None and publisher.verdict != "answered"
     assert publisher.features[NO_BYLINE] == 1.0  # capped, however close its passage: only metadata would say
-    assert ask(service, "When was it published?", 3).document_fact is None
+    unnamed = ask(service, "When was it published?", 3)
+    assert unnamed.document_fact is None and unnamed.verdict != "answered"
     one = service.ask(AskRequest("When was it published?", 3, "hybrid", ("tram-line-2019",)))
     assert one.document_fact is not None and one.document_fact.value == "2019-09-14"
 

@@ -34,6 +34,8 @@ def test_front_matter_is_optional_and_title_defaults_to_file_name():
     (b"---\ntitle: From Front Matter\n---\n# Heading\n", "From Front Matter"),
     (b"## A section first\n\n# Later heading\n", "faq"),  # only a heading that opens the file
     (b"#hashtag is not a heading\n", "faq"),
+    (b"#   \nSome text here.\n", "faq"),  # an empty heading
+    (b"# #\n\nText.\n", "faq"),
     (b"Intro line.\n\n# Heading below\n", "faq"),
 ])
 def test_a_markdown_file_without_a_title_is_titled_by_its_opening_heading(raw, title):
@@ -49,14 +51,25 @@ def test_a_markdown_file_without_a_title_is_titled_by_its_opening_heading(raw, t
      {"author": "Ann Lee and Bo Kim", "publisher": "Reuters", "published": "2024-09-03"}),
     (b"Headline\n\nBy Jane Roe\n\nText.\n", {"author": "Jane Roe"}),
     (b"By 1858 the river stank, and by June Parliament had had enough.\n\nText.\n", {}),  # no byline
+    (b"Headline\n\nBy Christmas Eve the trams had stopped.\n\nText.\n", {}),  # a sentence, not a byline
+    (b"Headline\n\nBy Late Summer, the Tram Company had laid 3 March 2024 tracks.\n\nText.\n", {}),
+    (b"Headline\n\nBy Jane Doe, Staff Writer\n\nText.\n", {"author": "Jane Doe"}),  # a role, no publisher
+    (b"Headline\n\nBy Ann Lee, Ph.D., Science Weekly\n\nText.\n", {"author": "Ann Lee, Ph.D.",
+                                                                    "publisher": "Science Weekly"}),
+    (b"Headline\n\nBy April Ross, Coast Weekly\n\nText.\n", {"author": "April Ross", "publisher": "Coast Weekly"}),
+    (b"Headline\n\nBy the Associated Press\n\nText.\n", {"author": "Associated Press"}),
     (b"One.\n\nTwo.\n\nThree.\n\nFour.\n\nBy Jane Roe\n", {}),  # not where a byline opens an article
     # the front matter wins, key by key
     (b"---\nauthor: Front Matter\n---\nHeadline\n\nBy Jane Roe, Daily Bugle, 12 May 2025\n\nText.\n",
      {"author": "Front Matter", "publisher": "Daily Bugle", "published": "2025-05-12"}),
+    (b"---\ndate: 2020-01-01\n---\nHeadline\n\nBy Jane Roe, Daily Bugle, 12 May 2025\n\nText.\n",  # date is published
+     {"author": "Jane Roe", "publisher": "Daily Bugle"}),
 ])
 def test_a_byline_opening_the_text_gives_author_publisher_and_date(raw, expected):
     document = parse_document(raw, "news/tram.txt")
     assert {k: document.metadata[k] for k in ("author", "publisher", "published") if k in document.metadata} == expected
+    if b"date: 2020-01-01" in raw:
+        assert document.published == "2020-01-01"
     assert document.text == raw.decode().split("---\n")[-1]  # the byline stays in the text
 
 

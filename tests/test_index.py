@@ -380,6 +380,7 @@ def test_remembered_passage_facts_equal_fresh_ones_and_are_made_once_per_passage
     first, again = assemble(*parts, facts), assemble(*parts, facts)
     for made in (first, again):
         assert np.array_equal(made.non_answer, index.non_answer) and np.array_equal(made.byline, index.byline)
+        assert np.array_equal(made.dated_byline, index.dated_byline)
         assert all(np.array_equal(made.has_answer_type[k], v) for k, v in index.has_answer_type.items())
         assert made.sentence_names == index.sentence_names
     assert index.byline.any() and index.non_answer.any()  # the comparison saw both kinds of flag

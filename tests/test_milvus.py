@@ -221,6 +221,33 @@ def test_who_wrote_the_article_finds_the_byline_beyond_both_searches_top_lists(k
     assert "query" not in [name for name, _, _ in calls]  # only a question about the document asks
 
 
+def test_the_byline_of_the_topics_article_is_found_among_many_bylines(milvus, embedder, token_counter, tmp_path,
+                                                                       monkeypatch):
+    """Eight articles with a byline each, lists of 3: the bylines asked for are those of the
+    candidates' articles, so the one of the article about the crane is among them and first,
+    as it is locally (an arbitrary set of bylines missed it)."""
+    import qa.milvus.view as view
+    from qa.service import QAService
+    from qa.settings import default
+
+    topics = ["harbour crane", "glacier survey", "tram extension", "lighthouse keeper", "honeybee winter",
+              "sewer engineer", "ferry timetable", "city library"]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for n, topic in enumerate(topics):
+        (corpus / f"{topic.replace(' ', '-')}.txt").write_text(
+            f"News about the {topic}\n\nBy Writer{chr(65 + n)} Person{chr(65 + n)}, Daily Bugle, {n + 1} May 2025\n\n"
+            f"The {topic} was in the news this week. Officials said the {topic} would be reviewed again next year.\n")
+    target = store(milvus, "bylines")
+    build(corpus, target, embedder, token_counter)
+    served = QAService("", embedder=embedder, milvus=target, cache_size=0).load(strict=True)
+    monkeypatch.setattr(view, "default", lambda name: 3 if name == "candidates" else default(name))
+    for question, byline in (("Who wrote the article about the harbour crane?", "By WriterA PersonA"),
+                             ("When was the story about the ferry timetable published?", "By WriterG PersonG")):
+        first = ask(served, question, 3).passages[0]
+        assert first.text.startswith(byline), (question, first.text)
+
+
 def test_doc_id_filters_are_pushed_down_to_milvus(milvus, embedder, token_counter, tmp_path, monkeypatch):
     """Both passage searches carry the ``doc_id`` filter and Milvus returns only its passages
     (qa filters again locally, so the answer alone could not tell)."""

@@ -27,7 +27,8 @@ def test_the_cache_key_ignores_width_and_spacing_but_keeps_case():
 def test_answer_types_and_question_words():
     assert analyse("Why did the talks fail?").answer_type == "cause"
     assert analyse("How many sailors died?").answer_type == "number"
-    for measure in ("How tall is the tower?", "How high is the light?", "How often does it flash?",
+    assert analyse("How often does the ferry run?").answer_type is None  # "every hour", "daily": no digits
+    for measure in ("How tall is the tower?", "How high is the light?", "How fast does it turn?",
                     "How deep was the pit?", "What share of the ice is left?"):
         assert analyse(measure).answer_type == "number", measure
     assert analyse("Who is Armstrong?").answer_type is None
@@ -166,6 +167,19 @@ def test_a_lookup_needs_a_word_to_look_up():
     ("Who published the Communist Manifesto?", None, ()),
     ("What is the publication date of the Communist Manifesto?", None, ()),
     ("Who wrote the armistice?", None, ()),
+    # a work the article is about, not the article
+    ("Who is the author of Hamlet?", None, ()),
+    ("Who is the publisher of the Communist Manifesto?", None, ()),
+    ("Who is the writer of this song?", None, ()),
+    ("Who wrote this song?", None, ()),
+    ("Who wrote the story of Cinderella?", None, ()),
+    ("When was it written?", None, ()),  # "it" may be what the article is about
+    ("How old is it?", None, ()),
+    # the words asking for the author name no topic
+    ("Which reporter wrote the story?", "author", ()),
+    ("Who authored this piece?", "author", ()),
+    ("What is the byline of the article?", "author", ()),
+    ("Who published it?", "publisher", ()),
 ])
 def test_a_question_about_the_document_itself_is_told_from_one_about_what_it_says(question, about, topic):
     query = analyse(question)

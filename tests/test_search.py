@@ -106,6 +106,7 @@ def test_highlight_marks_the_answering_sentence(service):
     ("- List of lighthouses in the Outer Fenwick archipelago\n- Sound of Skarra\n- Thomas Galbraith (engineer)", True),
     ("(He later moved to Leith.)", False),
     ("```\nkestrel-cli backup create --output k2-backup.json\n```", False),  # a command: no full stop either
+    ("```\n```", True),  # fences with nothing in them
 ])
 def test_questions_headings_labels_and_credits_are_non_answers(text, expected):
     from qa.furniture import is_non_answer
@@ -127,6 +128,20 @@ def test_a_byline_names_someone_after_by(sentence, expected):
     from qa.furniture import is_byline
 
     assert is_byline(sentence) is expected
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    ("By Tomas Vennegaard, Lindenport Herald, 3 March 2024", True),
+    ("By Jane Roe | Reuters | Sept. 3, 2024", True),
+    ("By Jane Roe, 2024-03-03", True),
+    ("By April Ross, Coast Weekly", False),  # a first name that is a month: no date
+    ("By Jane Roe, Coast Weekly, 2024", False),  # a year alone is no publication date
+    ("By 3 March 2024 the line was open.", False),  # no byline
+])
+def test_a_dated_byline_has_a_full_date(sentence, expected):
+    from qa.furniture import is_dated_byline
+
+    assert is_dated_byline(sentence) is expected
 
 
 def test_returned_passages_never_overlap(service):

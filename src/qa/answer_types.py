@@ -31,7 +31,7 @@ ANSWER_PATTERNS: dict[str, re.Pattern[str]] = {"cause": _CAUSE, "date": _DATE, "
 _ASKS_FOR = (
     ("cause", re.compile(r"\bwhy\b|\bfor what reason\b")),
     ("date", re.compile(r"\bwhen\b|\bwhat (year|time|date|day|month|century|decade)\b|\bwhich (year|century|decade)\b")),
-    ("number", re.compile(r"\bhow (many|much|long|old|far|tall|high|big|large|wide|deep|heavy|often|fast)\b"
+    ("number", re.compile(r"\bhow (many|much|long|old|far|tall|high|big|large|wide|deep|heavy|fast)\b"
                           r"|\bwhat (number|percentage|amount|share|proportion)\b")),
     ("person", re.compile(r"^\s*(who|whom)\b(?!\s+(is|was|are|were)\s+\S+\s*\??\s*$)")),
 )

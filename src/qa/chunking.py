@@ -17,7 +17,7 @@ disjoint packed chunks (README, "Evaluate").
 
 A fenced code block (Markdown's ``` or ~~~) is one block and one "sentence", whatever
 blank lines or line breaks it holds, and it belongs to the paragraph introducing it when
-that paragraph ends in ":" (paragraph_spans): a command answers "How do I make a backup?"
+that paragraph ends in ":" (markdown.py): a command answers "How do I make a backup?"
 only with the sentence saying what it does.
 
 Sentences repeated verbatim ``boilerplate_min_repeats`` times or more in a document
@@ -32,15 +32,14 @@ from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from typing import Callable, Iterator
 
+from .markdown import code_blocks, is_table_rule, join_code_blocks
 from .records import Chunk, Document, Span
 from .settings import default
 
 TokenCounter = Callable[[str], int]
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
-_FENCE = re.compile(r"^[ \t]{0,3}(?:`{3,}|~{3,})[^\n]*$", re.MULTILINE)  # a Markdown code fence line
 _WORD = re.compile(r"\S+")
-_TABLE_RULE = re.compile(r"\|?(?:\s*:?-{3,}:?\s*\|)+\s*(?::?-{3,}:?\s*)?")  # "|---|---|", "| :--- | ---: |"
 
 
 @dataclass(frozen=True)
@@ -52,7 +51,8 @@ class ChunkingParams:
     context_before: int = default("context_before")
     boilerplate_min_repeats: int = default("boilerplate_repeats")
     splitter: str = "pysbd"
-    layout: str = "sentence-windows; code blocks whole, with their lead-in; no table rules"  # changed: stale
+    # a change here makes every index built before it stale (``qa index build --if-stale`` rebuilds)
+    layout: str = "sentence-windows; code blocks whole, with their lead-in; no table rules"
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -66,26 +66,12 @@ class Paragraph:
     sentences: tuple[Span, ...]
 
 
-def paragraph_spans(text: str) -> Iterator[tuple[int, int]]:
+def paragraph_spans(text: str) -> list[tuple[int, int]]:
     """Blocks separated by blank lines, trimmed of surrounding whitespace; but a fenced code
     block (Markdown's ``` or ~~~) is one block whatever blank lines it holds, and it joins
     the paragraph that introduces it ("You can also make a local backup file:"), as a
     command alone says nothing of what it does."""
-    merged: list[tuple[int, int]] = []
-    in_code = False
-    for start, end in _blank_line_blocks(text):
-        fences = _FENCE.findall(text, _line_start(text, start), end)
-        opens_code = _FENCE.match(text, _line_start(text, start)) is not None
-        if merged and (in_code or (opens_code and text[merged[-1][1] - 1] == ":")):
-            merged[-1] = (merged[-1][0], end)
-        else:
-            merged.append((start, end))
-        in_code ^= len(fences) % 2 == 1
-    yield from merged
-
-
-def _line_start(text: str, position: int) -> int:
-    return text.rfind("\n", 0, position) + 1
+    return join_code_blocks(text, list(_blank_line_blocks(text)), code_blocks(text))
 
 
 def _blank_line_blocks(text: str) -> Iterator[tuple[int, int]]:
@@ -94,14 +80,6 @@ def _blank_line_blocks(text: str) -> Iterator[tuple[int, int]]:
         yield from _trimmed(text, position, match.start())
         position = match.end()
     yield from _trimmed(text, position, len(text))
-
-
-def code_blocks(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    """The fenced code blocks of ``text[start:end]``, fence lines included (an unclosed one
-    runs to ``end``)."""
-    fences = list(_FENCE.finditer(text, _line_start(text, start), end))
-    for opening, closing in zip(fences[::2], fences[1::2] + [None]):
-        yield max(start, opening.start()), (closing.end() if closing is not None else end)
 
 
 def _trimmed(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
@@ -170,18 +148,22 @@ def paragraphs(text: str) -> list[Paragraph]:
     """Each block with its sentences; a Markdown table's rule line ("|---|:---:|") is none:
     it answered nothing, and a window opened with it."""
     result = []
-    for number, (start, end) in enumerate(paragraph_spans(text), start=1):
-        sentences = [s for s in _sentences(text, start, end) if not _TABLE_RULE.fullmatch(text, s.start, s.end)]
+    code = code_blocks(text)
+    for number, (start, end) in enumerate(join_code_blocks(text, list(_blank_line_blocks(text)), code), start=1):
+        sentences = [s for s in _sentences(text, start, end, code) if not is_table_rule(text[s.start:s.end])]
         result.append(Paragraph(number, start, end, tuple(sentences)))
     return result
 
 
-def _sentences(text: str, start: int, end: int) -> list[Span]:
+def _sentences(text: str, start: int, end: int, code: list[tuple[int, int]]) -> list[Span]:
     """pysbd's sentences, but a fenced code block is one "sentence", fences and all: pysbd
     would make every line one, and the fence lines alone windows and highlights."""
     spans: list[Span] = []
     position = start
-    for code_start, code_end in code_blocks(text, start, end):
+    for code_start, code_end in code:
+        if code_end <= start or code_start >= end:
+            continue
+        code_start, code_end = max(code_start, start), min(code_end, end)
         spans += sentence_spans(text, position, code_start)
         spans.append(Span(code_start, code_end))
         position = code_end

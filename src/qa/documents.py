@@ -20,6 +20,7 @@ from typing import Any
 
 from frontmatter.default_handlers import YAMLHandler
 
+from .bylines import byline_metadata
 from .errors import CorpusError
 from .records import Document
 
@@ -58,47 +59,12 @@ def parse_document(raw: bytes, relative_path: str) -> Document | None:
     metadata, body = split_front_matter(text, relative_path)
     if not body.strip():
         return None
-    metadata = {**byline_metadata(body), **normalised_metadata(metadata, relative_path)}
+    metadata = normalised_metadata(metadata, relative_path)
+    from_byline = byline_metadata(body)
+    if metadata.get("published") is not None or metadata.get("date") is not None:
+        from_byline.pop("published", None)  # the front matter's date, under either name, wins
+    metadata = {**from_byline, **metadata}
     return _document(relative_path, body, metadata, raw, _title(relative_path, body, metadata))
-
-
-_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
-_BYLINE_DATE = re.compile(  # "3 March 2024", "March 3, 2024", "Sept. 3, 2024", "2024-03-03"
-    rf"\b(?:\d{{1,2}}\s+{_MONTH},?\s+\d{{4}}|{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}})\b")
-_BYLINE_PREFIX = re.compile(r"^(?:By|Written by|Reported by|Reporting by)\s+", re.IGNORECASE)
-BYLINE_BLOCKS = 4  # a byline opens an article: looked for in its first blocks only
-
-
-def byline_metadata(body: str) -> dict[str, str]:
-    """Author, publisher and date from a byline line opening the text ("By Tomas Vennegaard,
-    Lindenport Herald, 3 March 2024"), for a file whose front matter does not say (front matter
-    wins, key by key). A text file has no other metadata, and without it its citations named
-    no author or date and "When was it published?" had no answer."""
-    from .chunking import paragraph_spans
-    from .furniture import is_byline
-
-    for start, end in list(paragraph_spans(body))[:BYLINE_BLOCKS]:
-        line = body[start:end]
-        if "\n" in line or len(line) > 200 or not is_byline(line) or not _BYLINE_PREFIX.match(line):
-            continue
-        found: dict[str, str] = {}
-        rest = _BYLINE_PREFIX.sub("", line)
-        date = _BYLINE_DATE.search(rest)
-        if date:
-            from dateutil.parser import ParserError, parse
-
-            try:
-                found["published"] = parse(date.group()).date().isoformat()
-                rest = rest[:date.start()] + rest[date.end():]
-            except (ParserError, ValueError, OverflowError):
-                pass
-        parts = [p.strip(" .") for p in re.split(r",|\s[|—–]\s", rest) if p.strip(" .")]
-        if parts:
-            found["author"] = parts[0]
-        if len(parts) > 1 and not any(c.isdigit() for c in parts[1]):
-            found["publisher"] = parts[1]
-        return found
-    return {}
 
 
 def _title(relative_path: str, body: str, metadata: dict[str, Any]) -> str:
@@ -110,8 +76,9 @@ def _title(relative_path: str, body: str, metadata: dict[str, Any]) -> str:
             return headline.group(1)
     else:
         heading = _MARKDOWN_H1.match(body)
-        if heading:
-            return (heading.group(1) or heading.group(2)).strip()
+        title = (heading.group(1) or heading.group(2)).strip() if heading else ""
+        if any(c.isalnum() for c in title):  # not "#   " or "# #", empty headings
+            return title
     return relative_path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
 
 

@@ -112,7 +112,8 @@ def collect(articles: list[Article], embedder: Any, *, seed: int = 20261128, wor
                 if case.kind == "lookup-absent" and _all_known(service, case.question):
                     continue  # "Americans" against a text with "American": a real lookup there
                 answer = service.ask(AskRequest(case.question, 5, "hybrid"))
-                values = tuple(answer.features[name] for name in FEATURES) if answer.features else None
+                known = answer.features and all(name in answer.features for name in FEATURES)
+                values = tuple(answer.features[name] for name in FEATURES) if known else None  # not a fact alone
                 yield Row(case.kind, b, source, case.answerable, _label(case, answer), values)
 
 

@@ -38,6 +38,11 @@ _FURNITURE_LINE = re.compile(
 )
 _BYLINE = re.compile(r"^(?:(?P<credit>By|Written by|Write to|Reporting by|Reported by)|Contact the author|Author:?)\s+\w",
                      re.I)
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+# a full date, as a byline gives it: "3 March 2024", "March 3, 2024", "Sept. 3, 2024", "2024-03-03"
+# (not "April" alone, a first name as often as a month, nor a bare year)
+BYLINE_DATE = re.compile(rf"\b(?:\d{{1,2}}\s+{_MONTH},?\s+[12]\d{{3}}|{_MONTH}\s+\d{{1,2}},?\s+[12]\d{{3}}"
+                         rf"|[12]\d{{3}}-\d{{2}}-\d{{2}})\b")
 _TERMINAL = re.compile(r"[.!?…:;][\"”’)\]]*$")  # "…end.)" ends a sentence; "Thomas Galbraith (engineer)" not
 _SENTENCE_END = re.compile(r"[.!?…][\"”’)\]]*(?:\s|(?=[A-Z]))")  # "Koreans.Carl Mydans—…" holds a sentence
 
@@ -67,6 +72,12 @@ def is_byline(sentence: str) -> bool:
     return capitalised >= 2 or capitalised == len(words) == 1
 
 
+def is_dated_byline(sentence: str) -> bool:
+    """A byline with its full date ("By Tomas Vennegaard, Lindenport Herald, 3 March 2024"):
+    it says when the article was published, as a byline says who wrote it."""
+    return is_byline(sentence) and BYLINE_DATE.search(sentence) is not None
+
+
 def is_question(sentence: str) -> bool:
     return sentence.rstrip("”\"’' )").endswith("?")
 
@@ -78,8 +89,9 @@ def is_non_answer(text: str, sentences: Sequence[tuple[int, int]]) -> bool:
     if sentences and all(is_question(text[a:b]) for a, b in sentences):
         return True
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    if any(is_byline(line) or line.startswith(("```", "~~~")) for line in lines):
-        return False  # a byline, or a code block: a one-line command has no full stop either
+    fences = sum(line.startswith(("```", "~~~")) for line in lines)
+    if any(is_byline(line) for line in lines) or 0 < fences < len(lines):
+        return False  # a byline, or a code block with code in it: a one-line command has no full stop either
     if lines and all(is_furniture_line(line) for line in lines):
         return True
     words = [w for w in text.split() if any(c.isalnum() for c in w)]  # not the list's "-" or "•"

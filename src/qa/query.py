@@ -23,40 +23,46 @@ _WORD = re.compile(r"[^\W_][\w'’.-]*", re.UNICODE)
 _LETTERS = re.compile(r"[^\W_]+")
 _QUESTION_WORDS = WH_WORDS | frozenset("is are was were do does did can could would should will".split())
 _OPENERS = _QUESTION_WORDS | frozenset("has have had am may might shall must".split())  # "Has Seoul talked…"
-_DOCUMENT = r"(?:the |this )?(?:article|story|piece|report|text|post|it|this)"
+_END = r"\s*[?!.]*$"
+# "the article", "this piece", "the tram story", "the story about the tram"; not "the story of
+# Cinderella" (a work, not this document) nor "the report" (one the article may cite)
+_NAMED_DOCUMENT = (r"(?:the|this|that)\s+(?:[\w'’-]+\s+){0,3}?(?:article|story|piece|post|essay)\b(?!\s+of\b)"
+                   r"(?:\s+(?:about|on|regarding|concerning)\s+[^?]+?)?")
+_THE_DOCUMENT = rf"(?:{_NAMED_DOCUMENT}|it|this)"  # "it" and "this" alone only where nothing else can be meant
 _ABOUT_AUTHOR = re.compile(
     rf"\b(?:who|which (?:journalist|reporter|writer))\s+(?:wrote|writes|has written|authored|penned|reported)\s+"
-    rf"(?:{_DOCUMENT}|(?:the|this)\s+(?:[\w'’-]+\s+){{1,3}}?(?:article|story|piece))\b"  # "the tram article"
-    rf"|\b(?:author|writer|byline)\s+of\s+{_DOCUMENT}\b|\bwho\s+is\s+the\s+(?:author|writer)\b"
-    rf"|^\s*who\s+(?:wrote|authored)\s+(?:it|this)?\s*\??\s*$", re.IGNORECASE)
-# "the article", "this piece", "the tram story", "it"; then perhaps what it is about. Not "the
-# report": a question may ask when a report the article cites was published.
-_THE_DOCUMENT = (r"(?:(?:the|this|that)\s+(?:[\w'’-]+\s+){0,3}?(?:article|story|piece|post|essay)|it|this)"
-                 r"(?:\s+(?:about|on|regarding|concerning)\s+[^?]+?)?")
+    rf"(?:{_NAMED_DOCUMENT}|(?:the|this)\s+(?:text|report)\b|(?:it|this){_END})"
+    rf"|\b(?:author|writer|byline)\s+of\s+{_THE_DOCUMENT}{_END}|\bwho\s+is\s+the\s+(?:author|writer){_END}"
+    rf"|^\s*who\s+(?:wrote|authored)\s*\??\s*$", re.IGNORECASE)
 _ABOUT_PUBLISHED = re.compile(
-    rf"\bwhen\s+(?:was|is)\s+{_THE_DOCUMENT}\s+(?:first\s+|originally\s+)?"
-    rf"(?:published|written|posted|released|printed|dated|from)\b"
-    rf"|\bwhen\s+did\s+{_THE_DOCUMENT}\s+(?:first\s+)?(?:come\s+out|appear|run|go\s+online|get\s+published)\b"
-    rf"|\bwhat\s+(?:date|day|year)\s+(?:was|is)\s+{_THE_DOCUMENT}\s+(?:published|written|posted|from|dated)\b"
-    rf"|\bhow\s+old\s+is\s+{_THE_DOCUMENT}\s*\??\s*$"
-    rf"|\b(?:publication|publishing|posting)\s+date(?:\s+of\s+{_THE_DOCUMENT})?\s*\??\s*$"
-    rf"|\bdate\s+of\s+publication(?:\s+of\s+{_THE_DOCUMENT})?\s*\??\s*$", re.IGNORECASE)
+    rf"\bwhen\s+(?:was|is)\s+(?:{_NAMED_DOCUMENT}\s+(?:first\s+|originally\s+)?"
+    rf"(?:published|written|posted|released|printed|dated|from)|(?:it|this)\s+(?:first\s+)?(?:published|posted))\b"
+    rf"|\bwhen\s+did\s+(?:{_NAMED_DOCUMENT}\s+(?:first\s+)?(?:come\s+out|appear|run|go\s+online)|"
+    rf"{_THE_DOCUMENT}\s+get\s+published)\b"
+    rf"|\bwhat\s+(?:date|day|year)\s+(?:was|is)\s+(?:{_NAMED_DOCUMENT}\s+(?:published|written|posted|from|dated)|"
+    rf"(?:it|this)\s+(?:published|posted))\b"
+    rf"|\bhow\s+old\s+is\s+{_NAMED_DOCUMENT}{_END}"
+    rf"|\b(?:publication|publishing|posting)\s+date(?:\s+of\s+{_THE_DOCUMENT})?{_END}"
+    rf"|\bdate\s+of\s+publication(?:\s+of\s+{_THE_DOCUMENT})?{_END}", re.IGNORECASE)
 _ABOUT_PUBLISHER = re.compile(
-    rf"\bwho\s+(?:published|publishes|ran|printed)\s+{_THE_DOCUMENT}\s*\??\s*$"
+    rf"\bwho\s+(?:published|publishes|ran|printed)\s+{_THE_DOCUMENT}{_END}"
     rf"|\b(?:which|what)\s+(?:publication|newspaper|magazine|outlet|paper|site|website|publisher)\s+"
-    rf"(?:published|ran|printed|posted|is|was)\s+{_THE_DOCUMENT}\s*(?:from\s*|in\s*)?\??\s*$"
-    rf"|\bwhere\s+was\s+{_THE_DOCUMENT}\s+(?:published|printed|posted)\s*\??\s*$"
-    rf"|\b(?:publisher|source)\s+of\s+{_THE_DOCUMENT}\s*\??\s*$|\bwho\s+is\s+the\s+publisher\b", re.IGNORECASE)
+    rf"(?:published|ran|printed|posted|is|was)\s+{_THE_DOCUMENT}(?:\s+(?:from|in))?{_END}"
+    rf"|\bwhere\s+was\s+{_THE_DOCUMENT}\s+(?:published|printed|posted){_END}"
+    rf"|\b(?:publisher|source)\s+of\s+{_THE_DOCUMENT}{_END}|\bwho\s+is\s+the\s+publisher{_END}", re.IGNORECASE)
 # words that only ask for the document's fact: what remains of the salient terms is its topic
 _FACT_WORDS = frozenset("publish published publishes publication publishing publisher date dated posted posting "
                         "released printed appear run online old first originally newspaper magazine outlet paper site "
-                        "website source".split())
+                        "website source author authors authored writer writers reporter journalist byline penned "
+                        "wrote written writes reported".split())
 
 
 def about_document(question: str) -> str | None:
     """Which fact of the document itself the question asks: ``author`` ("Who wrote the
     article?"), ``published`` ("When was it published?") or ``publisher`` ("Who published the
-    story about X?"); None when it asks about what the document says."""
+    story about X?"); None when it asks about what the document says ("Who is the author of
+    Hamlet?")."""
+    question = " ".join(question.split())  # one space between words: the patterns assume it
     for field, pattern in (("author", _ABOUT_AUTHOR), ("published", _ABOUT_PUBLISHED),
                            ("publisher", _ABOUT_PUBLISHER)):
         if pattern.search(question):

@@ -132,7 +132,8 @@ class Passage:
 @dataclass(frozen=True)
 class DocumentFact:
     """A fact of the document itself, from its metadata (front matter, an HTML page's meta
-    tags): what answers "When was it published?", which no passage holds (facts.py)."""
+    tags, a byline opening a text: bylines.py): what answers "When was it published?", which
+    no passage holds (facts.py)."""
 
     doc_id: str
     title: str

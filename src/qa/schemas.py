@@ -139,7 +139,8 @@ class DocumentFactOut(Schema):
     doc_id = String(required=True)
     title = String(required=True)
     field = String(required=True, validate=OneOf(("author", "published", "publisher")))
-    value = String(required=True, metadata={"description": "from the document's metadata (front matter, meta tags)"})
+    value = String(required=True, metadata={
+        "description": "from the document's metadata (front matter, a page's meta tags, a byline opening a text)"})
 
 
 class AnswerOut(Schema):

@@ -169,7 +169,7 @@ class QAService:
         term_matches = view.sentence_lexical.term_matches(query.terms)
         passages = tuple(_passage(view, position, hit, highlight(view, hit, query, vector, term_matches))
                          for position, hit in enumerate(hits[:request.k], start=1))
-        values = features(view, query, hits) if hits else {}
+        values = features(view, query, hits, len(request.doc_ids) or len(index.documents)) if hits else {}
         fact = document_fact(index.documents, view, query, hits, request.doc_ids)
         if fact is not None:
             values[METADATA_ANSWER] = 1.0

@@ -30,8 +30,9 @@ _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 MUCH_MORE_COMMON = 100  # a valid but rare word yields to a question word this many times more frequent
 COMMON_WORD = 20_000_000  # English words this frequent are not names ("wars", "during"; "Armstrong" is 7 M)
 QUESTION_WORDS = frozenset("what when where which who whom whose why how".split())
-# words that make the question, not its topic: a correction into one needs no corpus match ("how mny" -> "how many")
-_QUESTION_FORM = QUESTION_WORDS | frozenset("many much long often far old".split())
+# words that make the question, not its topic: a correction into one needs no corpus match ("how mny" -> "how
+# many", "wen was it publishd" -> "when was it published")
+_QUESTION_FORM = QUESTION_WORDS | frozenset("many much long often far old published written article author".split())
 
 
 @lru_cache(maxsize=1)

@@ -13,7 +13,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..answer_types import ANSWER_PATTERNS, names_in
-from ..furniture import is_byline, is_non_answer
+from ..furniture import is_byline, is_dated_byline, is_non_answer
 from ..errors import IndexMismatch, IndexUnavailable
 from ..lexical import LexicalIndex
 from ..records import Chunk, Document
@@ -40,6 +40,7 @@ class LoadedIndex:
     anchor_offsets: np.ndarray  # chunk i owns anchor_rows[anchor_offsets[i]:anchor_offsets[i+1]]
     non_answer: np.ndarray  # per chunk: only questions, a heading or a label list (furniture.py): never returned
     byline: np.ndarray  # per chunk: holds a byline ("By …", "Write to …"), which answers "who wrote it?"
+    dated_byline: np.ndarray  # per chunk: holds a byline with a full date, which answers "when was it published?"
     has_answer_type: dict[str, np.ndarray]  # per answer type, per chunk: holds such an expression
     speller: Speller  # corrects question words towards the corpus vocabulary
     sentence_texts: tuple[str, ...]  # per sentence row: its text
@@ -56,7 +57,7 @@ class LoadedIndex:
         if about == "author":
             return self.byline
         if about == "published":
-            return self.byline & self.has_answer_type["date"]
+            return self.dated_byline
         return np.zeros(len(self.chunks), dtype=bool)
 
     def search_dense(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -118,10 +119,10 @@ class PassageFacts:
 
     def __init__(self, limit: int = 50_000):  # entries per kind; emptied when full (tens of MB at most)
         self.limit = limit
-        self._chunks: dict[tuple[str, int, int], tuple[bool, bool, tuple[bool, ...]]] = {}
+        self._chunks: dict[tuple[str, int, int], tuple[bool, bool, bool, tuple[bool, ...]]] = {}
         self._names: dict[str, frozenset[str]] = {}
 
-    def of_chunk(self, chunk: Chunk) -> tuple[bool, bool, tuple[bool, ...]]:
+    def of_chunk(self, chunk: Chunk) -> tuple[bool, bool, bool, tuple[bool, ...]]:
         return self._remembered(self._chunks, (chunk.doc_id, chunk.start, chunk.end), lambda: chunk_facts(chunk))
 
     def of_sentence(self, text: str) -> frozenset[str]:
@@ -137,10 +138,12 @@ class PassageFacts:
         return found
 
 
-def chunk_facts(chunk: Chunk) -> tuple[bool, bool, tuple[bool, ...]]:
-    """Only furniture (never an answer), holds a byline, and per ANSWER_PATTERNS: holds one."""
+def chunk_facts(chunk: Chunk) -> tuple[bool, bool, bool, tuple[bool, ...]]:
+    """Only furniture (never an answer), holds a byline, a dated one, and per ANSWER_PATTERNS:
+    holds one."""
     return (is_non_answer(chunk.text, chunk.sentences),
             any(is_byline(chunk.text[a:b]) for a, b in chunk.sentences),
+            any(is_dated_byline(chunk.text[a:b]) for a, b in chunk.sentences),
             tuple(bool(pattern.search(chunk.text)) for pattern in ANSWER_PATTERNS.values()))
 
 
@@ -160,11 +163,12 @@ def assemble(folder: Path, manifest: dict[str, Any], documents: dict[str, Docume
     per_chunk = [facts.of_chunk(c) if facts else chunk_facts(c) for c in chunks]
     non_answer = np.array([f[0] for f in per_chunk], dtype=bool)
     byline = np.array([f[1] for f in per_chunk], dtype=bool)
-    has_type = {kind: np.array([f[2][n] for f in per_chunk], dtype=bool)
+    dated_byline = np.array([f[2] for f in per_chunk], dtype=bool)
+    has_type = {kind: np.array([f[3][n] for f in per_chunk], dtype=bool)
                 for n, kind in enumerate(ANSWER_PATTERNS)}  # "person" depends on the question: search.py
     return LoadedIndex(folder, manifest, documents, chunks, vectors, lexical, sentence_lexical, sentence_vectors,
                        np.asarray(sentence_rows, dtype=np.int64), offsets, anchor_rows, anchor_offsets, non_answer,
-                       byline, has_type, speller, tuple(sentence_texts),
+                       byline, dated_byline, has_type, speller, tuple(sentence_texts),
                        tuple(facts.of_sentence(t) if facts else names_in(t) for t in sentence_texts))
 
 

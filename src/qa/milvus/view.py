@@ -101,8 +101,8 @@ class MilvusIndex:
         dense = {h["id"]: (h["distance"], h["entity"]) for h in self._search(vector.tolist(), "dense", wanted, where)}
         bm25 = {h["id"]: (abs(h["distance"]), h["entity"]) for h in self._search(query.search_text, "bm25_passage",
                                                                                    wanted, where)}
-        rows = {**{i: e for i, (_, e) in bm25.items()}, **{i: e for i, (_, e) in dense.items()},
-                **self._bylines(query, where, wanted)}
+        rows = {**{i: e for i, (_, e) in bm25.items()}, **{i: e for i, (_, e) in dense.items()}}
+        rows.update(self._bylines(query, where, wanted, {e["doc_id"] for e in rows.values()}))
         ids = sorted(rows)
         if not ids:
             return _empty(self)
@@ -114,13 +114,16 @@ class MilvusIndex:
         return self._assemble(query, ids, chunks, [rows[i]["info"]["rows"] for i in ids],
                               np.array([bm25.get(i, (0.0, None))[0] for i in ids], dtype=np.float32))
 
-    def _bylines(self, query: Query, where: str, limit: int) -> dict[int, dict[str, Any]]:
+    def _bylines(self, query: Query, where: str, limit: int, documents: set[str]) -> dict[int, dict[str, Any]]:
         """For "Who wrote …?" and "When was … published?" the bylines too, as search.py adds
         them locally: "the article about the armistice" shares no word with "Write to Olivia B.
         Waxman", so neither search finds it in a large corpus (a collection built before the
-        flag has none to add)."""
-        if query.about not in ("author", "published"):
+        flag has none to add). A question naming a topic wants its document's byline: only the
+        bylines of the candidates' ``documents``, where the best passage's document is."""
+        if query.about not in ("author", "published") or (query.topic and not documents):
             return {}
+        if query.topic:
+            where += f" and doc_id in {json.dumps(sorted(documents))}"
         found = self.store.call("query", self.collection, filter=f'{where} and info["byline"] == true',
                                 output_fields=PASSAGE_FIELDS, limit=limit)
         return {row["id"]: row for row in found}

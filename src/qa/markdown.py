@@ -1,0 +1,54 @@
+"""The Markdown structure chunking respects, read off the text with its offsets intact (the
+text itself is never rendered or changed): fenced code blocks and table rule lines.
+
+A fenced code block (``` or ~~~) is one block whatever blank lines it holds, and it joins the
+paragraph introducing it when that paragraph ends in ":" ("You can also make a local backup
+file:"): a command alone says nothing of what it does, and a one-line command has no full
+stop, so it read as a heading and was never returned.
+"""
+
+from __future__ import annotations
+
+import re
+
+_FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})([^\n]*)$", re.MULTILINE)  # a Markdown code fence line, and the rest
+_TABLE_RULE = re.compile(r"\|?(?:\s*:?-{3,}:?\s*\|)+\s*(?::?-{3,}:?\s*)?")  # "|---|---|", "| :--- | ---: |"
+
+
+def join_code_blocks(text: str, blocks: list[tuple[int, int]], code: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``blocks`` (blank-line separated, in order) with the blocks inside one of the ``code``
+    blocks joined to it, and a code block joined to a block before it ending in ":"."""
+    merged: list[tuple[int, int]] = []
+    for start, end in blocks:
+        block = next(((a, b) for a, b in code if a <= start < b), None)
+        opens = block is not None and not text[block[0]:start].strip()
+        if merged and block is not None and (not opens or text[merged[-1][1] - 1] == ":"):
+            merged[-1] = (merged[-1][0], end)  # inside a code block, or the code its lead-in introduces
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def code_blocks(text: str) -> list[tuple[int, int]]:
+    """The fenced code blocks, fence lines included, as CommonMark pairs them: a closing
+    fence is of the opening's character, at least as long, with nothing after it; a backtick
+    line with a backtick after the fence is inline code (```x```), no fence; an unclosed block
+    runs to the end of the text."""
+    blocks: list[tuple[int, int]] = []
+    opening: tuple[str, int] | None = None  # (fence, where its line starts)
+    for match in _FENCE.finditer(text):
+        fence, rest = match.group(1), match.group(2)
+        if opening is None:
+            if not (fence[0] == "`" and "`" in rest):
+                opening = (fence, match.start())
+        elif fence[0] == opening[0][0] and len(fence) >= len(opening[0]) and not rest.strip():
+            blocks.append((opening[1], match.end()))
+            opening = None
+    if opening is not None:
+        blocks.append((opening[1], len(text.rstrip())))
+    return blocks
+
+
+def is_table_rule(line: str) -> bool:
+    """A table's rule line ("|---|:---:|"): no sentence, it answers nothing."""
+    return _TABLE_RULE.fullmatch(line) is not None
