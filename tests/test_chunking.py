@@ -192,6 +192,8 @@ def test_code_fences_pair_as_commonmark_says():
     nested = "Lead:\n\n````\n```\nnested\n```\n````\n\nAfter."
     first, after = paragraphs(nested)
     assert [nested[a:b] for a, b in first.sentences] == ["Lead:", "````\n```\nnested\n```\n````"]
+    not_closing = "```\ncode\n```not a closing fence\n\nstill code\n```\n\nout"  # a closing fence has nothing after it
+    assert [len(p.sentences) for p in paragraphs(not_closing)] == [1, 1]
     mixed = "~~~\ncode\n```\nstill code\n~~~\n\nout"
     assert [mixed[a:b] for p in paragraphs(mixed) for a, b in p.sentences] == ["~~~\ncode\n```\nstill code\n~~~", "out"]
 

@@ -51,8 +51,9 @@ def test_who_wrote_the_article_about_a_topic_is_answered_by_that_articles_byline
     assert korea.passages[0].text.startswith("Write to Olivia B. Waxman") and korea.verdict == "answered"
     flood = ask(service, "Who wrote the article about the Boston molasses flood?", 3)
     assert flood.passages[0].citation.doc_id == "molasses" and flood.verdict != "answered"
-    anyone = ask(service, "Who wrote the article?", 3)  # which article, of three? the byline first, but a guess
-    assert anyone.passages[0].text.startswith("Write to Olivia B. Waxman") and anyone.verdict != "answered"
+    for unnamed in ("Who wrote the article?", "Who wrote the essay?", "Who wrote this document?"):
+        anyone = ask(service, unnamed, 3)  # which one, of three? the byline first, but a guess
+        assert anyone.passages[0].text.startswith("Write to Olivia B. Waxman") and anyone.verdict != "answered", unnamed
 
 
 def test_when_a_document_was_published_comes_from_that_documents_metadata_or_not_at_all(mixed):

@@ -58,6 +58,13 @@ def test_a_markdown_file_without_a_title_is_titled_by_its_opening_heading(raw, t
                                                                     "publisher": "Science Weekly"}),
     (b"Headline\n\nBy April Ross, Coast Weekly\n\nText.\n", {"author": "April Ross", "publisher": "Coast Weekly"}),
     (b"Headline\n\nBy the Associated Press\n\nText.\n", {"author": "Associated Press"}),
+    # what it cannot read (a time, "Updated", a weekday, "5 min read", a bad date) is skipped, not the byline
+    (b"Headline\n\nBy Ann Lee, The Herald, Monday, Mar. 3, 2024, 10:42 GMT\n\nText.\n",
+     {"author": "Ann Lee", "publisher": "The Herald", "published": "2024-03-03"}),
+    (b"Headline\n\nBy Ann Lee \xc2\xb7 The Herald \xc2\xb7 Updated 3 March 2024 \xc2\xb7 5 min read\n\nText.\n",
+     {"author": "Ann Lee", "publisher": "The Herald", "published": "2024-03-03"}),
+    (b"Headline\n\nBy Ann Lee, Bo Kim and Cy Tan, The Herald, 31 February 2024\n\nText.\n",
+     {"author": "Ann Lee, Bo Kim and Cy Tan", "publisher": "The Herald"}),
     (b"One.\n\nTwo.\n\nThree.\n\nFour.\n\nBy Jane Roe\n", {}),  # not where a byline opens an article
     # the front matter wins, key by key
     (b"---\nauthor: Front Matter\n---\nHeadline\n\nBy Jane Roe, Daily Bugle, 12 May 2025\n\nText.\n",

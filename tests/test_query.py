@@ -180,6 +180,14 @@ def test_a_lookup_needs_a_word_to_look_up():
     ("Who authored this piece?", "author", ()),
     ("What is the byline of the article?", "author", ()),
     ("Who published it?", "publisher", ()),
+    ("Who wrote the essay?", "author", ()),  # which document, of several? none named
+    ("Who wrote this blog post?", "author", ()),
+    ("Who wrote this document?", "author", ()),
+    ("Who is the author of the text?", "author", ()),
+    ("Who's the author?", "author", ()),
+    # what the "about" clause names is the topic, whatever its words
+    ("Who wrote the article about the journalist?", "author", ("journalist",)),
+    ("When was the article about the tram first published?", "published", ("tram",)),
 ])
 def test_a_question_about_the_document_itself_is_told_from_one_about_what_it_says(question, about, topic):
     query = analyse(question)

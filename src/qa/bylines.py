@@ -16,8 +16,9 @@ from .furniture import BYLINE_DATE, is_byline
 
 BYLINE_BLOCKS = 4  # a byline opens an article: looked for in its first blocks only
 _PREFIX = re.compile(r"^(?:By|Written by|Reported by|Reporting by)\s+", re.IGNORECASE)
-_PARTS = re.compile(r",|\s[|—–]\s")
+_PARTS = re.compile(r",|\s[|—–·•]\s")
 _CONNECTORS = frozenset("and of the de van von der den da di du le la bin al y & for".split())
+_WEEKDAYS = frozenset("Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split())
 _SUFFIXES = frozenset("jr jr. sr sr. ii iii iv phd ph.d ph.d. md m.d.".split())
 _ROLES = re.compile(r"\b(?:writer|reporter|correspondent|editor|columnist|contributor|staff|intern|producer|"
                     r"photographer|analyst|critic)s?\b", re.IGNORECASE)
@@ -28,41 +29,57 @@ def byline_metadata(body: str) -> dict[str, str]:
     the text's first blocks, as far as it says them; {} when there is none."""
     from .chunking import paragraph_spans
 
-    for start, end in list(paragraph_spans(body))[:BYLINE_BLOCKS]:
-        line = body[start:end]
+    opening = body[:4000]  # the first blocks are near the top: a long text is not cut in blocks for this
+    for start, end in list(paragraph_spans(opening))[:BYLINE_BLOCKS]:
+        line = opening[start:end]
         if "\n" not in line and len(line) <= 200 and _PREFIX.match(line) and is_byline(line):
             return _read(_PREFIX.sub("", line))
     return {}
 
 
 def _read(rest: str) -> dict[str, str]:
+    """The name first; then a date, more names ("Bo Kim and Cy Tan"), suffixes, roles and the
+    publisher, in any order; a part read as none of them (a time, "Updated", "5 min read") is
+    skipped, but a part that reads as a sentence makes the line no byline."""
     found: dict[str, str] = {}
-    date = BYLINE_DATE.search(rest)
+    date = BYLINE_DATE.search(rest)  # before the split: "March 3, 2024" holds a comma
     if date:
-        from dateutil.parser import ParserError, parse
-
-        try:
-            found["published"] = parse(date.group()).date().isoformat()
-            rest = rest[:date.start()] + rest[date.end():]
-        except (ParserError, ValueError, OverflowError):
-            return {}
+        found["published"] = _iso(date.group())
+        rest = rest[:date.start()] + rest[date.end():]
     parts = [p.strip() for p in _PARTS.split(rest) if p.strip(" .")]
-    if parts and parts[0].lower().startswith("the "):
-        parts[0] = parts[0][4:]  # "By the Associated Press"
-    if not parts or not _capitalised(parts[0].rstrip(".")):
+    if not parts or any(_sentence_like(p) for p in parts):
         return {}
-    author = parts[0].rstrip(".") if not parts[0].endswith((" Jr.", " Sr.")) else parts[0]
+    first = parts[0][4:] if parts[0].lower().startswith("the ") else parts[0]  # "By the Associated Press"
+    if not _capitalised(first.rstrip(".")):
+        return {}
+    authors = [first if first.endswith((" Jr.", " Sr.")) else first.rstrip(".")]
     for part in parts[1:]:
+        bare = part.rstrip(".")
         if part.lower().replace(" ", "") in _SUFFIXES:
-            author += ", " + part
-        elif _ROLES.search(part):
+            authors[-1] += ", " + part
+        elif _ROLES.search(part) or bare in _WEEKDAYS or any(c.isdigit() for c in part):
             continue
-        elif _capitalised(part.rstrip(".")) and "publisher" not in found:
-            found["publisher"] = part.rstrip(".")
-        else:
-            return {}  # a part that is neither: a sentence opening with "By", not a byline
-    found["author"] = author
-    return found
+        elif " and " in f" {bare} " and _capitalised(bare) and "publisher" not in found:
+            authors.append(bare)  # more names, before the publisher
+        elif _capitalised(bare[4:] if bare.lower().startswith("the ") else bare) and "publisher" not in found:
+            found["publisher"] = bare
+    found = {key: value for key, value in found.items() if value}
+    return {"author": ", ".join(authors), **found}
+
+
+def _iso(date: str) -> str:
+    from dateutil.parser import ParserError, parse
+
+    try:
+        return parse(date).date().isoformat()
+    except (ParserError, ValueError, OverflowError):
+        return ""  # "31 February 2024": no date, the rest of the byline still read
+
+
+def _sentence_like(part: str) -> bool:
+    """Three lowercase words or more ("the Tram Company had laid new tracks"): a sentence."""
+    words = [w.strip(".,;:!?\"'") for w in part.split()]
+    return sum(w.isalpha() and w.islower() and w not in _CONNECTORS for w in words) >= 3
 
 
 def _capitalised(text: str) -> bool:

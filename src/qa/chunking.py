@@ -27,6 +27,7 @@ become part of one.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
@@ -52,7 +53,8 @@ class ChunkingParams:
     boilerplate_min_repeats: int = default("boilerplate_repeats")
     splitter: str = "pysbd"
     # a change here makes every index built before it stale (``qa index build --if-stale`` rebuilds)
-    layout: str = "sentence-windows; code blocks whole, with their lead-in; no table rules"
+    layout: str = ("sentence-windows; code blocks whole (CommonMark fences), with their lead-in; no table rules; "
+                   "bylines read")
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -160,8 +162,11 @@ def _sentences(text: str, start: int, end: int, code: list[tuple[int, int]]) -> 
     would make every line one, and the fence lines alone windows and highlights."""
     spans: list[Span] = []
     position = start
-    for code_start, code_end in code:
-        if code_end <= start or code_start >= end:
+    first = bisect.bisect_right(code, (start, len(text) + 1)) - 1  # the code blocks are in text order
+    for code_start, code_end in code[max(first, 0):]:
+        if code_start >= end:
+            break
+        if code_end <= start:
             continue
         code_start, code_end = max(code_start, start), min(code_end, end)
         spans += sentence_spans(text, position, code_start)

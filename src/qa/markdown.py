@@ -19,8 +19,11 @@ def join_code_blocks(text: str, blocks: list[tuple[int, int]], code: list[tuple[
     """``blocks`` (blank-line separated, in order) with the blocks inside one of the ``code``
     blocks joined to it, and a code block joined to a block before it ending in ":"."""
     merged: list[tuple[int, int]] = []
+    position = 0  # both lists are in text order: one pass over each
     for start, end in blocks:
-        block = next(((a, b) for a, b in code if a <= start < b), None)
+        while position < len(code) and code[position][1] <= start:
+            position += 1
+        block = code[position] if position < len(code) and code[position][0] <= start else None
         opens = block is not None and not text[block[0]:start].strip()
         if merged and block is not None and (not opens or text[merged[-1][1] - 1] == ":"):
             merged[-1] = (merged[-1][0], end)  # inside a code block, or the code its lead-in introduces

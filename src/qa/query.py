@@ -26,13 +26,15 @@ _OPENERS = _QUESTION_WORDS | frozenset("has have had am may might shall must".sp
 _END = r"\s*[?!.]*$"
 # "the article", "this piece", "the tram story", "the story about the tram"; not "the story of
 # Cinderella" (a work, not this document) nor "the report" (one the article may cite)
-_NAMED_DOCUMENT = (r"(?:the|this|that)\s+(?:[\w'’-]+\s+){0,3}?(?:article|story|piece|post|essay)\b(?!\s+of\b)"
+_DOCUMENT_NOUN = r"(?:article|story|piece|post|essay|column|editorial|text|document|page)"
+_NAMED_DOCUMENT = (rf"(?:the|this|that)\s+(?:[\w'’-]+\s+){{0,3}}?{_DOCUMENT_NOUN}\b(?!\s+of\b)"
                    r"(?:\s+(?:about|on|regarding|concerning)\s+[^?]+?)?")
 _THE_DOCUMENT = rf"(?:{_NAMED_DOCUMENT}|it|this)"  # "it" and "this" alone only where nothing else can be meant
 _ABOUT_AUTHOR = re.compile(
     rf"\b(?:who|which (?:journalist|reporter|writer))\s+(?:wrote|writes|has written|authored|penned|reported)\s+"
-    rf"(?:{_NAMED_DOCUMENT}|(?:the|this)\s+(?:text|report)\b|(?:it|this){_END})"
-    rf"|\b(?:author|writer|byline)\s+of\s+{_THE_DOCUMENT}{_END}|\bwho\s+is\s+the\s+(?:author|writer){_END}"
+    rf"(?:{_NAMED_DOCUMENT}|(?:the|this)\s+report\b|(?:it|this){_END})"
+    rf"|\b(?:author|writer|byline)\s+of\s+{_THE_DOCUMENT}{_END}"
+    rf"|\bwho(?:\s+is|['’]s)\s+the\s+(?:author|writer){_END}"
     rf"|^\s*who\s+(?:wrote|authored)\s*\??\s*$", re.IGNORECASE)
 _ABOUT_PUBLISHED = re.compile(
     rf"\bwhen\s+(?:was|is)\s+(?:{_NAMED_DOCUMENT}\s+(?:first\s+|originally\s+)?"
@@ -54,7 +56,11 @@ _ABOUT_PUBLISHER = re.compile(
 _FACT_WORDS = frozenset("publish published publishes publication publishing publisher date dated posted posting "
                         "released printed appear run online old first originally newspaper magazine outlet paper site "
                         "website source author authors authored writer writers reporter journalist byline penned "
-                        "wrote written writes reported".split())
+                        "wrote written writes reported article story piece post essay column editorial text document "
+                        "page blog news opinion".split())
+_TOPIC_CLAUSE = re.compile(r"\b(?:about|regarding|concerning)\s+(.+?)\s*[?!.]*$", re.IGNORECASE)
+_TRAILING_VERB = re.compile(r"(?:\s+(?:first|originally|published|written|posted|released|printed|dated|run|"
+                            r"appear(?:ed)?|come\s+out|from))+$", re.IGNORECASE)  # "…about the sewers published?"
 
 
 def about_document(question: str) -> str | None:
@@ -162,6 +168,17 @@ def as_question(text: str) -> str:
     return text + "?" if _opens_question(text) and text[-1:].isalnum() else text
 
 
+def _document_topic(text: str, salient: list[str]) -> tuple[str, ...]:
+    """What names the document a question about the document means: its "about X" clause,
+    whatever words X holds ("the article about the journalist"); else the salient words that
+    do not just ask for the fact ("When was the **tram** story published?")."""
+    clause = _TOPIC_CLAUSE.search(text)
+    if clause:
+        words = tokenize([_TRAILING_VERB.sub("", clause.group(1))], stopwords=QUESTION_STOPWORD_LIST)[0]
+        return tuple(words)
+    return tuple(t for t in salient if t not in _fact_terms())
+
+
 @lru_cache(maxsize=1)
 def _fact_terms() -> frozenset[str]:
     return frozenset(tokenize([" ".join(sorted(_FACT_WORDS))], stopwords=[])[0])
@@ -224,7 +241,7 @@ def analyse(question: str, speller: Speller | None = None) -> Query:
         shape=answer_shape(text),
         about=about,
         # "When was it published?" names no topic; "… the story about the tram" does
-        topic=tuple(t for t in salient if t not in _fact_terms()) if about is not None else (),
+        topic=_document_topic(text, salient) if about is not None else (),
         keyword=keyword,
         words=frozenset(_LETTERS.findall(fold(text).lower())),
     )

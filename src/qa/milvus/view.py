@@ -125,7 +125,7 @@ class MilvusIndex:
         if query.topic:
             where += f" and doc_id in {json.dumps(sorted(documents))}"
         found = self.store.call("query", self.collection, filter=f'{where} and info["byline"] == true',
-                                output_fields=PASSAGE_FIELDS, limit=limit)
+                                output_fields=PASSAGE_FIELDS, limit=max(limit, 4 * len(documents)))
         return {row["id"]: row for row in found}
 
     def _assemble(self, query: Query, ids: list[int], chunks: list[Chunk], sentence_rows: list[list[int]],
