@@ -216,6 +216,8 @@ def test_who_wrote_the_article_finds_the_byline_beyond_both_searches_top_lists(k
     top_lists = [found[0] for name, _, found in calls if name == "search"][:2]  # dense, BM25
     assert len(top_lists) == 2 and not any(h["entity"]["text"].startswith("Write to") for hits in top_lists for h in hits)
     assert [name for name, _, _ in calls].count("query") == 1
+    fact = ask(served, "When was it published?", 3).document_fact  # the metadata, as Milvus keeps it
+    assert (fact.field, fact.value) == ("published", "2018-04-26")
     calls.clear()
     ask(served, "Why didn't South Korea sign the armistice?", 3)
     assert "query" not in [name for name, _, _ in calls]  # only a question about the document asks
