@@ -12,9 +12,10 @@ A logistic regression over a handful of features of the question and its ranked 
 * ``keyword*``: a lookup ("Dwight Martin") has little meaning to compare, so for it term
   coverage speaks and the similarity less.
 
-Two rules are not fitted, for want of data (SQuAD, the data the model is fitted on, never
+Some rules are not fitted, for want of data (SQuAD, the data the model is fitted on, never
 asks about its documents and seldom "Who is X?"): when the question asks who wrote the
-document and the first passage is its byline, or asks who X is and the first passage
+document (or when, with a dated byline) and the first passage is its byline, naming which
+document when several are asked, or asks who X is and the first passage
 describes X in an apposition ("Charles K. Armstrong, a Korean Studies specialist"), the
 question counts as answered, as it does when the document's metadata holds the fact a
 question about the document asks for ("When was it published?", facts.py); when it asks who
