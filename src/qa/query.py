@@ -136,11 +136,6 @@ class Query:
     keyword: bool  # a lookup ("Dwight Martin", "Yeonpyeong"): at most four words, no question word, a content word
     words: frozenset[str]  # its words, folded and lower-cased (a name it already holds is no answer)
 
-    @property
-    def about_author(self) -> bool:
-        """Asks who wrote the document itself ("Who wrote the article?"): a byline answers."""
-        return self.about == "author"
-
 
 def normalize(question: str) -> str:
     """Questions that differ only in width or spacing share one cache entry, and ``analyse``
@@ -221,7 +216,7 @@ def analyse(question: str, speller: Speller | None = None) -> Query:
     readable = asked.lower() if _shouted(asked) else asked  # "WHICH WARSHIP SANK?": not five names
     corrected = speller.correct(readable) if speller is not None else None
     about = about_document(corrected or readable)  # "Whi wrote the article?" too
-    text = unframed(corrected or readable)
+    text = unframed(corrected or readable) if about is None else corrected or readable  # its framing is the question
     names = _name_words(text)
     [terms] = tokenize([text])
     salient, name_terms = tokenize([text, " ".join(names)], stopwords=QUESTION_STOPWORD_LIST)
