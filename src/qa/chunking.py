@@ -68,12 +68,12 @@ class Paragraph:
     sentences: tuple[Span, ...]
 
 
-def paragraph_spans(text: str) -> list[tuple[int, int]]:
+def paragraph_spans(text: str, code: list[tuple[int, int]] | None = None) -> list[tuple[int, int]]:
     """Blocks separated by blank lines, trimmed of surrounding whitespace; but a fenced code
     block (Markdown's ``` or ~~~) is one block whatever blank lines it holds, and it joins
     the paragraph that introduces it ("You can also make a local backup file:"), as a
-    command alone says nothing of what it does."""
-    return join_code_blocks(text, list(_blank_line_blocks(text)), code_blocks(text))
+    command alone says nothing of what it does. ``code``: the text's code_blocks, if known."""
+    return join_code_blocks(text, list(_blank_line_blocks(text)), code_blocks(text) if code is None else code)
 
 
 def _blank_line_blocks(text: str) -> Iterator[tuple[int, int]]:
@@ -151,7 +151,7 @@ def paragraphs(text: str) -> list[Paragraph]:
     it answered nothing, and a window opened with it."""
     result = []
     code = code_blocks(text)
-    for number, (start, end) in enumerate(join_code_blocks(text, list(_blank_line_blocks(text)), code), start=1):
+    for number, (start, end) in enumerate(paragraph_spans(text, code), start=1):
         sentences = [s for s in _sentences(text, start, end, code) if not is_table_rule(text[s.start:s.end])]
         result.append(Paragraph(number, start, end, tuple(sentences)))
     return result

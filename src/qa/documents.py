@@ -22,6 +22,7 @@ from frontmatter.default_handlers import YAMLHandler
 
 from .bylines import byline_metadata
 from .errors import CorpusError
+from .markdown import opening_heading
 from .records import Document
 
 TEXT_SUFFIXES = (".md", ".markdown", ".txt")
@@ -29,10 +30,6 @@ HTML_SUFFIXES = (".html", ".htm")
 SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES
 _YAML = YAMLHandler()
 _HEADLINE = re.compile(r"\A[ \t]*(\S[^\n]{0,200}?)[ \t]*\n[ \t]*\n")
-# a Markdown file that opens with a level-1 heading, ATX ("# Title", "# Title #") or setext
-# ("Title" over "====="), as MkDocs titles a page without a title in its metadata
-_MARKDOWN_H1 = re.compile(r"\A\s*(?:#[ \t]+([^\n]{1,200}?)(?:[ \t]+#+)?[ \t]*(?:\n|\Z)"
-                          r"|([^\s#][^\n]{0,200}?)[ \t]*\n=+[ \t]*(?:\n|\Z))")
 
 
 def slugify(relative_path: str) -> str:
@@ -75,10 +72,9 @@ def _title(relative_path: str, body: str, metadata: dict[str, Any]) -> str:
         if headline:
             return headline.group(1)
     else:
-        heading = _MARKDOWN_H1.match(body)
-        title = (heading.group(1) or heading.group(2)).strip() if heading else ""
-        if any(c.isalnum() for c in title):  # not "#   " or "# #", empty headings
-            return title
+        heading = opening_heading(body)
+        if heading is not None:
+            return heading
     return relative_path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
 
 

@@ -22,6 +22,8 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
+from .markdown import is_fence_line
+
 _AGENCIES = (r"Getty Images|AFP|AP|Reuters|Bloomberg|Shutterstock|Alamy|Corbis|EPA|Sipa|Redux|Xinhua|"
              r"Associated Press|Picture Collection|Contributor|Staff")
 _CREDIT_ONLY = re.compile(
@@ -89,7 +91,7 @@ def is_non_answer(text: str, sentences: Sequence[tuple[int, int]]) -> bool:
     if sentences and all(is_question(text[a:b]) for a, b in sentences):
         return True
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    fences = sum(line.startswith(("```", "~~~")) for line in lines)
+    fences = sum(is_fence_line(line) for line in lines)
     if any(is_byline(line) for line in lines) or 0 < fences < len(lines):
         return False  # a byline, or a code block with code in it: a one-line command has no full stop either
     if lines and all(is_furniture_line(line) for line in lines):

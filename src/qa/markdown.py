@@ -1,5 +1,6 @@
 """The Markdown structure chunking respects, read off the text with its offsets intact (the
-text itself is never rendered or changed): fenced code blocks and table rule lines.
+text itself is never rendered or changed): fenced code blocks, table rule lines and the
+heading a file opens with (its title when the front matter gives none).
 
 A fenced code block (``` or ~~~) is one block whatever blank lines it holds, and it joins the
 paragraph introducing it when that paragraph ends in ":" ("You can also make a local backup
@@ -12,6 +13,8 @@ from __future__ import annotations
 import re
 
 _FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})([^\n]*)$", re.MULTILINE)  # a Markdown code fence line, and the rest
+_OPENING_H1 = re.compile(r"\A\s*(?:#[ \t]+([^\n]{1,200}?)(?:[ \t]+#+)?[ \t]*(?:\n|\Z)"
+                         r"|([^\s#][^\n]{0,200}?)[ \t]*\n=+[ \t]*(?:\n|\Z))")
 _TABLE_RULE = re.compile(r"\|?(?:\s*:?-{3,}:?\s*\|)+\s*(?::?-{3,}:?\s*)?")  # "|---|---|", "| :--- | ---: |"
 
 
@@ -50,6 +53,20 @@ def code_blocks(text: str) -> list[tuple[int, int]]:
     if opening is not None:
         blocks.append((opening[1], len(text.rstrip())))
     return blocks
+
+
+def is_fence_line(line: str) -> bool:
+    """A code fence line ("```python", "~~~")."""
+    return _FENCE.fullmatch(line) is not None
+
+
+def opening_heading(text: str) -> str | None:
+    """The level-1 heading a Markdown text opens with, ATX ("# Title", "# Title #") or setext
+    ("Title" over "====="), as MkDocs titles a page without a title in its metadata; None
+    without one, or when it is empty ("#   ", "# #")."""
+    heading = _OPENING_H1.match(text)
+    title = (heading.group(1) or heading.group(2)).strip() if heading else ""
+    return title if any(c.isalnum() for c in title) else None
 
 
 def is_table_rule(line: str) -> bool:
