@@ -13,9 +13,8 @@ from typing import Any, Iterator
 
 from ..chunking import ChunkingParams
 from ..corpus import Corpus
-from ..furniture import is_byline
 from ..index.build import Embedded, embed_corpus
-from ..index.load import offsets_of
+from ..index.load import chunk_facts, offsets_of
 from ..lexical import LEXICAL_ANALYZER, K1, PASSAGE_B, SENTENCE_B, tokenize
 from ..settings import default
 from ..spelling import vocabulary
@@ -119,7 +118,7 @@ def _rows(corpus: Corpus, embedded: Embedded, facts: dict[str, Any], dimension: 
                         paragraph=c.paragraph, text=c.text, dense=vector.tolist(),
                         info={"sentences": [list(s) for s in c.sentences], "rows": rows, "anchors": list(c.anchors),
                               # filterable: "Who wrote the article about X?" asks for bylines sharing no word with X
-                              "byline": any(is_byline(c.text[a:b]) for a, b in c.sentences)})
+                              "byline": chunk_facts(c)[1]})
     for row, (text, vector) in enumerate(zip(embedded.sentences, embedded.sentence_vectors)):
         yield blank_row(SENTENCE_ID + row, SENTENCE, dimension, text=text, dense=vector.tolist())
     number = 0
