@@ -71,8 +71,9 @@ def rank(index: LoadedIndex, query: Query, vector: np.ndarray, k: int, mode: str
     else:
         score, similarity = _hybrid(index, query, vector, candidates, dense, bm25)
     spans = [(index.chunks[int(c)].doc_id, index.chunks[int(c)].start, index.chunks[int(c)].end) for c in candidates]
+    asked_bylines = index.answering_bylines(query.about)  # once per question, not per candidate
     order = [i for i in np.argsort(-score, kind="stable")
-             if _returnable(index, query, int(candidates[i]), float(similarity[i]), float(bm25[i]))]
+             if _returnable(index, asked_bylines, int(candidates[i]), float(similarity[i]), float(bm25[i]))]
     chosen = non_overlapping(spans, order, k)
     sentence = _best_sentence_cosines(index, candidates[chosen], vector)
     return [
@@ -81,13 +82,13 @@ def rank(index: LoadedIndex, query: Query, vector: np.ndarray, k: int, mode: str
     ]
 
 
-def _returnable(index: LoadedIndex, query: Query, chunk_id: int, similarity: float, bm25: float) -> bool:
+def _returnable(index: LoadedIndex, asked_bylines: np.ndarray, chunk_id: int, similarity: float, bm25: float) -> bool:
     """Never furniture (furniture.is_non_answer); never a passage that shares no term with
     the question and is barely similar to it (a filler, not a weak answer), unless it is the
-    byline a question about the document asks for."""
+    byline a question about the document asks for (``asked_bylines``, LoadedIndex.answering_bylines)."""
     if index.non_answer[chunk_id]:
         return False
-    return bm25 > 0 or similarity >= DENSE_FLOOR or bool(index.answering_bylines(query.about)[chunk_id])
+    return bm25 > 0 or similarity >= DENSE_FLOOR or bool(asked_bylines[chunk_id])
 
 
 def _hybrid(index: LoadedIndex, query: Query, vector: np.ndarray, candidates: np.ndarray, dense: np.ndarray,
