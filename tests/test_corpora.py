@@ -105,6 +105,33 @@ def test_a_dated_byline_in_the_text_answers_when_it_was_published_and_is_cited(t
     assert ask(service, "Who wrote the article about the molasses flood?", 3).passages[0].text == "By Jane Roe"
 
 
+def test_a_question_about_a_document_means_the_one_its_topic_names_not_the_first_passages(
+        tmp_path, embedder, token_counter):
+    """A blog page whose byline is only in its meta tags, beside two council stories, one with
+    a dated byline in its text (tests/fixtures/overlap). "Who wrote the blog post about CI
+    build times?" ranked a council story's sentence first and answered with its author; "When
+    was the Quarry post published?" with the council story's dated byline."""
+    from qa.service import QAService
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "overlap", corpus)
+    _build(corpus, embedder, token_counter)
+    service = QAService(str(tmp_path / "index"), embedder=embedder).load()
+    for question, field, value in [("Who wrote the blog post about CI build times?", "author", "Priya Raghunathan"),
+                                   ("When was the Quarry post published?", "published", "2025-03-18"),
+                                   ("Who published the CI post?", "publisher", "Quarry Engineering Blog"),
+                                   ("Who wrote the Kenmore article?", "author", "Owen Ferreira"),
+                                   ("When was the Ashford story published?", "published", "2024-10-09")]:
+        answer = ask(service, question, 3)
+        fact = answer.document_fact
+        assert (fact.field, fact.value) == (field, value), question
+        assert answer.verdict == "answered", question
+    quarry = ask(service, "When was the Quarry post published?", 3)
+    assert quarry.passages[0].text != "By Dana Whitcombe, Ashford Courier, 9 October 2024"  # not that article's
+    both = ask(service, "Who wrote the article about bike lanes?", 3)  # two articles about bike lanes: which?
+    assert both.document_fact is None and both.verdict != "answered"
+
+
 def test_a_command_in_a_code_block_is_an_answer_and_a_see_also_list_is_not(tmp_path, embedder, token_counter):
     """A one-line command has no full stop, like a heading: it was never returned, and the
     answer was its lead-in alone ("You can also make a local backup file:")."""

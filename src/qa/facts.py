@@ -10,38 +10,65 @@ the metadata, and it answers the question (verdict.py's ``METADATA_ANSWER``).
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Mapping, Sequence
 
+import numpy as np
+
+from .lexical import content_terms
 from .query import Query
 from .records import Document, DocumentFact
 
 FACT_LABELS = {"author": "Written by", "published": "Published", "publisher": "Published by"}  # page and CLI
 
 
-def document_fact(documents: Mapping[str, Document], view: Any, query: Query, hits: Sequence[Any],
-                  doc_ids: Sequence[str]) -> DocumentFact | None:
-    """The asked fact of the document the question is about, if its metadata holds it.
+def subject_document(documents: Mapping[str, Document], view: Any, query: Query,
+                     doc_ids: Sequence[str]) -> str | None:
+    """Which document a question about the document means: the one asked or indexed; else
+    the one its topic names ("the **CI** post", "the article about **bike lanes**"): the
+    document holding the most of the topic's words, rarity-weighted, in its text or its title
+    (or file name), then the one holding them in the most passages. Not the document of the
+    first passage: "Who wrote the post about CI build times?" ranked a sentence about a
+    city engineer first, and its article's byline answered. None when the question names no
+    topic ("When was it published?" asked of several) or no document holds it.
 
-    ``documents`` are all the index's; ``view`` the index (or Milvus view) the ``hits`` came from.
-    """
+    ``documents`` are all the index's; ``view`` the index (or Milvus view) searched."""
     if query.about is None:
         return None
-    subject = _subject(documents, view, query, hits, doc_ids)
-    if subject is None:
+    asked = tuple(doc_ids) or tuple(documents)
+    if len(asked) == 1:
+        return asked[0]
+    if not query.topic:
+        return None
+    weight: dict[str, float] = {}
+    passages: dict[str, int] = {}
+    wanted = set(asked)
+    for term in dict.fromkeys(query.topic):
+        holding = {d for d in asked if term in _title_terms(documents[d].title, d)}
+        for chunk_id in np.flatnonzero(view.lexical.term_matches([term])):
+            doc_id = view.chunks[int(chunk_id)].doc_id
+            if doc_id in wanted:
+                holding.add(doc_id)
+                passages[doc_id] = passages.get(doc_id, 0) + 1
+        for doc_id in holding:
+            weight[doc_id] = weight.get(doc_id, 0.0) + view.lexical.idf(term)
+    ranked = sorted(weight, key=lambda d: (weight[d], passages.get(d, 0)), reverse=True)
+    if not ranked or (len(ranked) > 1 and (weight[ranked[0]], passages.get(ranked[0], 0))
+                      == (weight[ranked[1]], passages.get(ranked[1], 0))):
+        return None  # no document, or two alike: naming one would be a guess
+    return ranked[0]
+
+
+@lru_cache(maxsize=None)  # one entry per document, as small as the titles already held in memory
+def _title_terms(title: str, doc_id: str) -> frozenset[str]:
+    """A title's terms and its file name's ("kenmore-bike-lanes"), read once."""
+    return content_terms(f"{title} {doc_id.replace('-', ' ').replace('_', ' ')}")
+
+
+def document_fact(documents: Mapping[str, Document], query: Query, subject: str | None) -> DocumentFact | None:
+    """The asked fact of the ``subject`` document (subject_document), if its metadata holds it."""
+    if query.about is None or subject is None:
         return None
     document = documents[subject]
     value = getattr(document, query.about)
     return DocumentFact(document.doc_id, document.title, query.about, value) if value else None
-
-
-def _subject(documents: Mapping[str, Document], view: Any, query: Query, hits: Sequence[Any],
-             doc_ids: Sequence[str]) -> str | None:
-    """The one document asked or indexed; else, when the question names a topic ("the story
-    about the tram"), the document of its first passage. "When was it published?" asked of
-    several documents names none, and is left unanswered rather than answered at random."""
-    asked = tuple(doc_ids) or tuple(documents)
-    if len(asked) == 1:
-        return asked[0]
-    if query.topic and hits:
-        return view.chunks[hits[0].chunk_id].doc_id
-    return None

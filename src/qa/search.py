@@ -54,8 +54,9 @@ class Hit:
 
 
 def rank(index: LoadedIndex, query: Query, vector: np.ndarray, k: int, mode: str,
-         doc_ids: tuple[str, ...] = ()) -> list[Hit]:
-    """The best ``k`` non-overlapping passages, best first; only of ``doc_ids`` if given."""
+         doc_ids: tuple[str, ...] = (), subject: str | None = None) -> list[Hit]:
+    """The best ``k`` non-overlapping passages, best first; only of ``doc_ids`` if given.
+    ``subject``: the document a question about the document means (facts.subject_document)."""
     all_bm25 = index.lexical.scores(query.terms)  # sparse and cheap: every chunk, once
     allowed = index.chunks_of(doc_ids) if doc_ids else None
     candidates = _candidates(index, query, all_bm25, vector, mode, allowed)
@@ -69,7 +70,7 @@ def rank(index: LoadedIndex, query: Query, vector: np.ndarray, k: int, mode: str
     elif mode == "bm25":
         score = bm25
     else:
-        score, similarity = _hybrid(index, query, vector, candidates, dense, bm25)
+        score, similarity = _hybrid(index, query, vector, candidates, dense, bm25, subject)
     spans = [(index.chunks[int(c)].doc_id, index.chunks[int(c)].start, index.chunks[int(c)].end) for c in candidates]
     asked_bylines = index.answering_bylines(query.about)  # once per question, not per candidate
     order = [i for i in np.argsort(-score, kind="stable")
@@ -92,7 +93,7 @@ def _returnable(index: LoadedIndex, asked_bylines: np.ndarray, chunk_id: int, si
 
 
 def _hybrid(index: LoadedIndex, query: Query, vector: np.ndarray, candidates: np.ndarray, dense: np.ndarray,
-            bm25: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            bm25: np.ndarray, subject: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The fused score of every candidate, and its similarity (window or anchor, the closer)."""
     slots, starts = segment_slots(index.anchor_offsets, candidates)
     anchor_rows = index.anchor_rows[slots]
@@ -104,22 +105,21 @@ def _hybrid(index: LoadedIndex, query: Query, vector: np.ndarray, candidates: np
         WEIGHTS["chunk"] * zscore(dense) + WEIGHTS["anchor"] * zscore(anchor) + WEIGHTS["bm25"] * scale_by_max(bm25)
         + WEIGHTS["anchor_bm25"] * scale_by_max(anchor_bm25)
     )
-    bylines = _subject_bylines(index, query, candidates, score) if query.about else None
+    bylines = _subject_bylines(index, query, candidates, subject) if query.about else None
     score = score + _priors(index, query, candidates, best_anchor_rows)
     if bylines is not None and bylines.any():  # above every other passage: a byline says who wrote it, and when
         score = score + bylines * (score.max() - score[bylines].min() + WEIGHTS["byline"])
     return score, np.maximum(dense, anchor)
 
 
-def _subject_bylines(index: LoadedIndex, query: Query, candidates: np.ndarray, score: np.ndarray) -> np.ndarray:
+def _subject_bylines(index: LoadedIndex, query: Query, candidates: np.ndarray, subject: str | None) -> np.ndarray:
     """The bylines that answer "Who wrote …?" or "When was it published?" (a dated one): of
     any document when the question names no topic ("Who wrote the article?"); else only of the
-    document its best passage is in ("Who wrote the article about the Great Stink?" is not
-    answered by the tram article's byline)."""
+    document it names (``subject``: "Who wrote the article about the Great Stink?" is not
+    answered by the tram article's byline), and none when it names none."""
     bylines = index.answering_bylines(query.about)[candidates].astype(bool)
     if not query.topic:
         return bylines
-    subject = index.chunks[int(candidates[int(np.argmax(score))])].doc_id
     return bylines & np.array([index.chunks[int(c)].doc_id == subject for c in candidates], dtype=bool)
 
 

@@ -18,7 +18,7 @@ from cachetools import LRUCache
 from . import settings
 from .embedding import ModelSpec, model_dimension
 from .errors import BadRequest, IndexUnavailable, NotFound
-from .facts import document_fact
+from .facts import document_fact, subject_document
 from .index.layout import version_folder, versions_built_after
 from .index.load import LoadedIndex, load_index
 from .query import Query, analyse, normalize
@@ -165,12 +165,13 @@ class QAService:
         view = index.view(query, vector, request.doc_ids)
         # the verdict compares the first passage with the second: rank two even when one is asked
         # for, so that the confidence never depends on k
-        hits = rank(view, query, vector, max(request.k, VERDICT_DEPTH), request.mode, request.doc_ids)
+        subject = subject_document(index.documents, view, query, request.doc_ids)  # "Who wrote it?": of which
+        hits = rank(view, query, vector, max(request.k, VERDICT_DEPTH), request.mode, request.doc_ids, subject)
         term_matches = view.sentence_lexical.term_matches(query.terms)
         passages = tuple(_passage(view, position, hit, highlight(view, hit, query, vector, term_matches))
                          for position, hit in enumerate(hits[:request.k], start=1))
-        values = features(view, query, hits, len(request.doc_ids) or len(index.documents)) if hits else {}
-        fact = document_fact(index.documents, view, query, hits, request.doc_ids)
+        values = features(view, query, hits, subject) if hits else {}
+        fact = document_fact(index.documents, query, subject)
         if fact is not None:
             values[METADATA_ANSWER] = 1.0
         return values, passages, fact

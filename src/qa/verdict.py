@@ -52,10 +52,11 @@ NO_BYLINE = "document_question_without_byline"
 VERDICT_DEPTH = 2  # passages the features look at (the first and its margin over the second), whatever k is
 
 
-def features(index: LoadedIndex, query: Query, hits: Sequence[Any], documents_asked: int = 1) -> dict[str, float]:
-    """The verdict's inputs; ``hits`` are search.Hit, best first (at least one). Of several
-    documents asked, a byline answers a question about the document only when the question
-    says which one ("Who wrote the article about X?"): for "Who wrote it?" one byline is a guess."""
+def features(index: LoadedIndex, query: Query, hits: Sequence[Any], subject: str | None = None) -> dict[str, float]:
+    """The verdict's inputs; ``hits`` are search.Hit, best first (at least one). A byline
+    answers a question about the document only when it is the byline of the document meant
+    (``subject``, facts.subject_document): of several asked, "Who wrote it?" names none, and
+    one byline is a guess."""
     top = hits[0]
     terms = list(dict.fromkeys(query.salient))
     weights = [index.lexical.idf(t) for t in terms]
@@ -64,7 +65,7 @@ def features(index: LoadedIndex, query: Query, hits: Sequence[Any], documents_as
     coverage = sum(w for t, w in zip(terms, weights) if t in in_top) / total if total else 1.0
     keyword = float(query.keyword)
     byline = bool(index.answering_bylines(query.about)[top.chunk_id])  # "Who wrote it?", "When was it published?"
-    byline = byline and (bool(query.topic) or documents_asked == 1)
+    byline = byline and subject is not None and index.chunks[top.chunk_id].doc_id == subject
     describes = query.shape is not None and query.shape.decides(index.chunks[top.chunk_id].text)
     return {
         "s1": top.sentence,
