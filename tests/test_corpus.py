@@ -80,6 +80,23 @@ def test_a_byline_opening_the_text_gives_author_publisher_and_date(raw, expected
     assert document.text == raw.decode().split("---\n")[-1]  # the byline stays in the text
 
 
+@pytest.mark.parametrize("byline, author", [
+    ("By Hélène Dubois-Ortega · 4 May 2025", "Hélène Dubois-Ortega"),  # trafilatura kept the separator
+    ("By Hélène Dubois-Ortega — 4 May 2025", "Hélène Dubois-Ortega"),
+    ("Jane Doe", "Jane Doe"),
+])
+def test_a_pages_author_comes_without_what_its_byline_glued_on(byline, author):
+    page = ("<html><head><title>Notes from the allotment | Green Fingers</title></head><body><article>"
+            "<h1>Notes from the allotment</h1>"
+            f"<p class=\"byline\">{'' if byline.startswith('By ') else 'By '}{byline}</p>"
+            "<p>This year I planted eleven varieties of tomato, including Black Krim and Sungold. The Sungold plants "
+            "fruited first, on the 2nd of July, almost a fortnight before the others.</p><p>The slugs ate every "
+            "lettuce seedling in April. Beer traps caught dozens but made no visible difference.</p>"
+            "</article></body></html>")
+    document = parse_document(page.encode(), "allotment.html")
+    assert document.metadata["author"] == author
+
+
 def test_crlf_becomes_lf_and_body_after_front_matter_is_exact():
     raw = b"---\r\ntitle: T\r\n---\r\n\r\n  Indented first line.\r\nSecond.\r\n"
     document = parse_document(raw, "a.md")

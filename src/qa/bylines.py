@@ -37,6 +37,13 @@ def byline_metadata(body: str) -> dict[str, str]:
     return {}
 
 
+def author_name(text: str) -> str:
+    """A page's author as its metadata gives it, without what its byline glued on:
+    trafilatura reads "By Hélène Dubois-Ortega · 4 May 2025" as "Hélène Dubois-Ortega ·"."""
+    bare = text.strip(" \t|—–·•,;:/")
+    return _read(_PREFIX.sub("", bare)).get("author") or bare
+
+
 def _read(rest: str) -> dict[str, str]:
     """The name first; then a date, more names ("Bo Kim and Cy Tan"), suffixes, roles and the
     publisher, in any order; a part read as none of them (a time, "Updated", "5 min read") is

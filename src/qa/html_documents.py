@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from .bylines import author_name
+
 MIN_TEXT_CHARS = 200  # a navigation-only page yields a few words ("Home News Sport")
 # trafilatura's default guesses a date from any year on the page ("© 2019" -> 2019-01-01)
 _DATES = {"extensive_search": False, "original_date": True}
@@ -84,7 +86,8 @@ def _metadata(found: Any) -> dict[str, Any]:
         published = date.fromisoformat(published).isoformat() if published else None
     except ValueError:
         published = None
-    metadata = {"title": found.title, "author": found.author, "published": published,
+    metadata = {"title": found.title, "author": author_name(found.author) if found.author else None,
+                "published": published,
                 "publisher": found.sitename, "source": found.url, "format": "html"}
     return {key: value for key, value in metadata.items() if value}
 
