@@ -72,7 +72,7 @@ def test_the_text_report_names_the_unanswerable_questions_it_answered():
 
     def row(question, answerable, answered):
         return {"suite": "s", "question": question, "rank": 1 if answerable else 0, "answerable": answerable,
-                "highlight_ok": True, "answered": answered, "confidence": 0.5, "verdict": "answered" if answered
+                "from_fact": False, "highlight_ok": True, "answered": answered, "confidence": 0.5, "verdict": "answered" if answered
                 else "uncertain", "took_ms": 1.0, "lengths": [10], "top": "t", "doc_id": None, "top_doc_id": "d"}
 
     rows = ([row("fine", True, True), row("flagged", True, False)]
@@ -111,3 +111,30 @@ def test_a_jsonl_question_with_null_evidence_is_unanswerable_and_a_bad_evidence_
             read_sets(path)
         assert error.value.code == "bad_eval_file"
 
+
+
+def test_a_jsonl_question_naming_its_document_is_a_hit_only_there_and_a_metadata_fact_counts(tmp_path, embedder):
+    """In a folder of articles "doc_id" says which one holds the evidence (it was read and
+    ignored: an unknown one still scored hit@1 1.000); a fact of the metadata holding the
+    evidence ("Who wrote it?") is the answer the page shows first."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "signed.md").write_text("---\nauthor: Jane Roe\n---\n" + SIGNED + "\n")
+    (corpus / "talks.txt").write_text(TALKS + "\n")
+    questions = tmp_path / "set.jsonl"
+    rows = [{"question": "When was the armistice signed?", "evidence": "armistice"},
+            {"question": "When was the armistice signed?", "evidence": "armistice", "doc_id": "talks"},
+            {"question": "Who wrote the article about the signing at Panmunjom?", "evidence": "Jane Roe",
+             "doc_id": "signed"}]
+    questions.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    report = evaluate(str(questions), index_dir=None, corpus_dir=str(corpus), embedder=embedder)
+    assert report["hit@1"] == 2 / 3 and report["hit@3"] == 1.0 and report["other_document_first"] == 0.5
+    [miss] = report["misses"]
+    assert (miss["doc_id"], miss["top_doc_id"], miss["rank"]) == ("talks", "signed", 2)
+    questions.write_text(json.dumps({"question": "Who signed?", "evidence": "x", "doc_id": "no-such-doc"}) + "\n")
+    with pytest.raises(QAError, match="names doc_id 'no-such-doc', which the index does not hold") as error:
+        evaluate(str(questions), index_dir=None, corpus_dir=str(corpus), embedder=embedder)
+    assert error.value.code == "bad_eval_file"
+    questions.write_text(json.dumps({"question": "Who signed?", "evidence": "x", "doc_id": 7}) + "\n")
+    with pytest.raises(QAError, match="set.jsonl:1: expected a JSON object"):
+        read_sets(questions)

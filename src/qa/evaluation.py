@@ -1,9 +1,12 @@
 """``qa eval``: run a question set through the same service the API uses and score it.
 
 Sets are JSONL or SQuAD 2.0 JSON (questions.py). Ranking: a hit is a returned passage that
-contains the evidence (JSONL) or whose [start, end) covers a gold answer (SQuAD); hit@1/3/5
-and MRR over the answerable questions. Highlight accuracy: among questions whose answer
-was found, the share where it lies inside the highlight of the first passage holding it.
+contains the evidence (JSONL) or whose [start, end) covers a gold answer (SQuAD), from the
+question's document when it names one; hit@1/3/5 and MRR over the answerable questions. A
+fact of the document's metadata that holds the evidence ("Who wrote it?") is a hit at rank
+1: the page shows it above the passages. Highlight accuracy: among questions whose answer
+was found in a passage, the share where it lies inside the highlight of the first passage
+holding it.
 The verdict: the share of answerable questions answered, of unanswerable ones rejected,
 and the calibration of ``confidence`` against "the first passage holds the answer"
 (reliability table, Brier score).
@@ -57,6 +60,7 @@ def evaluate(questions_path: str, *, index_dir: str | None, corpus_dir: str | No
             try:
                 service = _service(source, index_dir, workdir, number, embedder, params or ChunkingParams(),
                                    backend, store)
+                _check_documents(questions_path, article, service)
                 rows += [_score(service, article.name, case, k, mode) for case in article.cases]
             finally:
                 if store is not milvus:
@@ -90,10 +94,22 @@ def model_path(embedder: Embedder) -> str | None:
     return None if embedder.spec.model_id == DEFAULT_MODEL_ID else embedder.spec.path
 
 
+def _check_documents(path: str, article: Article, service: QAService) -> None:
+    """A ``doc_id`` the index lacks would make its question a miss whatever is answered."""
+    documents = service.index.documents
+    for case in article.cases:
+        if case.doc_id is not None and case.doc_id not in documents:
+            raise QAError(f"{path}: the question {case.question!r} names doc_id {case.doc_id!r}, which the index does "
+                          f"not hold (`qa index info` lists its documents)", code="bad_eval_file")
+
+
 def _score(service: QAService, suite: str, case: Case, k: int, mode: str) -> dict[str, Any]:
     answer = service.ask(AskRequest(case.question, k, mode))
     rank, highlight_ok = 0, False
-    for passage in answer.passages:
+    fact = answer.document_fact  # "Who wrote it?" answered from the metadata, shown above the passages
+    from_fact = (case.answerable and case.evidence is not None and fact is not None and case.evidence in fact.value
+                 and case.doc_id in (None, fact.doc_id))
+    for passage in () if from_fact else answer.passages:
         c = passage.citation
         if case.answered_by(passage.text, c.start, c.end, c.doc_id):
             rank = passage.rank
@@ -104,8 +120,9 @@ def _score(service: QAService, suite: str, case: Case, k: int, mode: str) -> dic
             break
     top = answer.passages[0] if answer.passages else None
     return {
-        "suite": suite, "question": case.question, "rank": rank, "answerable": case.answerable,
-        "highlight_ok": highlight_ok, "answered": answer.answered, "confidence": answer.confidence,
+        "suite": suite, "question": case.question, "rank": 1 if from_fact else rank, "answerable": case.answerable,
+        "from_fact": from_fact, "highlight_ok": highlight_ok, "answered": answer.answered,
+        "confidence": answer.confidence,
         "verdict": answer.verdict, "took_ms": answer.took_ms, "lengths": [len(p.text) for p in answer.passages],
         "top": top.text if top else "",
         "doc_id": case.doc_id, "top_doc_id": top.citation.doc_id if top else None,
@@ -130,7 +147,7 @@ def summary(all_rows: list[dict[str, Any]], k: int, mode: str, path: str) -> dic
         "hit@5": _share(rows, lambda r: 1 <= r["rank"] <= 5),
         f"mrr@{k}": sum(1 / x for x in ranks if x) / len(rows) if rows else None,
         "mean_passage_chars": statistics.fmean(lengths) if lengths else 0.0,
-        "highlight_accuracy": _share(found, lambda r: r["highlight_ok"]),
+        "highlight_accuracy": _share([r for r in found if not r["from_fact"]], lambda r: r["highlight_ok"]),
         "answered_rate": _share(rows, lambda r: r["answered"]),
         "rejected_rate": _share(unanswerable, lambda r: not r["answered"]),
         "not_found_rate": _share(unanswerable, lambda r: r["verdict"] == "not_found"),

@@ -2,7 +2,8 @@
 
 * JSONL: one object per line, ``question`` and ``evidence`` (the exact answering
   substring), or ``"answerable": false`` for a question the corpus does not answer; asked
-  against the corpus or index you give.
+  against the corpus or index you give. ``doc_id`` (optional) names the document the
+  evidence must come from, in a corpus of several (as SQuAD's ``--together`` does).
 * SQuAD 2.0 JSON: each article becomes its own corpus (paragraphs joined by a blank line);
   answerable questions carry their gold answer offsets, ``is_impossible`` ones are
   unanswerable.
@@ -76,18 +77,19 @@ def _jsonl_cases(path: str, text: str) -> list[Case]:
             continue
         try:
             row = json.loads(line)
-            question, evidence = row["question"], row.get("evidence")
-            if not isinstance(question, str):
+            question, evidence, doc_id = row["question"], row.get("evidence"), row.get("doc_id")
+            if not isinstance(question, str) or not (doc_id is None or isinstance(doc_id, str) and doc_id):
                 raise TypeError(question)
             if row.get("answerable", True) is False or ("evidence" in row and evidence is None):
-                cases.append(Case(question, False, kind="unanswerable"))  # "evidence": null, as SQuAD's no answer
+                cases.append(Case(question, False, kind="unanswerable", doc_id=doc_id))  # "evidence": null
             elif isinstance(evidence, str) and evidence.strip():  # not str(None): "None" would be a hit somewhere
-                cases.append(Case(question, True, evidence=evidence))
+                cases.append(Case(question, True, evidence=evidence, doc_id=doc_id))
             else:
                 raise TypeError(evidence)
         except (ValueError, KeyError, TypeError, AttributeError):
             raise QAError(f"{path}:{number}: expected a JSON object with a question and its evidence, a text of the "
-                          "document (null, or \"answerable\": false, for an unanswerable question)",
+                          "document (null, or \"answerable\": false, for an unanswerable question), and optionally "
+                          "the doc_id of the document holding it",
                           code="bad_eval_file") from None
     return cases
 
