@@ -42,3 +42,10 @@ def test_acronyms_contractions_and_words_with_digits_stay():
     speller = Speller(CORPUS)
     for question in ("NATO", "wasn't", "1oth", "2armistise3", "10armistise", "McArmistise"):
         assert speller.correct(question) is None, question
+
+
+def test_a_name_typed_without_its_letters_is_no_typo():
+    """"Soren Odegard" of a text that writes "Søren Ødegård" was "corrected" into "Søren
+    Ødegard", a spelling neither the question's nor the text's: "Ø" did not fold to "O"."""
+    speller = Speller(vocabulary(["Søren and Zoë Ødegård moved from Aarhus."]))
+    assert speller.correct("Where did Soren Odegard move from?") is None

@@ -45,10 +45,21 @@ QUESTION_STOPWORD_LIST = sorted(QUESTION_STOPWORDS)  # as bm25s.tokenize takes t
 
 def fold(text: str) -> str:
     """ASCII folding, as Elasticsearch's asciifolding filter: "fiancée" matches "fiancee",
-    "Fécamp" matches "Fecamp". Only the terms are folded; passage text is never changed."""
+    "Fécamp" matches "Fecamp", and the Latin letters no accent makes ("Ødegård", "Æsir",
+    "Straße", "Łódź") fold as anyascii spells them: "Odegard", "AEsir", "Strasse", "Lodz".
+    Other scripts stay as written. Only the terms are folded; passage text is never changed."""
     if text.isascii():
         return text
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    stripped = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return stripped if stripped.isascii() else "".join(map(_latin_ascii, stripped))
+
+
+def _latin_ascii(character: str) -> str:
+    if character.isascii() or not unicodedata.name(character, "").startswith("LATIN "):
+        return character
+    from anyascii import anyascii  # a table lookup per letter
+
+    return anyascii(character)
 
 
 K1 = 1.2
@@ -56,7 +67,7 @@ PASSAGE_B = 0.75  # the usual length normalization for windows
 SENTENCE_B = 0.0  # none for single sentences: a long answering sentence must not lose for its length
 # Recorded in the manifest: an index whose terms were made another way is stale.
 LEXICAL_ANALYZER = (f"bm25s; passages k1={K1} b={PASSAGE_B}, sentences k1={K1} b={SENTENCE_B:g}; "
-                    "english stopwords; snowball english stemmer; ascii folding")
+                    "english stopwords; snowball english stemmer; ascii folding, Latin letters too (ø, æ, ß, ł)")
 
 
 def contains_phrase(text: str, phrases: Sequence[str]) -> bool:
