@@ -120,6 +120,18 @@ def test_invalid_json_bodies_get_400(client, raw):
     assert response.get_json()["error"]["code"] == "bad_request"
 
 
+def test_a_body_with_a_byte_order_mark_or_a_query_string_not_utf8_is_told_what_is_wrong(client):
+    """A BOM got Flask's bare "Bad Request", unlike every other error; ``?question=Fund%E3o``
+    (Latin-1) was asked as the text "Fund%E3o"."""
+    response = client.post("/api/ask", data='\ufeff{"question": "Who?"}'.encode(), content_type="application/json")
+    assert response.status_code == 400 and "byte order mark" in response.get_json()["error"]["message"]
+    response = client.get("/api/ask?question=Fund%E3o%20mayor")
+    assert response.status_code == 400 and "not UTF-8" in response.get_json()["error"]["message"]
+    page = client.get("/?q=Fund%E3o", headers={"Accept": "text/html"})
+    assert page.status_code == 400 and "not UTF-8" in page.get_data(as_text=True)
+    assert client.get("/api/ask?question=Fund%C3%A3o+mayor").get_json()["question"] == "Fundão mayor"
+
+
 def test_wrong_content_type_gets_415(client):
     response = client.post("/api/ask", data="question=hi", content_type="application/x-www-form-urlencoded")
     assert response.status_code == 415

@@ -10,8 +10,10 @@ Errors are raised as ``QAError`` anywhere and rendered by http_errors.py.
 
 from __future__ import annotations
 
+import codecs
 import json
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from apiflask import APIBlueprint
 from flask import current_app, request
@@ -80,6 +82,8 @@ def check_json_body() -> None:
         raise QAError("send the question as JSON with Content-Type: application/json",
                       code="unsupported_media_type", status=415)
     raw = _read_body()
+    if raw.startswith(codecs.BOM_UTF8):  # json.loads skips it, Flask's parser then refused it with a bare 400
+        raise BadRequest("the JSON body starts with a byte order mark (U+FEFF): send UTF-8 without one")
     if _depth_exceeds(raw, MAX_JSON_DEPTH):
         raise BadRequest("the JSON body is nested too deeply")
     try:
@@ -90,6 +94,15 @@ def check_json_body() -> None:
         raise BadRequest("the body is not valid JSON") from None
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object such as {\"question\": \"...\", \"k\": 5}")
+
+
+def check_query_string() -> None:
+    """A query string must be UTF-8 once percent-decoded: werkzeug leaves an invalid sequence
+    as it came, so ``?question=Fund%E3o`` (Latin-1) was asked as the text "Fund%E3o"."""
+    try:
+        unquote_to_bytes(request.query_string.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("the query string is not UTF-8 once percent-decoded: encode its text as UTF-8 (ã is %C3%A3, not %E3)") from None
 
 
 def _read_body() -> bytes:

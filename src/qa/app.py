@@ -15,7 +15,7 @@ from apiflask import APIFlask
 from flask import Response, current_app, request
 
 from . import settings
-from .api import api, health
+from .api import api, check_query_string, health
 from .http_errors import register_errors
 from .metrics import count_reload, register_metrics
 from .schemas import ErrorOut
@@ -72,6 +72,7 @@ def create_app(config: dict[str, Any] | None = None, service: QAService | None =
             answer_slots=app.config["QA_ANSWER_SLOTS"], milvus=milvus,
         ).load()
     app.extensions["qa"] = service
+    app.before_request(check_query_string)  # the page's and the API's
     app.register_blueprint(api)
     app.register_blueprint(health)
     # APIFlask keeps one spec processor (a second registration replaces the first): chain them
