@@ -316,3 +316,16 @@ def test_the_api_document_offers_the_doc_ids_of_the_version_served_after_a_reloa
     assert offered() == ["molasses", "tram"]
     post = client.post("/api/ask", json={"question": "When did the tram line open?", "doc_id": "tram"})
     assert post.status_code == 200 and {p["citation"]["doc_id"] for p in post.get_json()["passages"]} == {"tram"}
+
+
+def test_the_reader_of_a_document_with_no_metadata_does_not_repeat_its_title(mixed):
+    """The molasses text has a title and nothing else: its reader showed "The Great Molasses
+    Flood" as the heading and again as the line under it."""
+    from qa.app import create_app
+
+    client = create_app(service=mixed["service"]).test_client()
+    page = client.get("/documents/molasses").get_data(as_text=True)
+    assert page.count("The Great Molasses Flood") == 3  # <title>, the heading, the text's first line
+    assert 'class="citation"' not in page
+    korea = client.get("/documents/korea-armistice-time-2018").get_data(as_text=True)
+    assert '<p class="citation"><span class="author">Olivia B. Waxman</span>' in korea

@@ -234,6 +234,8 @@ def test_reader_view_marks_the_cited_span_in_the_full_text(client):
     assert page.one("h1").text == document["title"]
     assert page.one("p", "back").one("a").attrs["href"].startswith("/?q=")
     assert page.one("p", "citation").one("a", "source").attrs["href"] == document["source"]
+    # the heading holds the title: the line under it starts with the author, not the title again
+    assert not page.one("p", "citation").all("cite") and page.one("p", "citation").text.startswith("Olivia B. Waxman")
 
 
 @pytest.mark.parametrize("query", [
