@@ -15,7 +15,7 @@ def test_post_ask_returns_ranked_passages_with_citations(client):
     first = body["passages"][0]
     assert set(first) >= {"rank", "score", "text", "citation", "highlight"}
     assert set(first["citation"]) == {"doc_id", "title", "author", "publisher", "published", "source",
-                                      "paragraph", "start", "end"}
+                                      "paragraph", "start", "end", "section"}
     assert first["rank"] == 1 and "Syngman Rhee" in first["text"]
     assert first["citation"]["author"] == "Olivia B. Waxman" and first["citation"]["published"] == "2018-04-26"
 

@@ -329,3 +329,28 @@ def test_the_reader_of_a_document_with_no_metadata_does_not_repeat_its_title(mix
     assert 'class="citation"' not in page
     korea = client.get("/documents/korea-armistice-time-2018").get_data(as_text=True)
     assert '<p class="citation"><span class="author">Olivia B. Waxman</span>' in korea
+
+
+def test_a_passage_cites_the_section_it_is_in(tmp_path, embedder, token_counter):
+    """A changelog's bullet says what changed; only its heading says in which version and when
+    (passages stay within a paragraph): the citation carries the headings above it, the
+    page and the command line show them."""
+    from qa.app import create_app
+    from qa.service import QAService
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "changelog", corpus)
+    _build(corpus, embedder, token_counter)
+    service = QAService(str(tmp_path / "index"), embedder=embedder).load()
+    question = "When was encrypted vault support added?"
+    first = ask(service, question, 3).passages[0]
+    assert first.text.startswith("- Encrypted vaults") and first.citation.section == "2.4.0 — 2025-05-20 › Added"
+    assert ask(service, "Dates are release dates in UTC", 1).passages[0].citation.section is None  # before any
+    client = create_app(service=service).test_client()
+    assert client.get("/api/ask", query_string={"question": question}).get_json()["passages"][0]["citation"][
+        "section"] == "2.4.0 — 2025-05-20 › Added"
+    page = client.get("/", query_string={"q": question}).get_data(as_text=True)
+    assert '<span class="sep"> › </span><span class="section">2.4.0 — 2025-05-20 › Added</span>' in page
+    printed = subprocess.run([str(Path(QA)), "ask", question, "--index", str(tmp_path / "index"), "-k", "1"],
+                             capture_output=True, text=True, check=True).stdout
+    assert "1. Tessera release notes › 2.4.0 — 2025-05-20 › Added — ¶" in printed

@@ -85,7 +85,8 @@ def _print_answer(answer) -> None:
     underline = sys.stdout.isatty()
     for passage in answer.passages:
         c = passage.citation
-        click.echo(click.style(f"{passage.rank}. {c.title}", bold=True) +
+        section = f" › {c.section}" if c.section else ""
+        click.echo(click.style(f"{passage.rank}. {c.title}{section}", bold=True) +
                    f" — ¶{c.paragraph}, chars {c.start}–{c.end}  (score {passage.score:.3f})")
         text = passage.text
         if passage.highlight and underline:

@@ -49,6 +49,11 @@ _TERMINAL = re.compile(r"[.!?…:;][\"”’)\]]*$")  # "…end.)" ends a senten
 _SENTENCE_END = re.compile(r"[.!?…][\"”’)\]]*(?:\s|(?=[A-Z]))")  # "Koreans.Carl Mydans—…" holds a sentence
 
 
+def ends_sentence(text: str) -> bool:
+    """Ends in sentence punctuation ("…end.)", "…so:"), as a heading or a label does not."""
+    return bool(_TERMINAL.search(text.rstrip()))
+
+
 def is_furniture_line(line: str) -> bool:
     """A photo credit alone, a reading time or a page label, as a whole line."""
     stripped = line.strip()

@@ -46,6 +46,10 @@ class Document:
     def source(self) -> str | None:
         return _as_text(self.metadata.get("source") or self.metadata.get("url"))
 
+    @property
+    def is_markdown(self) -> bool:
+        return self.path.lower().endswith((".md", ".markdown"))
+
     def summary(self) -> dict[str, Any]:
         return {
             "doc_id": self.doc_id,
@@ -105,6 +109,7 @@ class Citation:
     paragraph: int
     start: int
     end: int
+    section: str | None = None  # the headings above the passage ("2.4.0 — 2025-05-20 › Added"; sections.py)
 
 
 @dataclass(frozen=True)

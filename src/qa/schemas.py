@@ -124,6 +124,9 @@ class CitationOut(Schema):
     paragraph = Integer(required=True, metadata={"description": "1-based; paragraphs are separated by blank lines"})
     start = Integer(required=True, metadata={"description": "document text[start:end] == passage text"})
     end = Integer(required=True)
+    section = String(allow_none=True, metadata={
+        "description": "the headings above the passage, outermost first, joined by \" › \" (\"2.4.0 — 2025-05-20 › "
+                       "Added\"); null before any heading"})
 
 
 class PassageOut(Schema):

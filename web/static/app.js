@@ -49,6 +49,10 @@
   function citationLine(c) {
     var line = el("p", "citation");
     line.appendChild(el("cite", "title", c.title));
+    if (c.section) {
+      line.appendChild(el("span", "sep", " \u203a "));
+      line.appendChild(el("span", "section", c.section));
+    }
     [["author", "span"], ["publisher", "span"], ["published", "time"]].forEach(function (pair) {
       if (!c[pair[0]]) return;
       line.appendChild(el("span", "sep", ", "));
