@@ -298,3 +298,12 @@ def test_asking_what_the_article_says_about_a_topic_answers_as_the_topic_asked_a
         assert evidence in asked.passages[0].text, framed
     misspelled = ask(service, "Whi wrote the article?")  # corrected, then seen to ask for the author
     assert misspelled.verdict == "answered" and "Write to Olivia B. Waxman" in misspelled.passages[0].text
+
+
+def test_a_capital_standing_for_its_government_is_searched_as_the_country_the_article_names(service):
+    """The article never writes "Seoul" or "Pyongyang": the question named two things the
+    corpus lacks and was "may not answer" (0.07) with the right passage first."""
+    answer = ask(service, "Has Seoul talked about a peace treaty with Pyongyang?", 3)
+    assert answer.corrected == "Has South Korea talked about a peace treaty with North Korea?"
+    assert "discussed signing a peace treaty with North Korea" in answer.passages[0].text
+    assert answer.verdict == "answered"

@@ -16,6 +16,7 @@ from functools import lru_cache
 
 from .answer_types import Shape, answer_shape, expected_answer_type
 from .lexical import QUESTION_STOPWORD_LIST, QUESTION_STOPWORDS, fold, tokenize
+from .places import as_countries
 from .spelling import QUESTION_WORDS as WH_WORDS, Speller
 
 _QUOTED = re.compile(r'["“”]([^"“”]+)["“”]')
@@ -123,7 +124,7 @@ def unframed(text: str) -> str:
 @dataclass(frozen=True)
 class Query:
     text: str  # the question as asked, in NFKC with its runs of whitespace made one space (normalize)
-    corrected: str | None  # the question with misspelled words corrected (spelling.py), if any were
+    corrected: str | None  # as searched, if misspelled words were corrected (spelling.py) or capitals named (places.py)
     search_text: str  # what is embedded and searched: the corrected text, else the question (with its "?")
     terms: tuple[str, ...]  # BM25 terms: folded, stemmed, English stopwords removed
     salient: tuple[str, ...]  # content terms: question words and words about the document removed too
@@ -215,6 +216,8 @@ def analyse(question: str, speller: Speller | None = None) -> Query:
     asked = normalize(question)  # what the answer cache is keyed by: so the key decides the analysis
     readable = asked.lower() if _shouted(asked) else asked  # "WHICH WARSHIP SANK?": not five names
     corrected = speller.correct(readable) if speller is not None else None
+    if speller is not None:  # "Has Seoul talked…" of an article that writes "South Korea" (places.py)
+        corrected = as_countries(corrected or readable, speller.words) or corrected
     about = about_document(corrected or readable)  # "Whi wrote the article?" too
     text = unframed(corrected or readable) if about is None else corrected or readable  # its framing is the question
     names = _name_words(text)

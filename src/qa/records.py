@@ -169,7 +169,7 @@ class Answer:
     passages: list[Passage]
     took_ms: float
     index_version: str = ""
-    corrected: str | None = None  # the question as searched, when misspelled words were corrected
+    corrected: str | None = None  # the question as searched: misspelled words corrected, capitals as countries
     doc_ids: tuple[str, ...] = ()  # the documents asked, () = all
     cached: bool = False
     document_fact: DocumentFact | None = None  # for a question about the document itself (facts.py)

@@ -157,7 +157,8 @@ class AnswerOut(Schema):
     verdict = String(required=True, validate=OneOf(("answered", "uncertain", "not_found")), metadata={
         "description": "answered; uncertain (the passages may not answer); not_found (confidence very low)"})
     corrected = String(allow_none=True, metadata={
-        "description": "the question as searched when misspelled words were corrected, else null"})
+        "description": "the question as searched when misspelled words were corrected or a capital the corpus "
+                       "lacks was searched as its country (\"Seoul\" as \"South Korea\"), else null"})
     doc_id = List(String(), allow_none=True, metadata={"description": "the documents asked; null: all"})
     document_fact = Nested(DocumentFactOut, allow_none=True, metadata={
         "description": "for a question about the document itself (\"When was it published?\"): the fact, from "
