@@ -187,6 +187,10 @@ def test_a_lookup_needs_a_word_to_look_up():
     ("Who's the author?", "author", ()),
     # what the "about" clause names is the topic, whatever its words
     ("Who wrote the article about the journalist?", "author", ("journalist",)),
+    # kinds of document a text is seldom about; unlike "article", they name which one, of several
+    ("Who wrote the Tessera release notes?", "author", ("tessera", "note")),
+    ("When was the changelog published?", "published", ("changelog",)),
+    ("Who wrote the FAQ?", "author", ("faq",)),
     ("When was the article about the tram first published?", "published", ("tram",)),
 ])
 def test_a_question_about_the_document_itself_is_told_from_one_about_what_it_says(question, about, topic):

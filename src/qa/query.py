@@ -27,7 +27,10 @@ _OPENERS = _QUESTION_WORDS | frozenset("has have had am may might shall must".sp
 _END = r"\s*[?!.]*$"
 # "the article", "this piece", "the tram story", "the story about the tram"; not "the story of
 # Cinderella" (a work, not this document) nor "the report" (one the article may cite)
-_DOCUMENT_NOUN = r"(?:article|story|piece|post|essay|column|editorial|text|document|page)"
+# and the kinds of document a text is rarely about: "Who wrote the Tessera release notes?" was
+# answered by the notes' opening line ("guide" or "tutorial" may be a work an article is about)
+_DOCUMENT_NOUN = (r"(?:article|story|piece|post|essay|column|editorial|text|document|page|release\s+notes|changelog|"
+                  r"faq|manual|handbook|readme|documentation)")
 _NAMED_DOCUMENT = (rf"(?:the|this|that)\s+(?:[\w'’-]+\s+){{0,3}}?{_DOCUMENT_NOUN}\b(?!\s+of\b)"
                    r"(?:\s+(?:about|on|regarding|concerning)\s+[^?]+?)?")
 _THE_DOCUMENT = rf"(?:{_NAMED_DOCUMENT}|it|this)"  # "it" and "this" alone only where nothing else can be meant
