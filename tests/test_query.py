@@ -59,6 +59,27 @@ def test_who_questions_get_the_shape_of_their_answer():
     assert analyse("What did Armstrong say?").shape is None
 
 
+def test_who_holds_a_role_is_answered_by_the_name_with_the_role():
+    """ "Who is the mayor of Lindenport?" ranked the council's vote and the newspaper's byline
+    above "Mayor Annelie Strandberg, of the Green Alliance, called the vote…"."""
+    mayor = analyse("Who is the mayor of Lindenport?").shape
+    assert mayor.kind == "holder" and analyse("who was the Chief Engineer").shape.kind == "holder"
+    for sentence in ("Mayor Annelie Strandberg, of the Green Alliance, called the vote historic.",
+                     "The mayor, Paulo Fernandes, said the town would need a reservoir.",
+                     "Annelie Strandberg, the city's mayor, said so."):
+        assert mayor.search(sentence), sentence
+    for sentence in ("The mayor said nothing.", "The council voted 31 to 14.", "Mayors of Lindenport met."):
+        assert not mayor.search(sentence), sentence
+    assert analyse("Who is Armstrong?").shape.kind == "description"  # a name, not a role
+
+
+def test_a_shape_reads_names_folded_as_the_question_is():
+    """ "Who is Zoe Odegard?" typed without its letters: the apposition "Zoë Ødegård, a …" answers it."""
+    described = analyse("Who is Zoe Odegard?").shape
+    assert described.decides("Zoë Ødegård, a former engineer, moved from Aarhus.")
+    assert analyse("Who is the mayor of Fundão?").shape.search("The mayor, Paulo Fernandes, said")
+
+
 def test_quoted_phrases_need_two_words():
     assert quoted_phrases('the "one" and “two words”') == ("two words",)
 

@@ -83,33 +83,47 @@ class Shape:
     decisive: re.Pattern[str] | None = None  # answers outright, whatever the fitted verdict says
 
     def search(self, sentence: str) -> bool:
-        return self.pattern.search(sentence) is not None
+        """Folded as the question's words are: "Who is Zoe Odegard?" is answered by "Zoë Ødegård, …"."""
+        return self.pattern.search(fold(sentence)) is not None
 
     def decides(self, text: str) -> bool:
         """An apposition ("Armstrong, a Korean Studies specialist") or a role after an article
         ("the biologist Anton Stabentheiner") says who X is for sure: a bare word before the
         name ranks ("historian Armstrong") but may be a verb ("fined Armstrong")."""
-        return self.decisive is not None and self.decisive.search(text) is not None
+        return self.decisive is not None and self.decisive.search(fold(text)) is not None
 
 
 _NOT_A_TITLE = "|".join(sorted(_REPORTING | QUESTION_STOPWORDS))  # not "says", "with" or "and" Armstrong
 
 
+# "Who is the mayor of Kenmore?", "Who was the chief engineer?": the role's last word is its head
+_ROLE_QUESTION = re.compile(r"^\s*who\s+(?:is|was|are|were)\s+(?:the|a|an)\s+(?:[a-z][\w'’-]*\s+){0,2}?"
+                            r"(?P<head>[a-z][\w'’-]{2,})(?:\s+(?:of|for|at|in|on)\s+[^?]+?)?\s*\??\s*$", re.I)
+
+
 def answer_shape(question: str) -> Shape | None:
-    """A sentence shape that answers two kinds of "who" question, in any corpus:
+    """A sentence shape that answers three kinds of "who" question, in any corpus:
 
     * "Who V-ed …?" is answered by "… V-ed by <Name>" (the agent of a passive: "an armistice
       was signed — by U.S. Army Lt. Gen. William K. Harrison Jr.");
     * "Who is <X>?" by a description of X: an apposition ("Armstrong, a Korean Studies
       specialist") or a title before the name ("historian Charles K. Armstrong"), not a
-      reporting verb ("Armstrong adds").
+      reporting verb ("Armstrong adds");
+    * "Who is the <role> (of Y)?" by the holder of the role named: "Mayor Annelie Strandberg",
+      "Joseph Bazalgette, the board's chief engineer", "The mayor, Paulo Fernandes, said".
     """
     words = question.strip().rstrip("?").split()
     if len(words) < 2 or words[0].lower() not in ("who", "whom"):
         return None
+    role = _ROLE_QUESTION.match(question)
+    if role:
+        head = f"(?i:{re.escape(fold(role.group('head')))})"
+        return Shape("holder", re.compile(rf"\b{head}\s+[A-Z][\w'’-]+"  # "Mayor Annelie Strandberg"
+                                          rf"|[A-Z][\w'’-]+,\s+(?:[\w'’-]+\s+){{0,3}}?{head}\b"  # "X, the city's mayor"
+                                          rf"|\b(?i:the)\s+{head},\s+[A-Z]"))  # "The mayor, Paulo Fernandes,"
     second = words[1].lower()
     if second in _COPULAS and 3 <= len(words) <= 5 and _looks_like_a_name(words[-1]):
-        name = f"(?i:{re.escape(words[-1])})"
+        name = f"(?i:{re.escape(fold(words[-1]))})"
         apposition = rf"\b{name}\b,\s+(?:a|an|the|who|whose|one)\b"
         role = rf"(?!(?:{_NOT_A_TITLE})\b)[a-z]{{3,}}\s+(?:[A-Z][\w.'’-]*\s+){{0,3}}{name}\b"
         title = rf"(?<![\w]){role}"

@@ -35,7 +35,7 @@ from .scoring import non_overlapping, scale_by_max, segment_argmax, segment_max,
 from .settings import default
 
 WEIGHTS = {"chunk": 0.5, "anchor": 1.0, "bm25": 3.0, "anchor_bm25": 1.0, "answer_type": 2.0, "phrase": 2.0,
-           "byline": 1.0, "agent": 2.0, "description": 6.0}
+           "byline": 1.0, "agent": 2.0, "description": 6.0, "holder": 2.0}
 # "Who is X?" holds nothing but X: every passage naming X is about as close to it by meaning and
 # by words, so a sentence describing X ("X, a historian") is the one real evidence of an answer,
 # decisive as the byline is for "Who wrote it?"
