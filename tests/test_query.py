@@ -218,3 +218,20 @@ def test_a_question_about_the_document_itself_is_told_from_one_about_what_it_say
     query = analyse(question)
     assert (query.about, query.topic) == (about, topic)
 
+
+
+def test_how_much_a_thing_costs_asks_for_a_sum_of_money_not_any_number():
+    """ "How much will the Mill Street bike lanes cost?" got the vote ("6–3") and the length
+    ("2.4-kilometre") first: both numbers; "$3.8 million" was not in the top five."""
+    from qa.answer_types import ANSWER_PATTERNS
+
+    for question in ("How much will the Mill Street bike lanes cost?", "How much money was raised?",
+                     "What was the cost of the war?", "How much did they pay for it?"):
+        assert analyse(question).answer_type == "money", question
+    assert analyse("How much rain fell?").answer_type == "number"
+    assert analyse("How much of the budget went to roads?").answer_type == "number"  # a share, as often
+    money = ANSWER_PATTERNS["money"]
+    for text in ("an estimated $3.8 million", "£412m over budget", "40 million dollars", "US$5bn", "20 EUR", "€20"):
+        assert money.search(text), text
+    for text in ("voted 6–3", "a 2.4-kilometre stretch", "the 1.2 GB image", "the $ sign", "in 2024"):
+        assert not money.search(text), text

@@ -27,9 +27,23 @@ _NUMBER = re.compile(
 )
 
 
-ANSWER_PATTERNS: dict[str, re.Pattern[str]] = {"cause": _CAUSE, "date": _DATE, "number": _NUMBER}
+# a sum of money: "$3.8 million", "£412m", "€20", "40 million dollars", "US$5bn"
+_MONEY = re.compile(
+    r"(?:(?<!\w)(?:US|A|C|NZ|HK|S)?[$€£¥₹]|\b(?:USD|EUR|GBP|JPY|CHF)\s?)\s?\d[\d,.]*(?:\s?(?:million|billion|trillion|bn|m|k)\b)?"
+    r"|\b\d[\d,.]*(?:\s(?:million|billion|trillion))?\s(?:dollars|euros|pounds|yen|yuan|rupees|francs|marks|pesos|"
+    r"crowns|kronor|kroner|roubles|rubles|USD|EUR|GBP)\b",
+    re.I,
+)
+
+
+ANSWER_PATTERNS: dict[str, re.Pattern[str]] = {"cause": _CAUSE, "date": _DATE, "number": _NUMBER, "money": _MONEY}
 _ASKS_FOR = (
     ("cause", re.compile(r"\bwhy\b|\bfor what reason\b")),
+    # "How much will the lanes cost?": a sum of money, not any number ("6–3", "2.4-kilometre")
+    ("money", re.compile(r"\bhow much\b(?!\s+of\b)(?:[^?]*\b(?:cost|costs|costing|spend|spent|pay|paid|price|priced|worth|"
+                         r"budget|charge|charged|fund|funded|raise|raised|owe|owed|earn|earned|sell|sold|fine|fined)\b"
+                         r"|\s+money\b)|\bwhat (?:is|was|will be|would be) the (?:cost|price|budget|fee|fine)\b"
+                         r"|\bwhat did [^?]* cost\b")),
     ("date", re.compile(r"\bwhen\b|\bwhat (year|time|date|day|month|century|decade)\b|\bwhich (year|century|decade)\b")),
     ("number", re.compile(r"\bhow (many|much|long|old|far|tall|high|big|large|wide|deep|heavy|fast)\b"
                           r"|\bwhat (number|percentage|amount|share|proportion)\b")),

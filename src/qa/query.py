@@ -133,7 +133,7 @@ class Query:
     salient: tuple[str, ...]  # content terms: question words and words about the document removed too
     names: tuple[str, ...]  # stemmed terms of capitalised words and numbers ("Singapore", "2019")
     phrases: tuple[str, ...]  # quoted phrases of two words or more, folded and lower-cased
-    answer_type: str | None  # "cause", "date", "number" or None (answer_types.py)
+    answer_type: str | None  # "cause", "date", "number", "money", "person" or None (answer_types.py)
     shape: Shape | None  # a sentence shape that answers it ("signed by <Name>"; answer_types.py)
     about: str | None  # a fact of the document itself it asks: "author", "published", "publisher" (about_document)
     topic: tuple[str, ...]  # with ``about``: the salient terms naming which document ("tram"), if any
