@@ -25,6 +25,7 @@ from functools import lru_cache
 from importlib import resources
 
 from .lexical import fold
+from .places import capital_pattern
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 _INITIALS = re.compile(r"(?<![\w.])(?:[^\W\d_]\.){2,}")
@@ -82,6 +83,7 @@ class Speller:
         self.words = corpus_words
         english_speller()  # loaded now, at load (before a server forks its workers), not on a first typo
         bigram_frequencies()
+        capital_pattern()  # and the capitals a question may name for its country (places.py)
         self._symspell = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
         for word, count in corpus_words.items():
             if "." not in word:  # initials ("u.s.") are no spelling of a word
