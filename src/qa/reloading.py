@@ -41,6 +41,7 @@ class IndexHolder:
         self._fallbacks = fallbacks or (lambda refused, held: [])
         self._refusal: str | None = None  # why the version ``_pointer`` names was refused, if it was
         self.unreachable: str | None = None  # why the last look at the pointer failed (a store down)
+        self.unreachable_code = "index_unavailable"  # and the error code that failure had
         self._index: Any = None  # a LoadedIndex, or a MilvusIndex
         self._pointer: str | None = None  # the version ``current`` named when we last looked
         self._checked_at = float("-inf")
@@ -68,6 +69,7 @@ class IndexHolder:
         try:
             pointer = self._pointer_of()
         except IndexUnavailable as exc:  # the store is unreachable: keep what we have, say why
+            self.unreachable_code = exc.code  # "milvus_unavailable", as the request itself would have said
             self.unreachable = exc.message  # until the next look: requests meanwhile fail at once, not after a timeout
             if self._index is None:  # else health() asks the index itself, and an old reason would linger
                 self.error = exc.message

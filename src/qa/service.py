@@ -119,7 +119,7 @@ class QAService:
         (Milvus) did not answer the last look: a request then fails at once, not after another
         timeout of its own."""
         if self.holder.unreachable is not None:
-            raise IndexUnavailable(self.holder.unreachable)
+            raise IndexUnavailable(self.holder.unreachable, code=self.holder.unreachable_code)
         return self.holder.require()
 
     def ask(self, request: AskRequest) -> Answer:
