@@ -130,6 +130,10 @@ def test_a_question_about_a_document_means_the_one_its_topic_names_not_the_first
     assert quarry.passages[0].text != "By Dana Whitcombe, Ashford Courier, 9 October 2024"  # not that article's
     both = ask(service, "Who wrote the article about bike lanes?", 3)  # two articles about bike lanes: which?
     assert both.document_fact is None and both.verdict != "answered"
+    # the passages are of the document the question names, not a council story's "construction would start
+    # in April 2025"
+    cited = {p.citation.doc_id for p in ask(service, "When was the CI build times post published?", 3).passages}
+    assert cited == {"ci-build-times"}
 
 
 def test_a_command_in_a_code_block_is_an_answer_and_a_see_also_list_is_not(tmp_path, embedder, token_counter):

@@ -167,7 +167,9 @@ class QAService:
         # the verdict compares the first passage with the second: rank two even when one is asked
         # for, so that the confidence never depends on k
         subject = subject_document(index.documents, view, query, request.doc_ids)  # "Who wrote it?": of which
-        hits = rank(view, query, vector, max(request.k, VERDICT_DEPTH), request.mode, request.doc_ids, subject)
+        # "When was the CI post published?": passages of that post, not a council story's date
+        searched = (subject,) if subject is not None and query.topic else request.doc_ids
+        hits = rank(view, query, vector, max(request.k, VERDICT_DEPTH), request.mode, searched, subject)
         term_matches = view.sentence_lexical.term_matches(query.terms)
         passages = tuple(_passage(view, position, hit, highlight(view, hit, query, vector, term_matches))
                          for position, hit in enumerate(hits[:request.k], start=1))
