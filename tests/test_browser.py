@@ -145,6 +145,23 @@ def test_javascript_and_server_render_the_same_results(page, base_url):
     assert normal(page.inner_html("#result-list")) == normal(server)
 
 
+def test_a_passages_section_is_shown_alike_by_the_script_and_the_server(page, mixed):
+    """The saved news page's "Businesses hope for a revival" heading is the section of the
+    passage under it: both renderings show it after the title, as text."""
+    question = "How much had the bakery's takings fallen during the roadworks?"
+    with serving(create_app({"QA_INDEX": str(mixed["index"])})) as url:
+        page.goto(url + "/?" + urlencode({"q": question}))  # server-rendered
+        wait_for_results(page)
+        server = page.inner_html("#result-list")
+        assert page.locator("#result-list li").first.locator(".citation .section").inner_text() == (
+            "Businesses hope for a revival")
+        page.evaluate("document.querySelector('#result-list li').dataset.old = '1'")
+        page.evaluate("window.dispatchEvent(new PopStateEvent('popstate'))")  # app.js re-asks the question
+        expect(page.locator("#result-list li[data-old]")).to_have_count(0)
+        wait_for_results(page)
+        assert re.sub(r">\s+<", "><", page.inner_html("#result-list")).strip() == re.sub(r">\s+<", "><", server).strip()
+
+
 def test_reader_view_highlights_the_passage_in_context(page, base_url):
     page.goto(base_url + "/?q=" + SEED)
     first = wait_for_results(page).nth(0)
@@ -294,6 +311,16 @@ def test_the_hostile_document_renders_harmlessly(browser, hostile_url, javascrip
             page.goto(hostile_url + "/?" + urlencode({"q": "Who published the article?"}))
         page.locator("#fact").wait_for()  # no passage need come with it
         assert "<svg onload=" in page.inner_text("#fact-value") and "<script>" in page.inner_text("#fact-title")
+        check_harmless(page, watch, javascript)
+        # a heading of the document is a passage's section: shown as text too
+        if javascript:
+            page.goto(hostile_url + "/")
+            ask_with_box(page, "Did the ceasefire hold?")
+        else:
+            page.goto(hostile_url + "/?" + urlencode({"q": "Did the ceasefire hold?"}))
+        section = page.locator("#result-list li.result .citation .section").first
+        section.wait_for()
+        assert "onerror=" in section.inner_text() and "<b>section</b>" in section.inner_text()
         check_harmless(page, watch, javascript)
         page.goto(hostile_url + "/?q=armistice")
         check_harmless(page, watch, javascript)
