@@ -67,8 +67,7 @@ PASSAGE_B = 0.75  # the usual length normalization for windows
 SENTENCE_B = 0.0  # none for single sentences: a long answering sentence must not lose for its length
 # Recorded in the manifest: an index whose terms were made another way is stale.
 LEXICAL_ANALYZER = (f"bm25s; passages k1={K1} b={PASSAGE_B}, sentences k1={K1} b={SENTENCE_B:g}; "
-                    "english stopwords; snowball english stemmer; ascii folding, Latin letters too (ø, æ, ß, ł); "
-                    "vocabulary with initials (u.s.)")
+                    "english stopwords; snowball english stemmer; ascii folding, Latin letters too (ø, æ, ß, ł)")
 
 
 def contains_phrase(text: str, phrases: Sequence[str]) -> bool:

@@ -8,10 +8,11 @@ for the country instead, as a search engine's synonym list maps one name onto an
 answer says what was searched ("Searched for …"), as it does for a corrected typo.
 
 The gazetteer is countryinfo's: the capitals of 250 countries and territories, each country
-with its name, its other spellings and, for a name of two words or more, its initials as
-news abbreviates them ("U.S."). A capital of two countries ("Jerusalem") names neither. A
-capital inside a longer name ("the Lisbon Treaty", "Mexico City"), a capital as a place
-("in Warsaw", "the mayor of Warsaw"), or one the corpus mentions, stays as asked.
+with its name and its other spellings (not its initials: "S.A." is Saudi Arabia's and a
+company's, "P.R." Puerto Rico's and public relations', so "U.S." is not read either). A
+capital of two countries ("Jerusalem") names neither. A capital inside a longer name ("the
+Lisbon Treaty", "Mexico City"), a capital as a place ("in Warsaw", "the mayor of Warsaw",
+"Where is Seoul?", "Is Seoul the capital?"), or one the corpus mentions, stays as asked.
 """
 
 from __future__ import annotations
@@ -27,13 +28,9 @@ _CODE = re.compile(r"^[A-Z]{2,3}$")  # "KR", "PRK": ISO codes, not names anyone 
 _TRAILING_INITIALS = re.compile(r",?\s+(?:[A-Z]\.){2,}$")  # "Washington D.C." is written "Washington"
 _WORDS = re.compile(r"[\w'’.-]+")
 _PLACE_WORDS = frozenset("in of at near around outside inside across within".split())  # before a city, not a state
-
-
-def initials(name: str) -> str | None:
-    """ "United States" -> "U.S.", as news abbreviates a country of two words or more."""
-    words = name.split()
-    return "".join(w[0].upper() + "." for w in words) if len(words) >= 2 and all(w[:1].isupper() for w in words) \
-        else None
+# a question with one of these asks about the city as a place: "Where is Seoul?", "Is Seoul the capital?"
+_ABOUT_A_PLACE = re.compile(r"\b(?:where|capital|city|cities|located|population|live|lived|lives|visit|visited|"
+                            r"travel|travelled|traveled|mayor|district|streets?)\b", re.I)
 
 
 @lru_cache(maxsize=1)
@@ -49,20 +46,13 @@ def capitals() -> dict[str, tuple[str, ...]]:
             continue
         names = [country["name"], *(s for s in country.get("altSpellings") or ()
                                     if s.isascii() and not _CODE.match(s) and "," not in s)]
-        abbreviation = initials(country["name"])
-        if abbreviation:
-            names.append(abbreviation)
         seen.setdefault(_TRAILING_INITIALS.sub("", capital), []).append(tuple(dict.fromkeys(names)))
     return {capital: names[0] for capital, names in seen.items() if len(names) == 1}
 
 
 def mentioned(name: str, words: Mapping[str, int]) -> bool:
-    """Whether the corpus (its vocabulary, spelling.vocabulary) holds every word of ``name``;
-    initials ("U.S.") are held as such."""
-    folded = fold(name).lower()
-    if re.fullmatch(r"(?:[^\W\d_]\.){2,}", folded):
-        return folded in words
-    parts = _WORD.findall(folded)
+    """Whether the corpus (its vocabulary, spelling.vocabulary) holds every word of ``name``."""
+    parts = _WORD.findall(fold(name).lower())
     return bool(parts) and all(p in words for p in parts)
 
 
@@ -96,5 +86,7 @@ def as_countries(text: str, words: Mapping[str, int]) -> str | None:
             return capital
         return next((name for name in capitals()[capital] if mentioned(name, words)), capital)
 
+    if _ABOUT_A_PLACE.search(text):
+        return None
     replaced = capital_pattern().sub(country, text)
     return replaced if replaced != text else None

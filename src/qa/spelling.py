@@ -28,7 +28,6 @@ from .lexical import fold
 from .places import capital_pattern
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
-_INITIALS = re.compile(r"(?<![\w.])(?:[^\W\d_]\.){2,}")
 MUCH_MORE_COMMON = 100  # a valid but rare word yields to a question word this many times more frequent
 COMMON_WORD = 20_000_000  # English words this frequent are not names ("wars", "during"; "Armstrong" is 7 M)
 QUESTION_WORDS = frozenset("what when where which who whom whose why how".split())
@@ -68,12 +67,8 @@ def english_frequencies() -> dict[str, int]:
 
 
 def vocabulary(texts: list[str]) -> dict[str, int]:
-    """Folded, lower-cased words of the corpus with their counts (stored in the index), and its
-    initials ("u.s.": places.py asks whether the corpus writes a country so); no typo is
-    corrected into initials."""
-    folded = [fold(text).lower() for text in texts]
-    return dict(Counter(word for text in folded for word in _WORD.findall(text))
-                + Counter(abbreviation for text in folded for abbreviation in _INITIALS.findall(text)))
+    """Folded, lower-cased words of the corpus with their counts (stored in the index)."""
+    return dict(Counter(word for text in texts for word in _WORD.findall(fold(text).lower())))
 
 
 class Speller:
@@ -86,8 +81,7 @@ class Speller:
         capital_pattern()  # and the capitals a question may name for its country (places.py)
         self._symspell = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
         for word, count in corpus_words.items():
-            if "." not in word:  # initials ("u.s.") are no spelling of a word
-                self._symspell.create_dictionary_entry(word, count)
+            self._symspell.create_dictionary_entry(word, count)
 
     def correct(self, text: str) -> str | None:
         """The text with its misspelled words replaced, or None when nothing changed."""
