@@ -230,8 +230,12 @@ def test_how_much_a_thing_costs_asks_for_a_sum_of_money_not_any_number():
         assert analyse(question).answer_type == "money", question
     assert analyse("How much rain fell?").answer_type == "number"
     assert analyse("How much of the budget went to roads?").answer_type == "number"  # a share, as often
+    for question in ("How much time did the build spend on tests?", "How much land did they sell?",
+                     "How much did they raise the speed limit?"):
+        assert analyse(question).answer_type == "number", question  # an amount of something else
     money = ANSWER_PATTERNS["money"]
     for text in ("an estimated $3.8 million", "£412m over budget", "40 million dollars", "US$5bn", "20 EUR", "€20"):
         assert money.search(text), text
-    for text in ("voted 6–3", "a 2.4-kilometre stretch", "the 1.2 GB image", "the $ sign", "in 2024"):
+    for text in ("voted 6–3", "a 2.4-kilometre stretch", "the 1.2 GB image", "the $ sign", "in 2024",
+                 "scored 5 marks out of 10"):
         assert not money.search(text), text

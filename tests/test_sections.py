@@ -49,3 +49,14 @@ def test_a_plain_texts_heading_is_a_short_line_over_a_sentence():
     assert section_at(text, False, text.index("Shops")) == "Businesses hope for a revival"
     assert section_at(text, False, text.index("The line")) is None
     assert outline("# Not markdown here\n\nA sentence.\n", False)[1] == ()  # starts with "#": not upper-case
+
+
+def test_markdown_headings_as_commonmark_reads_them():
+    text = ("## Setup ##\n\nA.\n\n## C# tips\n\nB.\n\nintro line one\nline two\n---\n\nC.\n\nPara.\n\n---\n\n"
+            "#NoSpace\n\n## Known issues, read before upgrading:\n\nD.\n")
+    assert outline(text, True)[1] == ("Setup", "C# tips", "intro line one line two",  # setext "---": level 2
+                                      "Known issues, read before upgrading:")
+    # a heading's own passage is in its section, not the one before it
+    heading = text.index("## Known")
+    assert section_at(text, True, heading) == "Known issues, read before upgrading:"
+    assert section_at(text, True, text.index("Para.")) == "intro line one line two"  # "---" after a blank: a rule

@@ -30,8 +30,10 @@ _NUMBER = re.compile(
 # a sum of money: "$3.8 million", "£412m", "€20", "40 million dollars", "US$5bn"
 _MONEY = re.compile(
     r"(?:(?<!\w)(?:US|A|C|NZ|HK|S)?[$€£¥₹]|\b(?:USD|EUR|GBP|JPY|CHF)\s?)\s?\d[\d,.]*(?:\s?(?:million|billion|trillion|bn|m|k)\b)?"
-    r"|\b\d[\d,.]*(?:\s(?:million|billion|trillion))?\s(?:dollars|euros|pounds|yen|yuan|rupees|francs|marks|pesos|"
-    r"crowns|kronor|kroner|roubles|rubles|USD|EUR|GBP)\b",
+    # a digit run starts where no digit, comma or dot comes before: each run is read once (a long
+    # "1.1.1…" row was read again from every digit, quadratic)
+    r"|(?<![\d,.])\d[\d,.]*(?:\s(?:million|billion|trillion)|\s?(?:m|bn))?\s(?:dollars|euros|pounds|yen|yuan|"
+    r"rupees|francs|pesos|crowns|kronor|kroner|roubles|rubles|USD|EUR|GBP|JPY|CHF)\b",
     re.I,
 )
 
@@ -40,9 +42,11 @@ ANSWER_PATTERNS: dict[str, re.Pattern[str]] = {"cause": _CAUSE, "date": _DATE, "
 _ASKS_FOR = (
     ("cause", re.compile(r"\bwhy\b|\bfor what reason\b")),
     # "How much will the lanes cost?": a sum of money, not any number ("6–3", "2.4-kilometre")
-    ("money", re.compile(r"\bhow much\b(?!\s+of\b)(?:[^?]*\b(?:cost|costs|costing|spend|spent|pay|paid|price|priced|worth|"
-                         r"budget|charge|charged|fund|funded|raise|raised|owe|owed|earn|earned|sell|sold|fine|fined)\b"
-                         r"|\s+money\b)|\bwhat (?:is|was|will be|would be) the (?:cost|price|budget|fee|fine)\b"
+    # "how much" then a verb (not "how much time", "how much land"), and a word of money
+    ("money", re.compile(r"\bhow much\s+(?:money\b|(?:did|does|do|will|would|is|was|are|were|has|had|can|could|"
+                         r"should|must)\b[^?]*\b(?:cost|costs|costing|spend|spent|pay|paid|price|priced|worth|budget|"
+                         r"charge|charged|fund|funded|owe|owed|earn|earned)\b)"
+                         r"|\bwhat (?:is|was|will be|would be) the (?:cost|price|budget|fee|fine)\b"
                          r"|\bwhat did [^?]* cost\b")),
     ("date", re.compile(r"\bwhen\b|\bwhat (year|time|date|day|month|century|decade)\b|\bwhich (year|century|decade)\b")),
     ("number", re.compile(r"\bhow (many|much|long|old|far|tall|high|big|large|wide|deep|heavy|fast)\b"

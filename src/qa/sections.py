@@ -15,21 +15,25 @@ is a heading (all at one level): "Businesses hope for a revival" over its paragr
 from __future__ import annotations
 
 import re
-from bisect import bisect_left, bisect_right
-from functools import lru_cache
+import threading
+from bisect import bisect_right
+
+from cachetools import LRUCache
 
 from .furniture import ends_sentence, is_byline, is_furniture_line
 from .markdown import code_blocks
+from .records import Document
 
 SEPARATOR = " › "
-_ATX = re.compile(r"^[ \t]{0,3}(#{1,6})[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$|^[ \t]{0,3}(#{1,6})[ \t]*$", re.MULTILINE)
-_SETEXT = re.compile(r"^[ \t]{0,3}([^\s#>|\-*=][^\n]*?)[ \t]*\n[ \t]{0,3}(=+|-{2,})[ \t]*$", re.MULTILINE)
+# line-based, each line read once: "#", "##"… then a space or the end of the line (a regex with a lazy
+# label and optional trailing "#"s was quadratic on a run of spaces)
+_ATX_LINE = re.compile(r"^[ \t]{0,3}(#{1,6})(?:[ \t][^\n]*)?$", re.MULTILINE)
+_SETEXT_UNDERLINE = re.compile(r"^[ \t]{0,3}(?:=+|-{2,})[ \t]*$", re.MULTILINE)
 _BLOCK = re.compile(r"[^\n]+(?:\n[^\n]+)*")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+•·]|\d+[.)])\s")
 MAX_HEADING_WORDS = 12
 
 
-@lru_cache(maxsize=1024)  # keyed by the text itself: a document's outline is read once
 def outline(text: str, markdown: bool) -> tuple[tuple[int, ...], tuple[str, ...]]:
     """Where each heading starts, and the section path it opens ("Setup › Linux")."""
     found = _markdown_headings(text) if markdown else _plain_headings(text)
@@ -43,15 +47,33 @@ def outline(text: str, markdown: bool) -> tuple[tuple[int, ...], tuple[str, ...]
     return tuple(starts), tuple(paths)
 
 
-def section_at(text: str, markdown: bool, offset: int, title: str = "") -> str | None:
-    """The section path of the text at ``offset`` (the headings before it); the heading that
-    repeats the title is left out."""
-    starts, paths = outline(text, markdown)
-    at = bisect_left(starts, offset) - 1
+def section_at(text: str, markdown: bool, offset: int, title: str = "",
+               made: tuple[tuple[int, ...], tuple[str, ...]] | None = None) -> str | None:
+    """The section path of the text at ``offset`` (the headings at or before it: a heading's own
+    passage is in its section); the heading that repeats the title is left out. ``made``: the
+    text's outline, if already made."""
+    starts, paths = made if made is not None else outline(text, markdown)
+    at = bisect_right(starts, offset) - 1
     path = paths[at] if at >= 0 else ""
     if title and path.split(SEPARATOR, 1)[0].strip().casefold() == title.strip().casefold():
         path = path.split(SEPARATOR, 1)[1] if SEPARATOR in path else ""
     return path or None
+
+
+_OUTLINES: LRUCache = LRUCache(maxsize=1024)  # (doc_id, fingerprint) -> outline: made once, the text not kept
+_OUTLINES_LOCK = threading.Lock()
+
+
+def document_section(document: Document, offset: int) -> str | None:
+    """The section of ``document`` at ``offset``; its outline is made on its first citation."""
+    key = (document.doc_id, document.fingerprint, document.is_markdown)
+    with _OUTLINES_LOCK:
+        made = _OUTLINES.get(key)
+    if made is None:
+        made = outline(document.text, document.is_markdown)
+        with _OUTLINES_LOCK:
+            _OUTLINES[key] = made
+    return section_at(document.text, document.is_markdown, offset, document.title, made)
 
 
 def _markdown_headings(text: str) -> list[tuple[int, int, str]]:
@@ -62,10 +84,27 @@ def _markdown_headings(text: str) -> list[tuple[int, int, str]]:
         at = bisect_right(starts, position) - 1
         return at >= 0 and position < code[at][1]
 
-    found = [(m.start(), len(m.group(1)), m.group(2).strip()) for m in _ATX.finditer(text)
-             if m.group(1) and not in_code(m.start())]
-    found += [(m.start(), 1 if m.group(2)[0] == "=" else 2, m.group(1).strip()) for m in _SETEXT.finditer(text)
-              if not in_code(m.start())]
+    found = []
+    for line in _ATX_LINE.finditer(text):
+        if not in_code(line.start()):
+            label = line.group()[line.group().index("#") + len(line.group(1)):].strip()
+            bare = label.rstrip("#")
+            if not bare or bare[-1] in " \t":  # a closing sequence: "## Setup ##"
+                label = bare.strip()
+            found.append((line.start(), len(line.group(1)), label))
+    previous = 0  # the end of the last underline: a paragraph starts after it or after a blank line
+    for underline in _SETEXT_UNDERLINE.finditer(text):
+        line_above = text.rfind("\n", 0, max(underline.start() - 1, 0)) + 1
+        if underline.start() == 0 or in_code(underline.start()) or not text[line_above:underline.start()].strip():
+            previous = underline.end()
+            continue  # a rule, not an underline: no paragraph right above it
+        blank = text.rfind("\n\n", previous, underline.start())
+        start = blank + 2 if blank >= 0 else previous
+        paragraph = text[start:underline.start()]  # all its lines, as CommonMark reads a setext heading
+        previous = underline.end()
+        if not paragraph.lstrip().startswith(("#", ">", "|", "-", "*", "+", "=")):
+            level = 1 if underline.group().strip()[0] == "=" else 2
+            found.append((start + len(paragraph) - len(paragraph.lstrip()), level, " ".join(paragraph.split())))
     return sorted(h for h in found if any(c.isalnum() for c in h[2]))
 
 

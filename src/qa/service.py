@@ -25,7 +25,7 @@ from .query import Query, analyse, normalize
 from .records import Answer, AskRequest, Citation, Passage
 from .reloading import IndexHolder
 from .search import Hit, highlight, rank
-from .sections import section_at
+from .sections import document_section
 from .verdict import METADATA_ANSWER, VERDICT_DEPTH, VerdictModel, features, load_model
 
 
@@ -219,7 +219,7 @@ def _passage(index: LoadedIndex, position: int, hit: Hit, marked) -> Passage:
         doc_id=document.doc_id, title=document.title, author=document.author, publisher=document.publisher,
         published=document.published, source=document.source, paragraph=chunk.paragraph,
         start=chunk.start, end=chunk.end,
-        section=section_at(document.text, document.is_markdown, chunk.start, document.title),
+        section=document_section(document, chunk.start),
     )
     return Passage(rank=position, score=hit.score, text=chunk.text, citation=citation, highlight=marked,
                    scores={"dense": hit.dense, "sentence": hit.sentence, "bm25": hit.bm25})
