@@ -234,20 +234,24 @@ def test_the_byline_of_the_topics_article_is_found_among_many_bylines(milvus, em
 
     topics = ["harbour crane", "glacier survey", "tram extension", "lighthouse keeper", "honeybee winter",
               "sewer engineer", "ferry timetable", "city library"]
+    seen = ["cormorant", "moraine", "pantograph", "foghorn", "propolis", "culvert", "gangway", "microfiche"]
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     for n, topic in enumerate(topics):
         (corpus / f"{topic.replace(' ', '-')}.txt").write_text(
             f"News about the {topic}\n\nBy Writer{chr(65 + n)} Person{chr(65 + n)}, Daily Bugle, {n + 1} May 2025\n\n"
-            f"The {topic} was in the news this week. Officials said the {topic} would be reviewed again next year.\n")
+            f"The {topic} was in the news this week. Officials said the {topic} would be reviewed again next year. "
+            f"A {seen[n]} was mentioned too.\n")
     target = store(milvus, "bylines")
     build(corpus, target, embedder, token_counter)
     served = QAService("", embedder=embedder, milvus=target, cache_size=0).load(strict=True)
     monkeypatch.setattr(view, "default", lambda name: 3 if name == "candidates" else default(name))
     for question, byline in (("Who wrote the article about the harbour crane?", "By WriterA PersonA"),
-                             ("When was the story about the ferry timetable published?", "By WriterG PersonG")):
-        first = ask(served, question, 3).passages[0]
-        assert first.text.startswith(byline), (question, first.text)
+                             ("When was the story about the ferry timetable published?", "By WriterG PersonG"),
+                             ("Who wrote the article about the pantograph?", "By WriterC PersonC")):  # text only
+        answer = ask(served, question, 3)
+        assert answer.passages[0].text.startswith(byline), (question, answer.passages[0].text)
+        assert answer.document_fact is not None and answer.document_fact.doc_id == answer.passages[0].citation.doc_id
 
 
 def test_doc_id_filters_are_pushed_down_to_milvus(milvus, embedder, token_counter, tmp_path, monkeypatch):

@@ -27,7 +27,8 @@ def subject_document(documents: Mapping[str, Document], view: Any, query: Query,
     """Which document a question about the document means: the one asked or indexed; else
     the one its topic names ("the **CI** post", "the article about **bike lanes**"): the
     document holding the most of the topic's words, rarity-weighted, in its text or its title
-    (or file name), then the one holding them in the most passages. Not the document of the
+    (or file name); two holding them alike ("the article about bike lanes" of two bike lane
+    stories) name none, rather than one picked by their length. Not the document of the
     first passage: "Who wrote the post about CI build times?" ranked a sentence about a
     city engineer first, and its article's byline answered. None when the question names no
     topic ("When was it published?" asked of several) or no document holds it.
@@ -41,27 +42,21 @@ def subject_document(documents: Mapping[str, Document], view: Any, query: Query,
     if not query.topic:
         return None
     weight: dict[str, float] = {}
-    passages: dict[str, int] = {}
     wanted = set(asked)
     for term in dict.fromkeys(query.topic):
-        holding = {d for d in asked if term in _title_terms(documents[d].title, d)}
-        for chunk_id in np.flatnonzero(view.lexical.term_matches([term])):
-            doc_id = view.chunks[int(chunk_id)].doc_id
-            if doc_id in wanted:
-                holding.add(doc_id)
-                passages[doc_id] = passages.get(doc_id, 0) + 1
+        holding = {d for d in asked if term in document_terms(documents[d].title, d)}
+        holding |= {view.chunks[int(c)].doc_id for c in np.flatnonzero(view.lexical.term_matches([term]))} & wanted
         for doc_id in holding:
             weight[doc_id] = weight.get(doc_id, 0.0) + view.lexical.idf(term)
-    ranked = sorted(weight, key=lambda d: (weight[d], passages.get(d, 0)), reverse=True)
-    if not ranked or (len(ranked) > 1 and (weight[ranked[0]], passages.get(ranked[0], 0))
-                      == (weight[ranked[1]], passages.get(ranked[1], 0))):
+    ranked = sorted(weight, key=weight.__getitem__, reverse=True)
+    if not ranked or (len(ranked) > 1 and weight[ranked[0]] == weight[ranked[1]]):
         return None  # no document, or two alike: naming one would be a guess
     return ranked[0]
 
 
 @lru_cache(maxsize=None)  # one entry per document, as small as the titles already held in memory
-def _title_terms(title: str, doc_id: str) -> frozenset[str]:
-    """A title's terms and its file name's ("kenmore-bike-lanes"), read once."""
+def document_terms(title: str, doc_id: str) -> frozenset[str]:
+    """A document's title terms and its file name's ("kenmore-bike-lanes"), read once."""
     return content_terms(f"{title} {doc_id.replace('-', ' ').replace('_', ' ')}")
 
 

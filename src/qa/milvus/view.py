@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -34,7 +34,9 @@ class TermStats:
     candidates' scores: what search.py and verdict.py ask of a LexicalIndex."""
 
     def __init__(self, df: dict[str, int], documents: int, scores: np.ndarray | None = None,
-                 terms: Sequence[frozenset[str]] = ()):
+                 terms: Sequence[frozenset[str]] | Callable[[], Sequence[frozenset[str]]] = ()):
+        """``terms``: each text's terms, or a function making them when first asked (the
+        passages' are only asked for by a question about a document that names its topic)."""
         self.df, self.documents, self._scores, self._terms = df, documents, scores, terms
 
     def knows(self, term: str) -> bool:
@@ -47,6 +49,8 @@ class TermStats:
         return self._scores
 
     def term_matches(self, terms: Sequence[str]) -> np.ndarray:
+        if callable(self._terms):
+            self._terms = self._terms()
         wanted = set(terms)
         return np.array([len(wanted & t) for t in self._terms], dtype=np.int32)
 
@@ -148,7 +152,8 @@ class MilvusIndex:
         flat.add(vectors)
         documents = {c.doc_id: self.documents[c.doc_id] for c in chunks}
         return assemble(self.folder, self.manifest, documents, chunks, flat,
-                        TermStats(self.lexical.df, self.lexical.documents, bm25),
+                        TermStats(self.lexical.df, self.lexical.documents, bm25,
+                                  lambda: self._terms_of([c.text for c in chunks])),
                         TermStats(self.lexical.df, self.lexical.documents,
                                   np.array([anchor_bm25.get(r, 0.0) for r in distinct], dtype=np.float32),
                                   self._terms_of(texts)),
@@ -156,7 +161,7 @@ class MilvusIndex:
                         self.speller, self.passage_facts)
 
     def _terms_of(self, texts: list[str]) -> list[frozenset[str]]:
-        """Each sentence's BM25 terms (for the highlight), tokenized once per sentence."""
+        """Each text's BM25 terms (a sentence's for the highlight, a passage's for a topic), tokenized once."""
         if len(self._sentence_terms) > self.passage_facts.limit:
             self._sentence_terms = {}
         known = self._sentence_terms  # one dict for this call, whatever another thread clears meanwhile
