@@ -125,6 +125,9 @@ def test_a_body_with_a_byte_order_mark_or_a_query_string_not_utf8_is_told_what_i
     (Latin-1) was asked as the text "Fund%E3o"."""
     response = client.post("/api/ask", data='\ufeff{"question": "Who?"}'.encode(), content_type="application/json")
     assert response.status_code == 400 and "byte order mark" in response.get_json()["error"]["message"]
+    for encoding in ("utf-16", "utf-32"):  # json.loads reads them, Flask's parser did not: a bare "Bad Request"
+        response = client.post("/api/ask", data='{"question": "Who?"}'.encode(encoding), content_type="application/json")
+        assert response.status_code == 400 and "not UTF-8" in response.get_json()["error"]["message"], encoding
     response = client.get("/api/ask?question=Fund%E3o%20mayor")
     assert response.status_code == 400 and "not UTF-8" in response.get_json()["error"]["message"]
     page = client.get("/?q=Fund%E3o", headers={"Accept": "text/html"})

@@ -68,8 +68,10 @@ def test_who_holds_a_role_is_answered_by_the_name_with_the_role():
                      "The mayor, Paulo Fernandes, said the town would need a reservoir.",
                      "Annelie Strandberg, the city's mayor, said so."):
         assert mayor.search(sentence), sentence
-    for sentence in ("The mayor said nothing.", "The council voted 31 to 14.", "Mayors of Lindenport met."):
-        assert not mayor.search(sentence), sentence
+    for sentence in ("The mayor said nothing.", "The council voted 31 to 14.", "Mayors of Lindenport met.",
+                     "On Tuesday, the mayor vetoed the plan.", "In April, the mayor said no.",
+                     "Lindenport, whose mayor resigned, voted.", "Last Tuesday, the mayor spoke."):
+        assert not mayor.search(sentence), sentence  # no name holds the role here
     assert analyse("Who is Armstrong?").shape.kind == "description"  # a name, not a role
 
 

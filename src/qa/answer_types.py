@@ -112,6 +112,10 @@ class Shape:
 
 
 _NOT_A_TITLE = "|".join(sorted(_REPORTING | QUESTION_STOPWORDS))  # not "says", "with" or "and" Armstrong
+# not a name's word: "On Tuesday, the mayor …", "In April, the mayor …"
+_NOT_A_NAME = "|".join(sorted(QUESTION_STOPWORDS | {
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march",
+    "april", "may", "june", "july", "august", "september", "october", "november", "december", "last", "next"}))
 
 
 # "Who is the mayor of Kenmore?", "Who was the chief engineer?": the role's last word is its head
@@ -133,11 +137,13 @@ def answer_shape(question: str) -> Shape | None:
     words = question.strip().rstrip("?").split()
     if len(words) < 2 or words[0].lower() not in ("who", "whom"):
         return None
-    role = _ROLE_QUESTION.match(question)
+    role = _ROLE_QUESTION.match(" ".join(question.split()))  # one space between words: its regex stays linear
     if role:
         head = f"(?i:{re.escape(fold(role.group('head')))})"
+        name = rf"(?!(?i:{_NOT_A_NAME})\b)[A-Z][\w'’-]+\s+(?!(?i:{_NOT_A_NAME})\b)[A-Z][\w'’-]+"  # two words
         return Shape("holder", re.compile(rf"\b{head}\s+[A-Z][\w'’-]+"  # "Mayor Annelie Strandberg"
-                                          rf"|[A-Z][\w'’-]+,\s+(?:[\w'’-]+\s+){{0,3}}?{head}\b"  # "X, the city's mayor"
+                                          rf"|{name},\s+(?:the|a|an|its|their|[\w'’-]+['’]s)\s+(?:[\w'’-]+\s+){{0,2}}?"
+                                          rf"{head}\b"  # "Annelie Strandberg, the city's mayor"
                                           rf"|\b(?i:the)\s+{head},\s+[A-Z]"))  # "The mayor, Paulo Fernandes,"
     second = words[1].lower()
     if second in _COPULAS and 3 <= len(words) <= 5 and _looks_like_a_name(words[-1]):

@@ -84,6 +84,10 @@ def check_json_body() -> None:
     raw = _read_body()
     if raw.startswith(codecs.BOM_UTF8):  # json.loads skips it, Flask's parser then refused it with a bare 400
         raise BadRequest("the JSON body starts with a byte order mark (U+FEFF): send UTF-8 without one")
+    try:
+        raw.decode("utf-8")  # json.loads reads UTF-16 and UTF-32 too; Flask's parser, after us, does not
+    except UnicodeDecodeError:
+        raise BadRequest("the JSON body is not UTF-8 (RFC 8259): send it as UTF-8") from None
     if _depth_exceeds(raw, MAX_JSON_DEPTH):
         raise BadRequest("the JSON body is nested too deeply")
     try:

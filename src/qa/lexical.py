@@ -55,7 +55,10 @@ def fold(text: str) -> str:
 
 
 def _latin_ascii(character: str) -> str:
-    if character.isascii() or not unicodedata.name(character, "").startswith("LATIN "):
+    code = ord(character)  # Latin-1 Supplement to Latin Extended-B, and Latin Extended Additional: no name
+    if code < 0xC0 or 0x24F < code < 0x1E00 or code > 0x1EFF:  # looked up for other scripts (4 times slower)
+        return character
+    if not unicodedata.name(character, "").startswith("LATIN "):
         return character
     from anyascii import anyascii  # a table lookup per letter
 

@@ -40,8 +40,9 @@ class IndexHolder:
         self._on_reload = on_reload
         self._fallbacks = fallbacks or (lambda refused, held: [])
         self._refusal: str | None = None  # why the version ``_pointer`` names was refused, if it was
-        self.unreachable: str | None = None  # why the last look at the pointer failed (a store down)
-        self.unreachable_code = "index_unavailable"  # and the error code that failure had
+        # why the last look at the pointer failed (a store down), and that error's code: one tuple, so
+        # that a request reads a message and its code from the same failure
+        self.failure: tuple[str, str] | None = None
         self._index: Any = None  # a LoadedIndex, or a MilvusIndex
         self._pointer: str | None = None  # the version ``current`` named when we last looked
         self._checked_at = float("-inf")
@@ -58,6 +59,12 @@ class IndexHolder:
             raise IndexUnavailable(self.error or f"no usable index in {self.index_dir}")
         return index
 
+    @property
+    def unreachable(self) -> str | None:
+        """Why the last look at the pointer failed, if it did."""
+        failure = self.failure
+        return failure[0] if failure is not None else None
+
     def refresh(self, force: bool = False, *, strict: bool = False) -> bool:
         """Load the version ``current`` names if it moved since the last look (or when
         forced). True when a new index was swapped in. ``strict``: a refused version
@@ -69,12 +76,13 @@ class IndexHolder:
         try:
             pointer = self._pointer_of()
         except IndexUnavailable as exc:  # the store is unreachable: keep what we have, say why
-            self.unreachable_code = exc.code  # "milvus_unavailable", as the request itself would have said
-            self.unreachable = exc.message  # until the next look: requests meanwhile fail at once, not after a timeout
+            # until the next look: requests meanwhile fail at once, not after a timeout, with the code the
+            # request itself would have had ("milvus_unavailable")
+            self.failure = (exc.message, exc.code)
             if self._index is None:  # else health() asks the index itself, and an old reason would linger
                 self.error = exc.message
             return False
-        self.unreachable = None
+        self.failure = None
         if pointer is None and self._index is not None and not force:
             # deleted by hand: keep serving from memory, but say that a restart would find nothing
             self.error = (f"the index {self.index_dir or 'alias'} names no version any more; serving "

@@ -118,8 +118,9 @@ class QAService:
         """The index serving now; raises IndexUnavailable when there is none, or when its store
         (Milvus) did not answer the last look: a request then fails at once, not after another
         timeout of its own."""
-        if self.holder.unreachable is not None:
-            raise IndexUnavailable(self.holder.unreachable, code=self.holder.unreachable_code)
+        failure = self.holder.failure  # read once: a reload look may change it meanwhile
+        if failure is not None:
+            raise IndexUnavailable(failure[0], code=failure[1])
         return self.holder.require()
 
     def ask(self, request: AskRequest) -> Answer:
