@@ -313,13 +313,8 @@ def test_the_hostile_document_renders_harmlessly(browser, hostile_url, javascrip
         assert "<svg onload=" in page.inner_text("#fact-value") and "<script>" in page.inner_text("#fact-title")
         check_harmless(page, watch, javascript)
         # a heading of the document is a passage's section: shown as text too
-        if javascript:
-            page.goto(hostile_url + "/")
-            ask_with_box(page, "Did the ceasefire hold?")
-        else:
-            page.goto(hostile_url + "/?" + urlencode({"q": "Did the ceasefire hold?"}))
+        _ask_with_or_without_script(page, hostile_url, "Did the ceasefire hold?", javascript)
         section = page.locator("#result-list li.result .citation .section").first
-        section.wait_for()
         assert "onerror=" in section.inner_text() and "<b>section</b>" in section.inner_text()
         check_harmless(page, watch, javascript)
         page.goto(hostile_url + "/?q=armistice")

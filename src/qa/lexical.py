@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
@@ -52,6 +53,15 @@ def fold(text: str) -> str:
         return text
     stripped = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
     return stripped if stripped.isascii() else "".join(map(_latin_ascii, stripped))
+
+
+WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")  # a word of letters, "don't" one word: the vocabulary's
+
+
+def vocabulary_words(text: str) -> list[str]:
+    """The words of a text as the corpus vocabulary holds them: folded, lower-cased
+    (spelling.vocabulary; places.py asks whether the corpus names a country)."""
+    return WORD.findall(fold(text).lower())
 
 
 def _latin_ascii(character: str) -> str:

@@ -21,9 +21,8 @@ import re
 from functools import lru_cache
 from typing import Mapping
 
-from .lexical import fold
+from .lexical import vocabulary_words
 
-_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")  # as spelling.vocabulary reads the corpus
 _CODE = re.compile(r"^[A-Z]{2,3}$")  # "KR", "PRK": ISO codes, not names anyone writes
 _TRAILING_INITIALS = re.compile(r",?\s+(?:[A-Z]\.){2,}$")  # "Washington D.C." is written "Washington"
 _WORDS = re.compile(r"[\w'’.-]+")
@@ -52,7 +51,7 @@ def capitals() -> dict[str, tuple[str, ...]]:
 
 def mentioned(name: str, words: Mapping[str, int]) -> bool:
     """Whether the corpus (its vocabulary, spelling.vocabulary) holds every word of ``name``."""
-    parts = _WORD.findall(fold(name).lower())
+    parts = vocabulary_words(name)
     return bool(parts) and all(p in words for p in parts)
 
 

@@ -19,15 +19,13 @@ wins (symspellpy's bundled bigram counts): "how mny" is "how many", not the comm
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from functools import lru_cache
 from importlib import resources
 
-from .lexical import fold
+from .lexical import WORD, fold, vocabulary_words
 from .places import capital_pattern
 
-_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 MUCH_MORE_COMMON = 100  # a valid but rare word yields to a question word this many times more frequent
 COMMON_WORD = 20_000_000  # English words this frequent are not names ("wars", "during"; "Armstrong" is 7 M)
 QUESTION_WORDS = frozenset("what when where which who whom whose why how".split())
@@ -68,7 +66,7 @@ def english_frequencies() -> dict[str, int]:
 
 def vocabulary(texts: list[str]) -> dict[str, int]:
     """Folded, lower-cased words of the corpus with their counts (stored in the index)."""
-    return dict(Counter(word for text in texts for word in _WORD.findall(fold(text).lower())))
+    return dict(Counter(word for text in texts for word in vocabulary_words(text)))
 
 
 class Speller:
@@ -86,7 +84,7 @@ class Speller:
     def correct(self, text: str) -> str | None:
         """The text with its misspelled words replaced, or None when nothing changed."""
         parts, position, changed, previous = [], 0, False, None
-        for match in _WORD.finditer(text):
+        for match in WORD.finditer(text):
             before, after = text[match.start() - 1 : match.start()], text[match.end() : match.end() + 1]
             if before.isdigit() or after.isdigit():
                 previous = None
