@@ -136,6 +136,23 @@ def test_a_question_about_a_document_means_the_one_its_topic_names_not_the_first
     assert cited == {"ci-build-times"}
 
 
+def test_a_saved_pages_passage_cites_the_page_headings_above_it(tmp_path, embedder, token_counter):
+    """The page's <h2>/<h3> are kept in the index with the document and survive loading it:
+    an FAQ's question heading, which no rule over the bare text takes for a heading."""
+    from test_sections import FAQ_PAGE
+
+    from qa.service import QAService
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "help.html").write_text(FAQ_PAGE, encoding="utf-8")
+    _build(corpus, embedder, token_counter)
+    service = QAService(str(tmp_path / "index"), embedder=embedder).load()
+    first = ask(service, "How do I reset my password?", 3).passages[0]
+    assert first.text.startswith("Open the sign-in page")
+    assert first.citation.section == "Accounts › How do I reset my password?"
+
+
 def test_a_command_in_a_code_block_is_an_answer_and_a_see_also_list_is_not(tmp_path, embedder, token_counter):
     """A one-line command has no full stop, like a heading: it was never returned, and the
     answer was its lead-in alone ("You can also make a local backup file:")."""

@@ -60,3 +60,46 @@ def test_markdown_headings_as_commonmark_reads_them():
     heading = text.index("## Known")
     assert section_at(text, True, heading) == "Known issues, read before upgrading:"
     assert section_at(text, True, text.index("Para.")) == "intro line one line two"  # "---" after a blank: a rule
+
+
+FAQ_PAGE = """<html><head><title>Help centre | Tessera</title></head><body><nav><a href="/">Home</a></nav>
+<article><h1>Tessera help centre</h1>
+<p>Answers to the questions our support team hears most often, updated every month.</p>
+<h2>Accounts</h2>
+<h3>How do I reset my password?</h3>
+<p>Open the sign-in page and choose the reset link. A code arrives by email within a minute.</p>
+<h3>Can two people share one vault?</h3>
+<ul><li>Yes, on the Family plan, with up to six members.</li><li>Each member keeps a private vault as well.</li></ul>
+<h2>Billing</h2>
+<p>Invoices are sent on the first day of each month and can be downloaded from the billing page.</p>
+</article></body></html>"""
+
+
+def test_a_saved_pages_sections_are_its_own_headings():
+    """A page marks its headings (<h2>, <h3>): a question as a heading, or a heading over a
+    list, is one, which no rule over the bare text could tell (the plain rule misses these)."""
+    from qa.documents import parse_document
+    from qa.sections import document_section, recorded_headings
+
+    page = parse_document(FAQ_PAGE.encode(), "help.html")
+    text = page.text
+    assert [label for _, _, label in recorded_headings(page)] == [
+        "Tessera help centre", "Accounts", "How do I reset my password?", "Can two people share one vault?", "Billing"]
+    assert document_section(page, text.index("Open the sign-in")) == "Accounts › How do I reset my password?"
+    assert document_section(page, text.index("- Yes, on the Family")) == "Accounts › Can two people share one vault?"
+    assert document_section(page, text.index("Invoices")) == "Billing"
+    assert document_section(page, text.index("Answers to")) is None  # under the heading that repeats the title
+    plain = outline(text, False)[1]  # what the plain rule makes of the same text
+    assert "Billing" in plain and not {"How do I reset my password?", "Can two people share one vault?"} & set(plain)
+    # a text file's front matter may hold its own "headings"; only a page's recorded ones are read
+    assert recorded_headings(parse_document(b"---\nheadings: [[0, 1, 'x']]\n---\nx\n", "notes.md")) is None
+
+
+def test_recorded_headings_that_are_not_where_they_say_are_ignored():
+    from qa.records import Document
+    from qa.sections import recorded_headings
+
+    text = "Intro\n\nBody text here."
+    page = Document("p", "p.html", "P", text, {"headings": [[0, 2, "Intro"], [7, 2, "Elsewhere"], ["x", 2, "y"], 3]})
+    assert recorded_headings(page) == [(0, 2, "Intro")]
+    assert recorded_headings(Document("q", "q.html", "Q", text, {})) is None  # indexed before headings were recorded

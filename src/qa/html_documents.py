@@ -7,7 +7,10 @@ canonical text is the extracted article, one block per paragraph, blocks joined 
 line — the form the chunker reads paragraphs from; every citation offset refers to it.
 Metadata comes from JSON-LD, OpenGraph/meta tags or the byline: the headline (not the
 ``<title>`` with its " | Site" suffix), author, date (``YYYY-MM-DD``), site name, and the
-canonical URL. A page with less than MIN_TEXT_CHARS of article text is a bad file.
+canonical URL. A page with less than MIN_TEXT_CHARS of article text is a bad file. Its
+headings (``<h1>``…``<h6>``) are recorded as the page marks them, in the metadata's
+``headings`` (``[offset, level, label]``), for the section a passage is in (sections.py):
+the text alone cannot tell "How do I reset my password?" from a paragraph.
 
 trafilatura only parses here: it is given the page's text, never a URL, so it makes no
 network request.
@@ -28,6 +31,7 @@ MIN_TEXT_CHARS = 200  # a navigation-only page yields a few words ("Home News Sp
 # trafilatura's default guesses a date from any year on the page ("© 2019" -> 2019-01-01)
 _DATES = {"extensive_search": False, "original_date": True}
 _DECLARED = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:\-]+)""", re.I)
+_HEADING_LEVEL = re.compile(r"h([1-6])")  # trafilatura's <head rend="h2">; a heading of no level is a level 2
 # browsers read these labels as windows-1252 (WHATWG); Python's latin-1 would drop curly quotes
 _AS_CP1252 = {"iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1", "cp819", "ascii", "us-ascii"}
 
@@ -74,10 +78,18 @@ def extract(raw: bytes) -> Page | None:
         return None
     if found is None or found.body is None:
         return None
-    blocks = [text for text in (_block_text(element) for element in found.body) if text]
+    blocks, headings, at = [], [], 0
+    for element in found.body:
+        text = _block_text(element)
+        if text:
+            if element.tag == "head":
+                level = _HEADING_LEVEL.fullmatch(element.get("rend", ""))
+                headings.append([at, int(level.group(1)) if level else 2, text])
+            blocks.append(text)
+            at += len(text) + 2  # blocks are joined by a blank line
     if sum(len(b) for b in blocks) < MIN_TEXT_CHARS:
         return None
-    return Page("\n\n".join(blocks), _metadata(found))
+    return Page("\n\n".join(blocks), {**_metadata(found), "headings": headings})
 
 
 def _metadata(found: Any) -> dict[str, Any]:

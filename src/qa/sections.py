@@ -7,9 +7,11 @@ bullet says what changed, and only its heading ("## 2.4.0 — 2025-05-20") says 
 version and when, so no answer could say either. The citation carries the section.
 
 Markdown: ATX ("## Setup") and setext headings outside code blocks, nested by level; the
-heading that repeats the title is left out. Other text (a saved page, a text file): a block
-of one short line without final punctuation, followed by a paragraph that is a sentence,
-is a heading (all at one level): "Businesses hope for a revival" over its paragraph.
+heading that repeats the title is left out. A saved page: its ``<h1>``…``<h6>``, as
+recorded at extraction (html_documents.py). Other text (a text file, a page indexed before
+headings were recorded): a block of one short line without final punctuation, followed by
+a paragraph that is a sentence, is a heading (all at one level): "Businesses hope for a
+revival" over its paragraph.
 """
 
 from __future__ import annotations
@@ -34,9 +36,11 @@ _LIST_ITEM = re.compile(r"^\s*(?:[-*+•·]|\d+[.)])\s")
 MAX_HEADING_WORDS = 12
 
 
-def outline(text: str, markdown: bool) -> tuple[tuple[int, ...], tuple[str, ...]]:
-    """Where each heading starts, and the section path it opens ("Setup › Linux")."""
-    found = _markdown_headings(text) if markdown else _plain_headings(text)
+def outline(text: str, markdown: bool, recorded: list[tuple[int, int, str]] | None = None
+            ) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    """Where each heading starts, and the section path it opens ("Setup › Linux");
+    ``recorded``: the headings as the source marked them (a web page's), if known."""
+    found = recorded if recorded is not None else _markdown_headings(text) if markdown else _plain_headings(text)
     starts, paths, open_levels = [], [], []  # open_levels: (level, label) of the enclosing headings
     for start, level, label in found:
         while open_levels and open_levels[-1][0] >= level:
@@ -70,10 +74,25 @@ def document_section(document: Document, offset: int) -> str | None:
     with _OUTLINES_LOCK:
         made = _OUTLINES.get(key)
     if made is None:
-        made = outline(document.text, document.is_markdown)
+        made = outline(document.text, document.is_markdown, recorded_headings(document))
         with _OUTLINES_LOCK:
             _OUTLINES[key] = made
     return section_at(document.text, document.is_markdown, offset, document.title, made)
+
+
+def recorded_headings(document: Document) -> list[tuple[int, int, str]] | None:
+    """A saved page's headings as recorded at extraction (metadata ``headings``; a page with
+    none has none), the rows that are where they say; None for other documents (a front
+    matter's ``headings`` is its author's own field) and pages indexed before they were recorded."""
+    rows = document.metadata.get("headings") if document.path.lower().endswith((".html", ".htm")) else None
+    if not isinstance(rows, list):
+        return None
+    found = []
+    for row in rows:
+        if (isinstance(row, list) and len(row) == 3 and all(isinstance(v, int) for v in row[:2])
+                and isinstance(row[2], str) and row[2] and document.text.startswith(row[2], max(row[0], 0))):
+            found.append((row[0], min(max(row[1], 1), 6), row[2]))
+    return sorted(found)
 
 
 def _markdown_headings(text: str) -> list[tuple[int, int, str]]:
