@@ -224,6 +224,16 @@ def test_furniture_and_fillers_are_never_returned(service, question, mode):
         assert byline or passage.scores["bm25"] > 0 or max(passage.scores["dense"], passage.scores["sentence"]) >= 0.25
 
 
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("question", ["   ?  ", "What is it?", "Who are they?", "Why not?"])
+def test_a_question_with_nothing_to_look_up_gets_no_passages(service, question, mode):
+    """No content word and no question about the document: passages near "Who are they?" by
+    meaning were shown as "may not answer" (0.12)."""
+    answer = ask(service, question, 5, mode)
+    assert answer.passages == [] and answer.verdict == "not_found" and answer.confidence == 0.0
+    assert mode != "hybrid" or ask(service, '"there is"', 5, mode).passages  # hybrid looks up a quoted phrase
+
+
 def test_who_wrote_the_article_is_answered_from_the_byline(service):
     answer = ask(service, "Who wrote the article?", 3)
     assert answer.passages[0].text.startswith("Write to Olivia B. Waxman")
