@@ -215,6 +215,11 @@ def test_a_lookup_needs_a_word_to_look_up():
     ("When was the changelog published?", "published", ("changelog",)),
     ("Who wrote the FAQ?", "author", ("faq",)),
     ("When was the article about the tram first published?", "published", ("tram",)),
+    # a life's account names its subject with "of"
+    ("Who wrote the biography of Astrid Ødegård-Lunde?", "author", ("biographi", "astrid", "odegard", "lund")),
+    ("When was the obituary of Leonid Kulik published?", "published", ("obituari", "leonid", "kulik")),
+    ("Who wrote this profile?", "author", ("profil",)),
+    ("Who wrote a biography of Lincoln?", None, ()),  # one the article may mention
 ])
 def test_a_question_about_the_document_itself_is_told_from_one_about_what_it_says(question, about, topic):
     query = analyse(question)

@@ -31,7 +31,11 @@ _END = r"\s*[?!.]*$"
 # answered by the notes' opening line ("guide" or "tutorial" may be a work an article is about)
 _DOCUMENT_NOUN = (r"(?:article|story|piece|post|essay|column|editorial|text|document|page|release\s+notes|changelog|"
                   r"faq|manual|handbook|readme|documentation)")
-_NAMED_DOCUMENT = (rf"(?:the|this|that)\s+(?:[\w'’-]+\s+){{0,3}}?{_DOCUMENT_NOUN}\b(?!\s+of\b)"
+# a life's account names its subject with "of": "Who wrote the biography of Astrid Lunde?" (and
+# "the biography" names which document, of several, as "the FAQ" does); "a biography of" is one it may mention
+_LIFE_NOUN = r"(?:biography|profile|obituary)"
+_NAMED_DOCUMENT = (rf"(?:the|this|that)\s+(?:[\w'’-]+\s+){{0,3}}?"
+                   rf"(?:{_DOCUMENT_NOUN}\b(?!\s+of\b)|{_LIFE_NOUN}\b(?:\s+of\s+[^?]+?)?)"
                    r"(?:\s+(?:about|on|regarding|concerning)\s+[^?]+?)?")
 _THE_DOCUMENT = rf"(?:{_NAMED_DOCUMENT}|it|this)"  # "it" and "this" alone only where nothing else can be meant
 _ABOUT_AUTHOR = re.compile(
