@@ -29,6 +29,19 @@ def test_of_equally_close_words_the_one_english_puts_after_the_word_before_wins(
     assert speller.correct("they mny melt") == "they may melt"  # "they may" is the likelier pair
 
 
+def test_a_mistyped_question_word_is_the_one_the_typed_letters_and_the_next_word_point_to():
+    """"wher" is one edit from "where" and from the commoner "when"; "hwo" from "who" and "how".
+    The frequency alone made "wher is the kettle assembled" ask when, and "hwo wrote the
+    ferry story" ask how (which lost the question about the document)."""
+    speller = Speller(vocabulary(["The kettle is assembled in Brno; Kulik died in 1942 near a lake."]))
+    assert speller.correct("wher is the kettle assembled") == "where is the kettle assembled"  # a dropped letter
+    assert speller.correct("wher did kulik die") == "where did kulik die"
+    assert speller.correct("whn did kulik die") == "when did kulik die"  # not the commoner "who did"
+    assert speller.correct("wich lake") == "which lake"  # not "with"
+    assert speller.correct("hwo wrote the ferry story") == "who wrote the ferry story"  # never "how wrote"
+    assert speller.correct("Hwo is Kulik") == "Who is Kulik"  # English puts both there, "who is" far more often
+
+
 def test_real_words_and_unknown_names_are_left_as_asked():
     speller = Speller(CORPUS)
     for question in ("summit", "flee", "Turing", "guage"):  # English words, or closest to one the corpus lacks

@@ -13,8 +13,10 @@ is a name: it may become a corpus word one edit away ("Yeonpyong" -> "Yeonpyeong
 common English word ("Turing" stays, it does not become "During") and never one two edits away: a
 name the corpus lacks is as likely as a typo, and "Turabi" turned into "Turban" or "Savery"
 into "Severe" would search for, and answer, another question. Acronyms and words with
-digits stay. Of equally close words, the one English most often puts after the word before
-wins (symspellpy's bundled bigram counts): "how mny" is "how many", not the commoner "may".
+digits stay. Of equally close words: the only one English puts between the words around it
+(symspellpy's bundled bigram counts: "hwo wrote" is "who wrote"), else one the typed word only
+lacks letters of ("wher is" is "where is", not the commoner "when is"; "how mny" is "how
+many", not "may"), else the one English most often puts there.
 """
 
 from __future__ import annotations
@@ -84,19 +86,21 @@ class Speller:
     def correct(self, text: str) -> str | None:
         """The text with its misspelled words replaced, or None when nothing changed."""
         parts, position, changed, previous = [], 0, False, None
-        for match in WORD.finditer(text):
+        matches = list(WORD.finditer(text))
+        for number, match in enumerate(matches):
             before, after = text[match.start() - 1 : match.start()], text[match.end() : match.end() + 1]
             if before.isdigit() or after.isdigit():
                 previous = None
                 continue  # part of "1oth", "8n2", "10kms": not a word to spell
-            replacement = self._replacement(match.group(), previous)
+            following = fold(matches[number + 1].group()).lower() if number + 1 < len(matches) else None
+            replacement = self._replacement(match.group(), previous, following)
             if replacement is not None:
                 parts += [text[position : match.start()], replacement]
                 position, changed = match.end(), True
             previous = fold(replacement or match.group()).lower()
         return "".join(parts) + text[position:] if changed else None
 
-    def _replacement(self, word: str, previous: str | None = None) -> str | None:
+    def _replacement(self, word: str, previous: str | None = None, following: str | None = None) -> str | None:
         folded = fold(word).lower()
         if len(folded) < 3 or folded in self.words or "'" in folded or "’" in folded or not word[1:].islower():
             return None  # short, known to the corpus, a contraction, an acronym or CamelCase
@@ -107,14 +111,18 @@ class Speller:
             candidates = [c for c in candidates if c[3] in QUESTION_WORDS]
         if not candidates:
             return None
-        # fewest edits; then the word English most often puts after the one before ("how mny" is
-        # "how many", not the more common "may"); then the same first letter (rarely the
-        # mistyped one); then the most common
+        # fewest edits; then the only word English puts between the words around it ("hwo wrote"
+        # is "who wrote", never "how wrote"; "they mny" is "they may"); then a word the typed one
+        # only lacks letters of (a dropped letter is the commonest slip: "wher is" is "where is",
+        # not the commoner "when is"; "whn did" is "when did"); then the word English most often
+        # puts there; then the same first letter (rarely the mistyped one); then the most common
         distance, _, minus_frequency, term = min(candidates)
         usable = [c for c in candidates if c[0] == distance and (c[3] in self.words or c[3] in _QUESTION_FORM)]
-        in_context = self._likeliest_after(previous, usable) if previous else None
-        if in_context is not None:
-            distance, _, minus_frequency, term = in_context
+        chosen = (self._likeliest_between(previous, following, usable, alone=True)
+                  or min((c for c in usable if _lacks_letters(folded, c[3])), default=None)
+                  or self._likeliest_between(previous, following, usable))
+        if chosen is not None:
+            distance, _, minus_frequency, term = chosen
         if term not in self.words and term not in _QUESTION_FORM:
             return None  # the closest word is one the corpus lacks: nothing to match, leave it as asked
         if word[0].isupper() and not known and english.get(term, 0) >= COMMON_WORD and term not in QUESTION_WORDS:
@@ -124,11 +132,16 @@ class Speller:
         return term.capitalize() if word[:1].isupper() else term
 
     @staticmethod
-    def _likeliest_after(previous: str, tied: list[tuple[int, bool, int, str]]) -> tuple[int, bool, int, str] | None:
-        """Of equally close words, the one English most often puts after ``previous``, if any."""
+    def _likeliest_between(previous: str | None, following: str | None, tied: list[tuple[int, bool, int, str]],
+                           alone: bool = False) -> tuple[int, bool, int, str] | None:
+        """Of equally close words, the one English most often puts after ``previous`` and
+        before ``following``, if any; ``alone``: only if English puts none of the others there."""
         counts = bigram_frequencies()
-        count, best = max(((counts.get(f"{previous} {c[3]}", 0), c) for c in tied), default=(0, None))
-        return best if count else None
+        scored = sorted(((counts.get(f"{previous} {c[3]}", 0) + counts.get(f"{c[3]} {following}", 0), c)
+                         for c in tied), reverse=True)
+        if not scored or not scored[0][0] or (alone and len(scored) > 1 and scored[1][0]):
+            return None
+        return scored[0][1]
 
     def _candidates(self, folded: str, english: dict[str, int], names_only: bool) -> list[tuple[int, bool, int, str]]:
         """Corpus words within two edits (one for short words and names), and English words one
@@ -146,3 +159,8 @@ class Speller:
         return [(distance, term[0] != folded[0], -english.get(term, self.words.get(term, 0)), term)
                 for term, distance in found.items()]
 
+
+def _lacks_letters(typed: str, word: str) -> bool:
+    """``typed`` is ``word`` with letters left out ("wher", "where")."""
+    letters = iter(word)
+    return len(typed) < len(word) and all(letter in letters for letter in typed)
