@@ -153,6 +153,30 @@ def test_a_saved_pages_passage_cites_the_page_headings_above_it(tmp_path, embedd
     assert first.citation.section == "Accounts › How do I reset my password?"
 
 
+FAQ_QUESTIONS = [("Where is the kettle manufactured?", "The A3 is designed in Gothenburg"),  # no word but "kettle"
+                 ("My firmware update keeps failing", "Unplug the base for ten seconds"),
+                 ("What is the capacity?", "The A3 holds 1.6 litres")]
+
+
+def test_an_faqs_answer_is_found_by_its_heading_and_the_heading_alone_is_never_an_answer(
+        tmp_path, embedder, token_counter):
+    """An FAQ's question is its heading, and the answer under it may share no word with the
+    question asked: "Where is the kettle manufactured?" never showed "designed in Gothenburg,
+    assembled in Brno" in the top 5 (tests/fixtures/faq). And the heading "### The app says a
+    firmware update failed. What now?" was the first "answer", its markers and all."""
+    from qa.service import QAService
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "faq", corpus)
+    _build(corpus, embedder, token_counter)
+    service = QAService(str(tmp_path / "index"), embedder=embedder).load()
+    for question, answer in FAQ_QUESTIONS:
+        found = ask(service, question, 5)
+        assert found.passages[0].text.startswith(answer), (question, found.passages[0].text)
+        assert found.verdict != "not_found", question  # the passage is read with its heading
+        assert not any(p.text.startswith("#") for p in found.passages), question
+
+
 def test_a_command_in_a_code_block_is_an_answer_and_a_see_also_list_is_not(tmp_path, embedder, token_counter):
     """A one-line command has no full stop, like a heading: it was never returned, and the
     answer was its lead-in alone ("You can also make a local backup file:")."""

@@ -254,6 +254,25 @@ def test_the_byline_of_the_topics_article_is_found_among_many_bylines(milvus, em
         assert answer.document_fact is not None and answer.document_fact.doc_id == answer.passages[0].citation.doc_id
 
 
+def test_an_faqs_answer_is_found_by_its_heading_in_milvus_as_locally(milvus, embedder, token_counter, tmp_path):
+    """The heading a passage is read with, and the heading alone never returned, come from the
+    question's candidates: in Milvus as in the local index (test_corpora)."""
+    from test_corpora import FAQ_QUESTIONS
+
+    from qa.service import QAService
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "faq", corpus)
+    target = store(milvus, "faq")
+    build(corpus, target, embedder, token_counter)
+    served = QAService("", embedder=embedder, milvus=target, cache_size=0).load(strict=True)
+    for question, answer in FAQ_QUESTIONS:
+        found = ask(served, question, 5)
+        assert found.passages[0].text.startswith(answer), (question, found.passages[0].text)
+        assert found.verdict != "not_found", question
+        assert not any(p.text.startswith("#") for p in found.passages), question
+
+
 def test_doc_id_filters_are_pushed_down_to_milvus(milvus, embedder, token_counter, tmp_path, monkeypatch):
     """Both passage searches carry the ``doc_id`` filter and Milvus returns only its passages
     (qa filters again locally, so the answer alone could not tell)."""

@@ -81,11 +81,8 @@ def rank(index: LoadedIndex, query: Query, vector: np.ndarray, k: int, mode: str
     order = [i for i in np.argsort(-score, kind="stable")
              if _returnable(index, asked_bylines, int(candidates[i]), float(similarity[i]), float(bm25[i]))]
     chosen = non_overlapping(spans, order, k)
-    sentence = _best_sentence_cosines(index, candidates[chosen], vector)
-    return [
-        Hit(int(candidates[i]), float(score[i]), float(dense[i]), float(sentence[n]), float(bm25[i]))
-        for n, i in enumerate(chosen)
-    ]
+    sentence = _read_with_headings(index, candidates, _best_sentence_cosines(index, candidates, vector))
+    return [Hit(int(candidates[i]), float(score[i]), float(dense[i]), float(sentence[i]), float(bm25[i])) for i in chosen]
 
 
 def _returnable(index: LoadedIndex, asked_bylines: np.ndarray, chunk_id: int, similarity: float, bm25: float) -> bool:
@@ -103,7 +100,7 @@ def _hybrid(index: LoadedIndex, query: Query, vector: np.ndarray, candidates: np
     slots, starts = segment_slots(index.anchor_offsets, candidates)
     anchor_rows = index.anchor_rows[slots]
     cosines = index.sentence_vectors[anchor_rows] @ vector
-    anchor = segment_max(cosines, starts)
+    anchor = _read_with_headings(index, candidates, segment_max(cosines, starts))
     best_anchor_rows = anchor_rows[segment_argmax(cosines, starts)]
     anchor_bm25 = segment_max(index.sentence_lexical.scores(query.terms)[anchor_rows], starts)
     score = (
@@ -115,6 +112,21 @@ def _hybrid(index: LoadedIndex, query: Query, vector: np.ndarray, candidates: np
     if bylines is not None and bylines.any():  # above every other passage: a byline says who wrote it, and when
         score = score + bylines * (score.max() - score[bylines].min() + WEIGHTS["byline"])
     return score, np.maximum(dense, anchor)
+
+
+def _read_with_headings(index: LoadedIndex, candidates: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Per candidate, the greater of its value and its section heading's, when the heading is
+    a candidate too: a passage read with its heading is as close to the question as the
+    heading, as documentation search ranks a page's hierarchy. An FAQ's question is its
+    heading ("Where is the kettle made?"), and the answer under it may share no word with the
+    question ("Designed in Gothenburg, assembled in Brno"). Similarity only: a short
+    heading's BM25 is high for any word it holds ("## The explosion")."""
+    position = {int(c): n for n, c in enumerate(candidates)}
+    heading = [position.get(h, -1) for h in index.section_heading[candidates].tolist()]
+    if all(p < 0 for p in heading):
+        return values
+    inherited = np.array([values[p] if p >= 0 else -np.inf for p in heading], dtype=values.dtype)
+    return np.maximum(values, inherited)
 
 
 def _subject_bylines(index: LoadedIndex, query: Query, candidates: np.ndarray, subject: str | None) -> np.ndarray:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import threading
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 
 from cachetools import LRUCache
 
@@ -69,7 +69,29 @@ _OUTLINES_LOCK = threading.Lock()
 
 
 def document_section(document: Document, offset: int) -> str | None:
-    """The section of ``document`` at ``offset``; its outline is made on its first citation."""
+    """The section of ``document`` at ``offset``."""
+    return section_at(document.text, document.is_markdown, offset, document.title, _document_outline(document))
+
+
+def is_heading_passage(document: Document, start: int, text: str) -> bool:
+    """A passage that is one heading alone ("### The app says a firmware update failed. What
+    now?"): it names the section of the passages under it, and answers nothing itself."""
+    starts = _document_outline(document)[0]
+    at = bisect_left(starts, start)
+    return at < len(starts) and starts[at] == start and "\n" not in text.strip()
+
+
+def heading_at(document: Document, offset: int) -> int | None:
+    """Where the innermost heading above ``offset`` starts, when the text there is in a
+    section (not before any heading, nor under the one repeating the title)."""
+    if document_section(document, offset) is None:
+        return None
+    starts = _document_outline(document)[0]
+    return starts[bisect_right(starts, offset) - 1]
+
+
+def _document_outline(document: Document) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    """The outline of ``document``, made on its first use."""
     key = (document.doc_id, document.fingerprint, document.is_markdown)
     with _OUTLINES_LOCK:
         made = _OUTLINES.get(key)
@@ -77,7 +99,7 @@ def document_section(document: Document, offset: int) -> str | None:
         made = outline(document.text, document.is_markdown, recorded_headings(document))
         with _OUTLINES_LOCK:
             _OUTLINES[key] = made
-    return section_at(document.text, document.is_markdown, offset, document.title, made)
+    return made
 
 
 def recorded_headings(document: Document) -> list[tuple[int, int, str]] | None:

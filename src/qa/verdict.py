@@ -60,7 +60,9 @@ def features(index: LoadedIndex, query: Query, hits: Sequence[Any], subject: str
     top = hits[0]
     terms = list(dict.fromkeys(query.salient))
     weights = [index.lexical.idf(t) for t in terms]
-    in_top = content_terms(index.chunks[top.chunk_id].text)
+    heading = int(index.section_heading[top.chunk_id])  # the passage is read with its section's heading (search.py)
+    in_top = content_terms(index.chunks[top.chunk_id].text) | (content_terms(index.chunks[heading].text)
+                                                               if heading >= 0 else frozenset())
     total = sum(weights)
     coverage = sum(w for t, w in zip(terms, weights) if t in in_top) / total if total else 1.0
     keyword = float(query.keyword)

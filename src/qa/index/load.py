@@ -14,6 +14,7 @@ import numpy as np
 
 from ..answer_types import ANSWER_PATTERNS, names_in
 from ..furniture import is_byline, is_dated_byline, is_non_answer
+from ..sections import heading_at, is_heading_passage
 from ..errors import IndexMismatch, IndexUnavailable
 from ..lexical import LexicalIndex
 from ..records import Chunk, Document
@@ -38,7 +39,9 @@ class LoadedIndex:
     sentence_offsets: np.ndarray  # chunk i owns slots sentence_offsets[i]:sentence_offsets[i+1]
     anchor_rows: np.ndarray  # the sentence_vectors rows of every chunk's anchors, in chunk order
     anchor_offsets: np.ndarray  # chunk i owns anchor_rows[anchor_offsets[i]:anchor_offsets[i+1]]
-    non_answer: np.ndarray  # per chunk: only questions, a heading or a label list (furniture.py): never returned
+    non_answer: np.ndarray  # per chunk: only questions, a heading or a label list (furniture.py), or a heading alone
+    # (sections.py): never returned
+    section_heading: np.ndarray  # per chunk: the chunk that is its section's heading alone, else -1 (sections.py)
     byline: np.ndarray  # per chunk: holds a byline ("By …", "Write to …"), which answers "who wrote it?"
     dated_byline: np.ndarray  # per chunk: holds a byline with a full date, which answers "when was it published?"
     has_answer_type: dict[str, np.ndarray]  # per answer type, per chunk: holds such an expression
@@ -161,15 +164,28 @@ def assemble(folder: Path, manifest: dict[str, Any], documents: dict[str, Docume
                            dtype=np.int64)
     anchor_offsets = np.cumsum([0] + [len(c.anchors) for c in chunks]).astype(np.int64)
     per_chunk = [facts.of_chunk(c) if facts else chunk_facts(c) for c in chunks]
+    headings, section_heading = _section_headings(documents, chunks)
     non_answer = np.array([f[0] for f in per_chunk], dtype=bool)
+    non_answer[headings] = True
     byline = np.array([f[1] for f in per_chunk], dtype=bool)
     dated_byline = np.array([f[2] for f in per_chunk], dtype=bool)
     has_type = {kind: np.array([f[3][n] for f in per_chunk], dtype=bool)
                 for n, kind in enumerate(ANSWER_PATTERNS)}  # "person" depends on the question: search.py
     return LoadedIndex(folder, manifest, documents, chunks, vectors, lexical, sentence_lexical, sentence_vectors,
                        np.asarray(sentence_rows, dtype=np.int64), offsets, anchor_rows, anchor_offsets, non_answer,
+                       section_heading,
                        byline, dated_byline, has_type, speller, tuple(sentence_texts),
                        tuple(facts.of_sentence(t) if facts else names_in(t) for t in sentence_texts))
+
+
+def _section_headings(documents: dict[str, Document], chunks: list[Chunk]) -> tuple[list[int], np.ndarray]:
+    """The chunks that are a heading alone, and per chunk the one heading its section (else -1)."""
+    headings = {(c.doc_id, c.start): i for i, c in enumerate(chunks)
+                if is_heading_passage(documents[c.doc_id], c.start, c.text)}
+    section_heading = np.array([headings.get((c.doc_id, heading_at(documents[c.doc_id], c.start)), -1)
+                                for c in chunks], dtype=np.int64)
+    section_heading[list(headings.values())] = -1  # a heading is not its own section's evidence
+    return list(headings.values()), section_heading
 
 
 def offsets_of(chunks: list[Chunk]) -> np.ndarray:
