@@ -399,3 +399,12 @@ def test_a_passage_cites_the_section_it_is_in(tmp_path, embedder, token_counter)
     printed = subprocess.run([str(Path(QA)), "ask", question, "--index", str(tmp_path / "index"), "-k", "1"],
                              capture_output=True, text=True, check=True).stdout
     assert "1. Tessera release notes › 2.4.0 — 2025-05-20 › Added — ¶" in printed
+    # the bullet's vector was made from its section path and its text; its text stays the bullet alone
+    import numpy as np
+
+    index = service.index
+    bullet = next(i for i, c in enumerate(index.chunks) if c.text.startswith("- Encrypted vaults"))
+    stored = index.chunk_vectors(np.array([bullet]))[0]
+    with_path, alone = embedder.encode(["2.4.0 — 2025-05-20 › Added\n" + index.chunks[bullet].text,
+                                        index.chunks[bullet].text])
+    assert float(stored @ with_path) > 0.999 > float(stored @ alone)

@@ -103,3 +103,16 @@ def test_recorded_headings_that_are_not_where_they_say_are_ignored():
     page = Document("p", "p.html", "P", text, {"headings": [[0, 2, "Intro"], [7, 2, "Elsewhere"], ["x", 2, "y"], 3]})
     assert recorded_headings(page) == [(0, 2, "Intro")]
     assert recorded_headings(Document("q", "q.html", "Q", text, {})) is None  # indexed before headings were recorded
+
+
+def test_a_passage_is_embedded_after_its_section_path_and_its_text_is_untouched():
+    from qa.records import Chunk, Document
+    from qa.sections import embedding_text
+
+    changelog = Document("notes", "notes.md", "Tessera release notes", CHANGELOG)
+    start = CHANGELOG.index("- Sync")
+    bullet = Chunk(0, "notes", 9, start, start + 10, CHANGELOG[start:start + 10])
+    assert embedding_text(changelog, bullet) == "2.4.0 — 2025-05-20 › Fixed\n" + CHANGELOG[start:start + 10]
+    first = CHANGELOG.index("Dates are")
+    before = Chunk(1, "notes", 2, first, first + 9, CHANGELOG[first:first + 9])
+    assert embedding_text(changelog, before) == "Dates are"  # no section: the text alone

@@ -54,7 +54,8 @@ class ChunkingParams:
     splitter: str = "pysbd"
     # a change here makes every index built before it stale (``qa index build --if-stale`` rebuilds)
     layout: str = ("sentence-windows; code blocks whole (CommonMark fences), with their lead-in; no table rules; "
-                   "bylines read; a page's author without its byline's separators; a page's headings recorded")
+                   "bylines read; a page's author without its byline's separators; a page's headings recorded; "
+                   "passages embedded after their section path")
 
     def to_json(self) -> dict:
         return asdict(self)

@@ -24,7 +24,7 @@ from cachetools import LRUCache
 
 from .furniture import ends_sentence, is_byline, is_furniture_line
 from .markdown import code_blocks
-from .records import Document
+from .records import Chunk, Document
 
 SEPARATOR = " › "
 # line-based, each line read once: "#", "##"… then a space or the end of the line (a regex with a lazy
@@ -79,6 +79,14 @@ def is_heading_passage(document: Document, start: int, text: str) -> bool:
     starts = _document_outline(document)[0]
     at = bisect_left(starts, start)
     return at < len(starts) and starts[at] == start and "\n" not in text.strip()
+
+
+def embedding_text(document: Document, chunk: Chunk) -> str:
+    """What a passage's vector is made from: its section path, then its text (a "contextual
+    chunk header"): "What was fixed in 2.4.1?" is close to "2.4.1 — 2025-06-11 › Fixed" and a
+    bullet under it, which alone names no version. The passage's text and offsets are unchanged."""
+    section = document_section(document, chunk.start)
+    return f"{section}\n{chunk.text}" if section else chunk.text
 
 
 def heading_at(document: Document, offset: int) -> int | None:

@@ -19,6 +19,7 @@ from ..chunking import ChunkingParams, chunk_corpus
 from ..corpus import Corpus, fingerprint_files
 from ..lexical import LEXICAL_ANALYZER, SENTENCE_B, LexicalIndex
 from ..records import Chunk, Document
+from ..sections import embedding_text
 from ..settings import default
 from ..spelling import vocabulary
 from .layout import (BM25, CHUNKS, DOCUMENTS, ENCODERS, FORMAT_VERSION, MANIFEST, SENTENCE_BM25, SENTENCE_ROWS,
@@ -31,7 +32,8 @@ class Embedded:
     """The corpus as vectors: windows, and every distinct sentence once (windows overlap)."""
 
     chunks: list[Chunk]
-    vectors: np.ndarray  # one per chunk
+    vectors: np.ndarray  # one per chunk, made from its embedded_texts
+    embedded_texts: list[str]  # per chunk: its section path, then its text (sections.embedding_text)
     sentences: list[str]  # distinct sentence texts
     sentence_vectors: np.ndarray  # one per distinct sentence
     sentence_rows: np.ndarray  # per sentence slot of every chunk: its row in sentences
@@ -40,13 +42,14 @@ class Embedded:
 def embed_corpus(corpus: Corpus, embedder: Any, params: ChunkingParams,
                  count_tokens: Callable[[str], int] | None, progress: bool) -> Embedded:
     chunks = chunk_corpus(corpus.documents, params, count_tokens)
-    texts = [c.text for c in chunks]
+    documents = {d.doc_id: d for d in corpus.documents}
+    texts = [embedding_text(documents[c.doc_id], c) for c in chunks]
     rows_of: dict[str, int] = {}
     sentence_rows = np.array([rows_of.setdefault(c.text[a:b], len(rows_of)) for c in chunks for a, b in c.sentences],
                              dtype=np.int32)
     sentences = list(rows_of)
     everything = embedder.encode(texts + sentences, batch_size=32, progress=progress)
-    return Embedded(chunks, everything[: len(texts)], sentences, everything[len(texts) :], sentence_rows)
+    return Embedded(chunks, everything[: len(texts)], texts, sentences, everything[len(texts) :], sentence_rows)
 
 
 def build_index(
@@ -73,7 +76,7 @@ def build_index(
         from ..onnx_encoder import prepare_onnx_encoder
 
         encoder = prepare_onnx_encoder(embedder, Path(encoder_dir) if encoder_dir else root / ENCODERS,
-                                       [c.text for c in embedded.chunks] + embedded.sentences,
+                                       embedded.embedded_texts + embedded.sentences,
                                        np.concatenate([embedded.vectors, embedded.sentence_vectors]))
     version = "v-" + datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     with temporary_folder(root, version) as temporary:
