@@ -40,6 +40,7 @@ from .errors import ModelError
 from .index.load import LoadedIndex
 from .lexical import content_terms
 from .query import Query
+from .sections import embedding_text
 
 FEATURES = ("s1", "d1", "s_margin", "idf_cov_top", "n_unknown_names", "keyword*s1", "keyword*idf_cov_top")
 BYLINE_ANSWER = "byline_answers_author_question"  # decisive, not fitted: SQuAD asks nothing about its documents
@@ -60,9 +61,8 @@ def features(index: LoadedIndex, query: Query, hits: Sequence[Any], subject: str
     top = hits[0]
     terms = list(dict.fromkeys(query.salient))
     weights = [index.lexical.idf(t) for t in terms]
-    heading = int(index.section_heading[top.chunk_id])  # the passage is read with its section's heading (search.py)
-    in_top = content_terms(index.chunks[top.chunk_id].text) | (content_terms(index.chunks[heading].text)
-                                                               if heading >= 0 else frozenset())
+    chunk = index.chunks[top.chunk_id]
+    in_top = content_terms(embedding_text(index.documents[chunk.doc_id], chunk))  # read with its section path
     total = sum(weights)
     coverage = sum(w for t, w in zip(terms, weights) if t in in_top) / total if total else 1.0
     keyword = float(query.keyword)
