@@ -83,8 +83,8 @@ def is_heading_passage(document: Document, start: int, text: str) -> bool:
 
 def embedding_text(document: Document, chunk: Chunk) -> str:
     """What a passage's vector is made from: its section path, then its text (a "contextual
-    chunk header"): "What was fixed in 2.4.1?" is close to "2.4.1 — 2025-06-11 › Fixed" and a
-    bullet under it, which alone names no version. The passage's text and offsets are unchanged."""
+    chunk header"): a changelog's bullet alone names no version, its path does ("2.4.1 —
+    2025-06-11 › Fixed"). The passage's text and offsets are unchanged."""
     section = document_section(document, chunk.start)
     return f"{section}\n{chunk.text}" if section else chunk.text
 

@@ -14,10 +14,10 @@ import numpy as np
 
 from ..answer_types import ANSWER_PATTERNS, names_in
 from ..furniture import is_byline, is_dated_byline, is_non_answer
-from ..sections import heading_at, is_heading_passage
 from ..errors import IndexMismatch, IndexUnavailable
 from ..lexical import LexicalIndex
 from ..records import Chunk, Document
+from ..sections import heading_at, is_heading_passage
 from ..spelling import Speller
 from .layout import (BM25, CHUNKS, DOCUMENTS, SENTENCE_BM25, SENTENCE_ROWS, SENTENCES, VECTORS, VOCABULARY,
                      read_jsonl, read_manifest, resolve_folder, verify_checksums)
