@@ -153,6 +153,19 @@ def test_a_saved_pages_passage_cites_the_page_headings_above_it(tmp_path, embedd
     assert first.citation.section == "Accounts › How do I reset my password?"
 
 
+def test_a_version_number_asked_alone_finds_the_notes_that_name_it(tmp_path, embedder, token_counter):
+    """ "2.3.0" had no term to look up (single digits are not words) and found nothing."""
+    from qa.service import QAService
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "changelog", corpus)
+    _build(corpus, embedder, token_counter)
+    service = QAService(str(tmp_path / "index"), embedder=embedder).load()
+    naming = ask(service, "2.3.0", 3).passages[:2]  # the hotfix and the deprecation note
+    assert {p.text.split()[1] for p in naming} == {"Hotfix:", "The"} and all("2.3.0" in p.text for p in naming)
+    assert all(p.scores["bm25"] > 0 for p in naming)
+
+
 FAQ_QUESTIONS = [("Where is the kettle manufactured?", "The A3 is designed in Gothenburg"),  # no word but "kettle"
                  ("My firmware update keeps failing", "Unplug the base for ten seconds"),
                  ("What is the capacity?", "The A3 holds 1.6 litres")]

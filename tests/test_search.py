@@ -152,6 +152,15 @@ def test_returned_passages_never_overlap(service):
             assert doc_a != doc_b or end_a <= start_b
 
 
+def test_a_dotted_number_is_one_term():
+    """bm25s's pattern keeps words of two characters or more: "2.4.1" was "2", "4" and "1", all
+    dropped, so a version or a decimal could not be looked up."""
+    from qa.lexical import tokenize
+
+    assert tokenize(["Fixed in 2.4.1, it holds 1.6 litres in 2010."]) == [["fix", "2.4.1", "hold", "1.6", "litr", "2010"]]
+    assert tokenize(["x86-64 and COVID-19"]) == [["x86", "64", "covid", "19"]]
+
+
 def test_ascii_folding_and_quoted_phrases_are_pure_functions():
     from qa.lexical import contains_phrase, fold, tokenize
     from qa.query import quoted_phrases

@@ -80,7 +80,11 @@ PASSAGE_B = 0.75  # the usual length normalization for windows
 SENTENCE_B = 0.0  # none for single sentences: a long answering sentence must not lose for its length
 # Recorded in the manifest: an index whose terms were made another way is stale.
 LEXICAL_ANALYZER = (f"bm25s; passages k1={K1} b={PASSAGE_B}, sentences k1={K1} b={SENTENCE_B:g}; "
-                    "english stopwords; snowball english stemmer; ascii folding, Latin letters too (ø, æ, ß, ł)")
+                    "english stopwords; snowball english stemmer; ascii folding, Latin letters too (ø, æ, ß, ł); "
+                    "dotted numbers whole (2.4.1, 1.6)")
+# bm25s's words of two characters or more, but a number with dots is one term, as Elasticsearch's
+# standard tokenizer keeps it: "What was fixed in 2.4.1?" lost "2.4.1" to "2", "4" and "1", all too short
+TOKEN_PATTERN = r"(?u)\b\d+(?:\.\d+)+\b|\b\w\w+\b"
 
 
 def contains_phrase(text: str, phrases: Sequence[str]) -> bool:
@@ -98,8 +102,8 @@ def tokenize(texts: Sequence[str], stopwords: Sequence[str] | str = "en") -> lis
     """Folded, stemmed terms of each text: the analyzer of both indexes and of questions."""
     import bm25s
 
-    return bm25s.tokenize([fold(t) for t in texts], stopwords=stopwords, stemmer=stemmer(), return_ids=False,
-                          show_progress=False)
+    return bm25s.tokenize([fold(t) for t in texts], token_pattern=TOKEN_PATTERN, stopwords=stopwords,
+                          stemmer=stemmer(), return_ids=False, show_progress=False)
 
 
 def bm25_idf(df: int, documents: int) -> float:
