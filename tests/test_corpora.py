@@ -136,6 +136,20 @@ def test_a_question_about_a_document_means_the_one_its_topic_names_not_the_first
     assert cited == {"ci-build-times"}
 
 
+def test_the_holder_of_a_role_of_a_place_comes_from_the_document_about_that_place(tmp_path, embedder, token_counter):
+    """Two council stories, each with "Mayor <Name>": "Who is the mayor of Kenmore?" ranked the
+    Ashford story's mayor first (tests/fixtures/overlap)."""
+    from qa.service import QAService
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "overlap", corpus)
+    _build(corpus, embedder, token_counter)
+    service = QAService(str(tmp_path / "index"), embedder=embedder).load()
+    assert "Mayor Gordon Ashby" in ask(service, "Who is the mayor of Kenmore?", 3).passages[0].text
+    assert "Mayor Elaine Brody" in ask(service, "Who is the mayor of Ashford?", 3).passages[0].text
+    assert "Mayor" in ask(service, "Who is the mayor?", 3).passages[0].text  # of no place: either
+
+
 def test_a_saved_pages_passage_cites_the_page_headings_above_it(tmp_path, embedder, token_counter):
     """The page's <h2>/<h3> are kept in the index with the document and survive loading it:
     an FAQ's question heading, which no rule over the bare text takes for a heading."""

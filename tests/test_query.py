@@ -73,6 +73,9 @@ def test_who_holds_a_role_is_answered_by_the_name_with_the_role():
                      "Lindenport, whose mayor resigned, voted.", "Last Tuesday, the mayor spoke."):
         assert not mayor.search(sentence), sentence  # no name holds the role here
     assert analyse("Who is Armstrong?").shape.kind == "description"  # a name, not a role
+    # what the role is of: which document may hold its holder (search.py)
+    assert mayor.place == ("lindenport",) and analyse("who was the Chief Engineer").shape.place == ()
+    assert analyse("Who is the president of the United States?").shape.place == ("state", "unit")
 
 
 def test_a_shape_reads_names_folded_as_the_question_is():

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .lexical import QUESTION_STOPWORDS, fold, stemmer
+from .lexical import QUESTION_STOPWORDS, content_terms, fold, stemmer
 
 _CAUSE = re.compile(r"\b(because|since|due to|as a result|so that|in order to|reasons?|led to|caused?|owing to)\b", re.I)
 _DATE = re.compile(
@@ -99,6 +99,7 @@ class Shape:
     kind: str
     pattern: re.Pattern[str]  # ranks: a sentence of this shape gets the kind's boost (search.py)
     decisive: re.Pattern[str] | None = None  # answers outright, whatever the fitted verdict says
+    place: tuple[str, ...] = ()  # holder: the terms of what the role is of ("the mayor of Kenmore")
 
     def search(self, sentence: str) -> bool:
         """Folded as the question's words are: "Who is Zoe Odegard?" is answered by "Zoë Ødegård, …"."""
@@ -120,7 +121,7 @@ _NOT_A_NAME = "|".join(sorted(QUESTION_STOPWORDS | {
 
 # "Who is the mayor of Kenmore?", "Who was the chief engineer?": the role's last word is its head
 _ROLE_QUESTION = re.compile(r"^\s*who\s+(?:is|was|are|were)\s+(?:the|a|an)\s+(?:[a-z][\w'’-]*\s+){0,2}?"
-                            r"(?P<head>[a-z][\w'’-]{2,})(?:\s+(?:of|for|at|in|on)\s+[^?]+?)?\s*\??\s*$", re.I)
+                            r"(?P<head>[a-z][\w'’-]{2,})(?:\s+(?:of|for|at|in|on)\s+(?P<place>[^?]+?))?\s*\??\s*$", re.I)
 
 
 def answer_shape(question: str) -> Shape | None:
@@ -144,7 +145,8 @@ def answer_shape(question: str) -> Shape | None:
         return Shape("holder", re.compile(rf"\b{head}\s+[A-Z][\w'’-]+"  # "Mayor Annelie Strandberg"
                                           rf"|{name},\s+(?:the|a|an|its|their|[\w'’-]+['’]s)\s+(?:[\w'’-]+\s+){{0,2}}?"
                                           rf"{head}\b"  # "Annelie Strandberg, the city's mayor"
-                                          rf"|\b(?i:the)\s+{head},\s+[A-Z]"))  # "The mayor, Paulo Fernandes,"
+                                          rf"|\b(?i:the)\s+{head},\s+[A-Z]"),  # "The mayor, Paulo Fernandes,"
+                     place=tuple(sorted(content_terms(role.group("place")))) if role.group("place") else ())
     second = words[1].lower()
     if second in _COPULAS and 3 <= len(words) <= 5 and _looks_like_a_name(words[-1]):
         name = f"(?i:{re.escape(fold(words[-1]))})"

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .answer_types import ANSWER_PATTERNS
+from .facts import document_terms
 from .index.load import LoadedIndex
 from .lexical import contains_phrase
 from .query import Query
@@ -151,7 +152,7 @@ def _priors(index: LoadedIndex, query: Query, candidates: np.ndarray, best_ancho
     anchor sentence closest to the question (``best_anchor_rows``)."""
     prior = np.zeros(len(candidates), dtype=np.float32)
     if query.shape is not None:
-        prior = prior + WEIGHTS[query.shape.kind] * np.array(
+        prior = prior + WEIGHTS[query.shape.kind] * _of_the_place(index, query, candidates) * np.array(
             [bool(query.shape.search(index.sentence_texts[int(row)])) for row in best_anchor_rows], dtype=np.float32)
     if query.answer_type == "person":
         prior = prior + WEIGHTS["answer_type"] * np.array(
@@ -162,6 +163,20 @@ def _priors(index: LoadedIndex, query: Query, candidates: np.ndarray, best_ancho
         prior = prior + WEIGHTS["phrase"] * np.array(
             [contains_phrase(index.chunks[int(c)].text, query.phrases) for c in candidates], dtype=np.float32)
     return prior.astype(np.float32)
+
+
+def _of_the_place(index: LoadedIndex, query: Query, candidates: np.ndarray) -> np.ndarray:
+    """Per candidate, 1 when its document may hold the role asked of a place: "Who is the mayor
+    of Kenmore?" is not answered by "Mayor Elaine Brody" of the Ashford story when a document is
+    about Kenmore (its title or file name says so); when none is, any document may."""
+    place = set(query.shape.place) if query.shape is not None else set()
+    if not place:
+        return np.ones(len(candidates), dtype=np.float32)
+    about = {doc_id: place <= document_terms(index.documents[doc_id].title, doc_id)
+             for doc_id in {index.chunks[int(c)].doc_id for c in candidates}}
+    if not any(about.values()):
+        return np.ones(len(candidates), dtype=np.float32)
+    return np.array([about[index.chunks[int(c)].doc_id] for c in candidates], dtype=np.float32)
 
 
 def _candidates(index: LoadedIndex, query: Query, bm25: np.ndarray, vector: np.ndarray, mode: str,
