@@ -256,21 +256,28 @@ def test_the_byline_of_the_topics_article_is_found_among_many_bylines(milvus, em
 
 def test_an_faqs_answer_is_found_by_its_heading_in_milvus_as_locally(milvus, embedder, token_counter, tmp_path):
     """The heading a passage is read with, and the heading alone never returned, come from the
-    question's candidates: in Milvus as in the local index (test_corpora)."""
+    question's candidates: in Milvus as in the local index (test_corpora); a saved page's
+    recorded headings come back from Milvus with its metadata."""
     from test_corpora import FAQ_QUESTIONS
+    from test_sections import FAQ_PAGE
 
+    from qa.records import AskRequest
     from qa.service import QAService
 
     corpus = tmp_path / "corpus"
     shutil.copytree(Path(__file__).parent / "fixtures" / "faq", corpus)
+    (corpus / "help.html").write_text(FAQ_PAGE, encoding="utf-8")
     target = store(milvus, "faq")
     build(corpus, target, embedder, token_counter)
     served = QAService("", embedder=embedder, milvus=target, cache_size=0).load(strict=True)
     for question, answer in FAQ_QUESTIONS:
-        found = ask(served, question, 5)
+        found = served.ask(AskRequest(question, 5, "hybrid", ("aerokettle-faq",)))  # not the help page's
         assert found.passages[0].text.startswith(answer), (question, found.passages[0].text)
         assert found.verdict != "not_found", question
-        assert not any(p.text.startswith("#") for p in found.passages), question
+        assert not any(p.text.startswith("#") or "---" in p.text for p in found.passages), question
+    reset = ask(served, "How do I reset my password?", 3).passages[0]
+    assert reset.text.startswith("Open the sign-in page")
+    assert reset.citation.section == "Accounts › How do I reset my password?"
 
 
 def test_doc_id_filters_are_pushed_down_to_milvus(milvus, embedder, token_counter, tmp_path, monkeypatch):

@@ -76,6 +76,10 @@ def test_who_holds_a_role_is_answered_by_the_name_with_the_role():
     # what the role is of: which document may hold its holder (search.py)
     assert mayor.place == ("lindenport",) and analyse("who was the Chief Engineer").shape.place == ()
     assert analyse("Who is the president of the United States?").shape.place == ("state", "unit")
+    for question in ("Who is the mayor of Lindenport now?", "Who is the mayor of the city of Lindenport?",
+                     "Who was the mayor of Lindenport in 2024?"):
+        assert analyse(question).shape.place == ("lindenport",), question
+    assert analyse("Who is the mayor of the city?").shape.place == ()  # no name: any document
 
 
 def test_a_shape_reads_names_folded_as_the_question_is():
@@ -223,6 +227,7 @@ def test_a_lookup_needs_a_word_to_look_up():
     ("When was the obituary of Leonid Kulik published?", "published", ("obituari", "leonid", "kulik")),
     ("Who wrote this profile?", "author", ("profil",)),
     ("Who wrote a biography of Lincoln?", None, ()),  # one the article may mention
+    ("Who wrote the AppArmor profile?", None, ()),  # a file the article is about
 ])
 def test_a_question_about_the_document_itself_is_told_from_one_about_what_it_says(question, about, topic):
     query = analyse(question)
@@ -249,3 +254,11 @@ def test_how_much_a_thing_costs_asks_for_a_sum_of_money_not_any_number():
     for text in ("voted 6–3", "a 2.4-kilometre stretch", "the 1.2 GB image", "the $ sign", "in 2024",
                  "scored 5 marks out of 10"):
         assert not money.search(text), text
+
+
+def test_a_question_of_function_words_alone_looks_up_nothing():
+    for question in ("?", "   ?  ", "What is it?", "Who are they?", "Why not?"):
+        assert analyse(question).looks_up_nothing, question
+    # a letter the tokenizer drops is still a word to look up (by meaning); so are a phrase and the document
+    for question in ("What is C?", '"there is"', "Who wrote it?", "What is this article about?", "What did he say?"):
+        assert not analyse(question).looks_up_nothing, question

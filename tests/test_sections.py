@@ -83,7 +83,7 @@ def test_a_saved_pages_sections_are_its_own_headings():
 
     page = parse_document(FAQ_PAGE.encode(), "help.html")
     text = page.text
-    assert [label for _, _, label in recorded_headings(page)] == [
+    assert [label for _, _, label, _ in recorded_headings(page)] == [
         "Tessera help centre", "Accounts", "How do I reset my password?", "Can two people share one vault?", "Billing"]
     assert document_section(page, text.index("Open the sign-in")) == "Accounts › How do I reset my password?"
     assert document_section(page, text.index("- Yes, on the Family")) == "Accounts › Can two people share one vault?"
@@ -101,7 +101,7 @@ def test_recorded_headings_that_are_not_where_they_say_are_ignored():
 
     text = "Intro\n\nBody text here."
     page = Document("p", "p.html", "P", text, {"headings": [[0, 2, "Intro"], [7, 2, "Elsewhere"], ["x", 2, "y"], 3]})
-    assert recorded_headings(page) == [(0, 2, "Intro")]
+    assert recorded_headings(page) == [(0, 2, "Intro", 5)]
     assert recorded_headings(Document("q", "q.html", "Q", text, {})) is None  # indexed before headings were recorded
 
 
@@ -116,3 +116,34 @@ def test_a_passage_is_embedded_after_its_section_path_and_its_text_is_untouched(
     first = CHANGELOG.index("Dates are")
     before = Chunk(1, "notes", 2, first, first + 9, CHANGELOG[first:first + 9])
     assert embedding_text(changelog, before) == "Dates are"  # no section: the text alone
+
+
+def test_a_passage_within_a_heading_is_one_whatever_its_shape():
+    """A setext heading's passage holds its underline too, and an indented "   ## …" heading's
+    passage starts at its "#": both were returned as answers."""
+    from qa.records import Document
+    from qa.sections import is_heading_passage
+
+    text = ("   ## Where is the toaster made?\n\nIn Brno.\n\nThe app says an update failed. What now?\n"
+            "----------------------------------------\n\nUnplug the base.\n")
+    page = Document("t", "t.md", "Toaster", text)
+    indented = text.index("##")
+    assert is_heading_passage(page, indented, text.index("?") + 1)
+    setext = text.index("The app")
+    assert is_heading_passage(page, setext, text.index("\n\nUnplug"))  # lines and underline
+    assert is_heading_passage(page, text.index("What now?"), text.index("What now?") + 9)  # its second sentence
+    assert not is_heading_passage(page, text.index("In Brno"), text.index("In Brno") + 8)
+    assert not is_heading_passage(page, text.index("Unplug"), len(text) - 1)
+
+
+def test_a_long_heading_leaves_the_passage_room_in_its_vector():
+    from qa.records import Chunk, Document
+    from qa.sections import MAX_PATH_WORDS, embedding_text
+
+    heading = "## " + " ".join(f"word{n}" for n in range(280)) + "\n\n"
+    text = heading + "The passage itself.\n"
+    page = Document("l", "l.md", "Long", text)
+    passage = Chunk(0, "l", 2, len(heading), len(text) - 1, "The passage itself.")
+    embedded = embedding_text(page, passage)
+    assert embedded.endswith("\nThe passage itself.") and len(embedded.split()) == MAX_PATH_WORDS + 3
+    assert embedded.startswith(f"word{280 - MAX_PATH_WORDS} ")  # the innermost words are kept

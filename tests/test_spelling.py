@@ -33,12 +33,14 @@ def test_a_mistyped_question_word_is_the_one_the_typed_letters_and_the_next_word
     """"wher" is one edit from "where" and from the commoner "when"; "hwo" from "who" and "how".
     The frequency alone made "wher is the kettle assembled" ask when, and "hwo wrote the
     ferry story" ask how (which lost the question about the document)."""
-    speller = Speller(vocabulary(["The kettle is assembled in Brno; Kulik died in 1942 near a lake."]))
+    speller = Speller(vocabulary(["The kettle is assembled in Brno; Kulik died in 1942 near a lake. "
+                                  "She wrote the ferry story."]))
     assert speller.correct("wher is the kettle assembled") == "where is the kettle assembled"  # a dropped letter
     assert speller.correct("wher did kulik die") == "where did kulik die"
     assert speller.correct("whn did kulik die") == "when did kulik die"  # not the commoner "who did"
     assert speller.correct("wich lake") == "which lake"  # not "with"
     assert speller.correct("hwo wrote the ferry story") == "who wrote the ferry story"  # never "how wrote"
+    assert speller.correct("hwo wrot the ferry story") == "who wrote the ferry story"  # the next word corrected first
     assert speller.correct("Hwo is Kulik") == "Who is Kulik"  # English puts both there, "who is" far more often
 
 

@@ -99,7 +99,7 @@ class Shape:
     kind: str
     pattern: re.Pattern[str]  # ranks: a sentence of this shape gets the kind's boost (search.py)
     decisive: re.Pattern[str] | None = None  # answers outright, whatever the fitted verdict says
-    place: tuple[str, ...] = ()  # holder: the terms of what the role is of ("the mayor of Kenmore")
+    place: tuple[str, ...] = ()  # holder: the terms of the names the role is of ("the mayor of Kenmore")
 
     def search(self, sentence: str) -> bool:
         """Folded as the question's words are: "Who is Zoe Odegard?" is answered by "Zoë Ødegård, …"."""
@@ -124,6 +124,12 @@ _ROLE_QUESTION = re.compile(r"^\s*who\s+(?:is|was|are|were)\s+(?:the|a|an)\s+(?:
                             r"(?P<head>[a-z][\w'’-]{2,})(?:\s+(?:of|for|at|in|on)\s+(?P<place>[^?]+?))?\s*\??\s*$", re.I)
 
 
+def _place_names(place: str) -> tuple[str, ...]:
+    """The terms of the names in what a role is of: "the city of Kenmore now" is Kenmore."""
+    names = " ".join(word for word in place.split() if word[:1].isupper())
+    return tuple(sorted(content_terms(names))) if names else ()
+
+
 def answer_shape(question: str) -> Shape | None:
     """A sentence shape that answers three kinds of "who" question, in any corpus:
 
@@ -146,7 +152,7 @@ def answer_shape(question: str) -> Shape | None:
                                           rf"|{name},\s+(?:the|a|an|its|their|[\w'’-]+['’]s)\s+(?:[\w'’-]+\s+){{0,2}}?"
                                           rf"{head}\b"  # "Annelie Strandberg, the city's mayor"
                                           rf"|\b(?i:the)\s+{head},\s+[A-Z]"),  # "The mayor, Paulo Fernandes,"
-                     place=tuple(sorted(content_terms(role.group("place")))) if role.group("place") else ())
+                     place=_place_names(role.group("place") or ""))
     second = words[1].lower()
     if second in _COPULAS and 3 <= len(words) <= 5 and _looks_like_a_name(words[-1]):
         name = f"(?i:{re.escape(fold(words[-1]))})"

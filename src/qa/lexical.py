@@ -29,13 +29,15 @@ def stemmer():
 
 # Words that carry no subject matter in a question: auxiliaries, question words, and words
 # about the document itself ("article", "quoted"). Used to find a question's salient terms.
-QUESTION_STOPWORDS = frozenset("""
+FUNCTION_WORDS = frozenset("""
 a an the and or but if of to in on at by for with from as into about over after before between
 during under above than then so such that this these those there here it its it's they them their
 he him his she her we us our you your i me my is are was were be been being am do does did done
 doing have has had having can could would should will shall may might must ought how what which
 who whom whose when where why whether many much any some every each all more most other another
 also just only not no nor very too get got make made tell know known happen happened happens
+""".split())
+QUESTION_STOPWORDS = FUNCTION_WORDS | frozenset("""
 article text document passage author mention mentioned mentions quote quoted quotes say says said
 according write writes wrote written reported report story piece
 """.split())

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .answer_types import Shape, answer_shape, expected_answer_type
-from .lexical import QUESTION_STOPWORD_LIST, QUESTION_STOPWORDS, fold, tokenize
+from .lexical import FUNCTION_WORDS, QUESTION_STOPWORD_LIST, QUESTION_STOPWORDS, fold, tokenize
 from .places import as_countries
 from .spelling import QUESTION_WORDS as WH_WORDS, Speller
 
@@ -34,8 +34,8 @@ _DOCUMENT_NOUN = (r"(?:article|story|piece|post|essay|column|editorial|text|docu
 # a life's account names its subject with "of": "Who wrote the biography of Astrid Lunde?" (and
 # "the biography" names which document, of several, as "the FAQ" does); "a biography of" is one it may mention
 _LIFE_NOUN = r"(?:biography|profile|obituary)"
-_NAMED_DOCUMENT = (rf"(?:the|this|that)\s+(?:[\w'’-]+\s+){{0,3}}?"
-                   rf"(?:{_DOCUMENT_NOUN}\b(?!\s+of\b)|{_LIFE_NOUN}\b(?:\s+of\s+[^?]+?)?)"
+_NAMED_DOCUMENT = (rf"(?:the|this|that)\s+(?:(?:[\w'’-]+\s+){{0,3}}?{_DOCUMENT_NOUN}\b(?!\s+of\b)"
+                   rf"|{_LIFE_NOUN}\b(?:\s+of\s+[^?]+?)?)"  # no word before it: "the AppArmor profile" is a file
                    r"(?:\s+(?:about|on|regarding|concerning)\s+[^?]+?)?")
 _THE_DOCUMENT = rf"(?:{_NAMED_DOCUMENT}|it|this)"  # "it" and "this" alone only where nothing else can be meant
 _ABOUT_AUTHOR = re.compile(
@@ -143,6 +143,12 @@ class Query:
     topic: tuple[str, ...]  # with ``about``: the salient terms naming which document ("tram"), if any
     keyword: bool  # a lookup ("Dwight Martin", "Yeonpyeong"): at most four words, no question word, a content word
     words: frozenset[str]  # its words, folded and lower-cased (a name it already holds is no answer)
+
+    @property
+    def looks_up_nothing(self) -> bool:
+        """No word but function words, no quoted phrase, not about the document: "?", "Who are
+        they?" ("What is C?" looks up C, which BM25 cannot, the embedding can)."""
+        return not (self.salient or self.phrases or self.about or self.words - FUNCTION_WORDS)
 
 
 def normalize(question: str) -> str:

@@ -57,12 +57,7 @@ class Hit:
 def rank(index: LoadedIndex, query: Query, vector: np.ndarray, k: int, mode: str,
          doc_ids: tuple[str, ...] = (), subject: str | None = None) -> list[Hit]:
     """The best ``k`` non-overlapping passages, best first; only of ``doc_ids`` if given.
-    ``subject``: the document a question about the document means (facts.subject_document).
-    A question with nothing to look up ("?", "What is it?", "Who are they?") gets none, as a
-    search engine's query analysed to no terms matches nothing: its vector is near any question.
-    A quoted phrase of stopwords ("To be or not to be") is something to look up."""
-    if not query.salient and not query.phrases and query.about is None:
-        return []
+    ``subject``: the document a question about the document means (facts.subject_document)."""
     all_bm25 = index.lexical.scores(query.terms)  # sparse and cheap: every chunk, once
     allowed = index.chunks_of(doc_ids) if doc_ids else None
     candidates = _candidates(index, query, all_bm25, vector, mode, allowed)

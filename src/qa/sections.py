@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import threading
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 
 from cachetools import LRUCache
 
@@ -34,29 +34,33 @@ _SETEXT_UNDERLINE = re.compile(r"^[ \t]{0,3}(?:=+|-{2,})[ \t]*$", re.MULTILINE)
 _BLOCK = re.compile(r"[^\n]+(?:\n[^\n]+)*")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+•·]|\d+[.)])\s")
 MAX_HEADING_WORDS = 12
+MAX_PATH_WORDS = 24  # of a section path put before a passage to embed it (embedding_text)
 
 
-def outline(text: str, markdown: bool, recorded: list[tuple[int, int, str]] | None = None
-            ) -> tuple[tuple[int, ...], tuple[str, ...]]:
-    """Where each heading starts, and the section path it opens ("Setup › Linux");
-    ``recorded``: the headings as the source marked them (a web page's), if known."""
+Heading = tuple[int, int, str, int]  # where it starts (its first visible character), level, label, where it ends
+Outline = tuple[tuple[int, ...], tuple[str, ...], tuple[int, ...]]  # starts, section paths, ends
+
+
+def outline(text: str, markdown: bool, recorded: list[Heading] | None = None) -> Outline:
+    """Where each heading starts, the section path it opens ("Setup › Linux") and where the
+    heading itself ends; ``recorded``: the headings as the source marked them (a web page's)."""
     found = recorded if recorded is not None else _markdown_headings(text) if markdown else _plain_headings(text)
-    starts, paths, open_levels = [], [], []  # open_levels: (level, label) of the enclosing headings
-    for start, level, label in found:
+    starts, paths, ends, open_levels = [], [], [], []  # open_levels: (level, label) of the enclosing headings
+    for start, level, label, end in found:
         while open_levels and open_levels[-1][0] >= level:
             open_levels.pop()
         open_levels.append((level, label))
         starts.append(start)
         paths.append(SEPARATOR.join(label for _, label in open_levels))
-    return tuple(starts), tuple(paths)
+        ends.append(end)
+    return tuple(starts), tuple(paths), tuple(ends)
 
 
-def section_at(text: str, markdown: bool, offset: int, title: str = "",
-               made: tuple[tuple[int, ...], tuple[str, ...]] | None = None) -> str | None:
+def section_at(text: str, markdown: bool, offset: int, title: str = "", made: Outline | None = None) -> str | None:
     """The section path of the text at ``offset`` (the headings at or before it: a heading's own
     passage is in its section); the heading that repeats the title is left out. ``made``: the
     text's outline, if already made."""
-    starts, paths = made if made is not None else outline(text, markdown)
+    starts, paths, _ = made if made is not None else outline(text, markdown)
     at = bisect_right(starts, offset) - 1
     path = paths[at] if at >= 0 else ""
     if title and path.split(SEPARATOR, 1)[0].strip().casefold() == title.strip().casefold():
@@ -64,7 +68,9 @@ def section_at(text: str, markdown: bool, offset: int, title: str = "",
     return path or None
 
 
-_OUTLINES: LRUCache = LRUCache(maxsize=1024)  # (doc_id, fingerprint) -> outline: made once, the text not kept
+# (doc_id, fingerprint) -> outline: made once, the text not kept; every question's candidates read their
+# documents' outlines (a Milvus view is made per question), so it holds the outlines of a large corpus
+_OUTLINES: LRUCache = LRUCache(maxsize=16_384)
 _OUTLINES_LOCK = threading.Lock()
 
 
@@ -73,12 +79,13 @@ def document_section(document: Document, offset: int) -> str | None:
     return section_at(document.text, document.is_markdown, offset, document.title, _document_outline(document))
 
 
-def is_heading_passage(document: Document, start: int, text: str) -> bool:
-    """A passage that is one heading alone ("### The app says a firmware update failed. What
-    now?"): it names the section of the passages under it, and answers nothing itself."""
-    starts = _document_outline(document)[0]
-    at = bisect_left(starts, start)
-    return at < len(starts) and starts[at] == start and "\n" not in text.strip()
+def is_heading_passage(document: Document, start: int, end: int) -> bool:
+    """A passage within one heading ("### The app says a firmware update failed. What now?",
+    or a setext heading's lines and underline): it names the section of the passages under
+    it, and answers nothing itself."""
+    starts, _, ends = _document_outline(document)
+    at = bisect_right(starts, start) - 1
+    return at >= 0 and end <= ends[at]
 
 
 def embedding_text(document: Document, chunk: Chunk) -> str:
@@ -86,7 +93,10 @@ def embedding_text(document: Document, chunk: Chunk) -> str:
     chunk header"): a changelog's bullet alone names no version, its path does ("2.4.1 —
     2025-06-11 › Fixed"). The passage's text and offsets are unchanged."""
     section = document_section(document, chunk.start)
-    return f"{section}\n{chunk.text}" if section else chunk.text
+    if not section:
+        return chunk.text
+    words = section.split()  # the innermost headings, if long: the model reads 256 word pieces, the passage first
+    return f"{' '.join(words[-MAX_PATH_WORDS:])}\n{chunk.text}"
 
 
 def heading_at(document: Document, offset: int) -> int | None:
@@ -98,7 +108,7 @@ def heading_at(document: Document, offset: int) -> int | None:
     return starts[bisect_right(starts, offset) - 1]
 
 
-def _document_outline(document: Document) -> tuple[tuple[int, ...], tuple[str, ...]]:
+def _document_outline(document: Document) -> Outline:
     """The outline of ``document``, made on its first use."""
     key = (document.doc_id, document.fingerprint, document.is_markdown)
     with _OUTLINES_LOCK:
@@ -110,7 +120,7 @@ def _document_outline(document: Document) -> tuple[tuple[int, ...], tuple[str, .
     return made
 
 
-def recorded_headings(document: Document) -> list[tuple[int, int, str]] | None:
+def recorded_headings(document: Document) -> list[Heading] | None:
     """A saved page's headings as recorded at extraction (metadata ``headings``; a page with
     none has none), the rows that are where they say; None for other documents (a front
     matter's ``headings`` is its author's own field) and pages indexed before they were recorded."""
@@ -121,11 +131,11 @@ def recorded_headings(document: Document) -> list[tuple[int, int, str]] | None:
     for row in rows:
         if (isinstance(row, list) and len(row) == 3 and all(isinstance(v, int) for v in row[:2])
                 and isinstance(row[2], str) and row[2] and document.text.startswith(row[2], max(row[0], 0))):
-            found.append((row[0], min(max(row[1], 1), 6), row[2]))
+            found.append((row[0], min(max(row[1], 1), 6), row[2], row[0] + len(row[2])))
     return sorted(found)
 
 
-def _markdown_headings(text: str) -> list[tuple[int, int, str]]:
+def _markdown_headings(text: str) -> list[Heading]:
     code = code_blocks(text)
     starts = [a for a, _ in code]
 
@@ -140,7 +150,7 @@ def _markdown_headings(text: str) -> list[tuple[int, int, str]]:
             bare = label.rstrip("#")
             if not bare or bare[-1] in " \t":  # a closing sequence: "## Setup ##"
                 label = bare.strip()
-            found.append((line.start(), len(line.group(1)), label))
+            found.append((line.start() + line.group().index("#"), len(line.group(1)), label, line.end()))
     previous = 0  # the end of the last underline: a paragraph starts after it or after a blank line
     for underline in _SETEXT_UNDERLINE.finditer(text):
         line_above = text.rfind("\n", 0, max(underline.start() - 1, 0)) + 1
@@ -153,11 +163,12 @@ def _markdown_headings(text: str) -> list[tuple[int, int, str]]:
         previous = underline.end()
         if not paragraph.lstrip().startswith(("#", ">", "|", "-", "*", "+", "=")):
             level = 1 if underline.group().strip()[0] == "=" else 2
-            found.append((start + len(paragraph) - len(paragraph.lstrip()), level, " ".join(paragraph.split())))
+            found.append((start + len(paragraph) - len(paragraph.lstrip()), level, " ".join(paragraph.split()),
+                          underline.end()))
     return sorted(h for h in found if any(c.isalnum() for c in h[2]))
 
 
-def _plain_headings(text: str) -> list[tuple[int, int, str]]:
+def _plain_headings(text: str) -> list[Heading]:
     blocks = list(_BLOCK.finditer(text))
     found = []
     for block, following in zip(blocks, blocks[1:]):
@@ -165,5 +176,5 @@ def _plain_headings(text: str) -> list[tuple[int, int, str]]:
         if ("\n" not in line and len(line.split()) <= MAX_HEADING_WORDS and line[:1].isupper()
                 and not ends_sentence(line) and not is_byline(line) and not is_furniture_line(line)
                 and not _LIST_ITEM.match(line) and ends_sentence(following.group().strip())):
-            found.append((block.start(), 2, line))
+            found.append((block.start() + len(block.group()) - len(block.group().lstrip()), 2, line, block.end()))
     return found

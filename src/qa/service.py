@@ -162,7 +162,11 @@ class QAService:
     def _answer(self, index: Any, query: Query, request: AskRequest) -> tuple[dict, tuple[Passage, ...], Any]:
         """The verdict's features (empty without a passage or fact), the passages and the
         document's fact a question about the document asks for. ``index.view`` is the index
-        itself, or for Milvus a small index of the question's candidates."""
+        itself, or for Milvus a small index of the question's candidates. A question that looks
+        up nothing ("?", "Who are they?") gets no passage, as a search engine's query analysed to
+        no terms matches nothing: its vector is near any question's, and nothing is searched."""
+        if query.looks_up_nothing:
+            return {}, (), None
         vector = self._encoder(index).encode_one(query.search_text)
         view = index.view(query, vector, request.doc_ids)
         # the verdict compares the first passage with the second: rank two even when one is asked

@@ -92,13 +92,17 @@ class Speller:
             if before.isdigit() or after.isdigit():
                 previous = None
                 continue  # part of "1oth", "8n2", "10kms": not a word to spell
-            following = fold(matches[number + 1].group()).lower() if number + 1 < len(matches) else None
+            following = self._as_corrected(matches[number + 1].group()) if number + 1 < len(matches) else None
             replacement = self._replacement(match.group(), previous, following)
             if replacement is not None:
                 parts += [text[position : match.start()], replacement]
                 position, changed = match.end(), True
             previous = fold(replacement or match.group()).lower()
         return "".join(parts) + text[position:] if changed else None
+
+    def _as_corrected(self, word: str) -> str:
+        """The word after, as it reads once corrected on its own ("hwo wrot the…": "wrote" tells "who")."""
+        return fold(self._replacement(word) or word).lower()
 
     def _replacement(self, word: str, previous: str | None = None, following: str | None = None) -> str | None:
         folded = fold(word).lower()

@@ -179,13 +179,18 @@ def assemble(folder: Path, manifest: dict[str, Any], documents: dict[str, Docume
 
 
 def _section_headings(documents: dict[str, Document], chunks: list[Chunk]) -> tuple[list[int], np.ndarray]:
-    """The chunks that are a heading alone, and per chunk the one heading its section (else -1)."""
-    headings = {(c.doc_id, c.start): i for i, c in enumerate(chunks)
-                if is_heading_passage(documents[c.doc_id], c.start, c.text)}
-    section_heading = np.array([headings.get((c.doc_id, heading_at(documents[c.doc_id], c.start)), -1)
+    """The chunks that are within a heading, and per chunk the one (the first) of the heading
+    its section opens with (else -1)."""
+    within = [i for i, c in enumerate(chunks) if is_heading_passage(documents[c.doc_id], c.start, c.end)]
+    first_of: dict[tuple[str, int | None], int] = {}
+    for i in within:
+        start = heading_at(documents[chunks[i].doc_id], chunks[i].start)
+        if start is not None:
+            first_of.setdefault((chunks[i].doc_id, start), i)
+    section_heading = np.array([first_of.get((c.doc_id, heading_at(documents[c.doc_id], c.start)), -1)
                                 for c in chunks], dtype=np.int64)
-    section_heading[list(headings.values())] = -1  # a heading is not its own section's evidence
-    return list(headings.values()), section_heading
+    section_heading[within] = -1  # a heading is not its own section's evidence
+    return within, section_heading
 
 
 def offsets_of(chunks: list[Chunk]) -> np.ndarray:
