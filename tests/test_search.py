@@ -159,6 +159,7 @@ def test_a_dotted_number_is_one_term():
 
     assert tokenize(["Fixed in 2.4.1, it holds 1.6 litres in 2010."]) == [["fix", "2.4.1", "hold", "1.6", "litr", "2010"]]
     assert tokenize(["x86-64 and COVID-19"]) == [["x86", "64", "covid", "19"]]
+    assert tokenize(["It changed in v2.4.1 for Python3.11"]) == [["chang", "2.4.1", "python", "3.11"]]
 
 
 def test_ascii_folding_and_quoted_phrases_are_pure_functions():

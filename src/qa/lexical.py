@@ -83,10 +83,13 @@ SENTENCE_B = 0.0  # none for single sentences: a long answering sentence must no
 # Recorded in the manifest: an index whose terms were made another way is stale.
 LEXICAL_ANALYZER = (f"bm25s; passages k1={K1} b={PASSAGE_B}, sentences k1={K1} b={SENTENCE_B:g}; "
                     "english stopwords; snowball english stemmer; ascii folding, Latin letters too (ø, æ, ß, ł); "
-                    "dotted numbers whole (2.4.1, 1.6)")
+                    "dotted numbers whole (2.4.1, 1.6), apart from letters before them (v2.4.1)")
 # bm25s's words of two characters or more, but a number with dots is one term, as Elasticsearch's
 # standard tokenizer keeps it: "What was fixed in 2.4.1?" lost "2.4.1" to "2", "4" and "1", all too short
 TOKEN_PATTERN = r"(?u)\b\d+(?:\.\d+)+\b|\b\w\w+\b"
+# "v2.4.1" and "Python3.11" are version 2.4.1 and Python 3.11: the number is a term of its own (for
+# tokenizing only: the text itself is never changed)
+_GLUED_NUMBER = re.compile(r"(?<=[^\W\d_])(?=\d+(?:\.\d+)+\b)")
 
 
 def contains_phrase(text: str, phrases: Sequence[str]) -> bool:
@@ -104,8 +107,8 @@ def tokenize(texts: Sequence[str], stopwords: Sequence[str] | str = "en") -> lis
     """Folded, stemmed terms of each text: the analyzer of both indexes and of questions."""
     import bm25s
 
-    return bm25s.tokenize([fold(t) for t in texts], token_pattern=TOKEN_PATTERN, stopwords=stopwords,
-                          stemmer=stemmer(), return_ids=False, show_progress=False)
+    return bm25s.tokenize([_GLUED_NUMBER.sub(" ", fold(t)) for t in texts], token_pattern=TOKEN_PATTERN,
+                          stopwords=stopwords, stemmer=stemmer(), return_ids=False, show_progress=False)
 
 
 def bm25_idf(df: int, documents: int) -> float:
