@@ -167,8 +167,10 @@ def test_a_saved_pages_passage_cites_the_page_headings_above_it(tmp_path, embedd
     assert first.citation.section == "Accounts › How do I reset my password?"
 
 
-def test_a_version_number_asked_alone_finds_the_notes_that_name_it(tmp_path, embedder, token_counter):
-    """ "2.3.0" had no term to look up (single digits are not words) and found nothing."""
+def test_a_version_number_finds_the_notes_that_name_it_and_the_section_it_heads(tmp_path, embedder, token_counter):
+    """ "2.3.0" had no term to look up (single digits are not words) and found nothing. "What was
+    fixed in 2.4.1?" is answered from the section the version heads: its bullets name no version,
+    their vectors carry the section path (before, 2.3.2's "to fix CVE-2025-2783" came first)."""
     from qa.service import QAService
 
     corpus = tmp_path / "corpus"
@@ -178,6 +180,9 @@ def test_a_version_number_asked_alone_finds_the_notes_that_name_it(tmp_path, emb
     naming = ask(service, "2.3.0", 3).passages[:2]  # the hotfix and the deprecation note
     assert {p.text.split()[1] for p in naming} == {"Hotfix:", "The"} and all("2.3.0" in p.text for p in naming)
     assert all(p.scores["bm25"] > 0 for p in naming)
+    # a version its heading names, its bullets not
+    fixed = ask(service, "What was fixed in 2.4.1?", 3).passages[0]
+    assert fixed.citation.section == "2.4.1 — 2025-06-11 › Fixed", (fixed.text, fixed.citation.section)
 
 
 FAQ_QUESTIONS = [("Where is the kettle manufactured?", "The A3 is designed in Gothenburg"),  # no word but "kettle"
