@@ -77,8 +77,12 @@ def rank(index: LoadedIndex, query: Query, vector: np.ndarray, k: int, mode: str
     order = [i for i in np.argsort(-score, kind="stable")
              if _returnable(index, asked_bylines, int(candidates[i]), float(similarity[i]), float(bm25[i]))]
     chosen = non_overlapping(spans, order, k)
-    sentence = _read_with_headings(index, candidates, _best_sentence_cosines(index, candidates, vector))
-    return [Hit(int(candidates[i]), float(score[i]), float(dense[i]), float(sentence[i]), float(bm25[i])) for i in chosen]
+    picked = candidates[chosen]
+    headings = index.section_heading[picked]  # read with their headings, if candidates: the cosines of these only
+    read = np.concatenate([picked, np.unique(headings[np.isin(headings, candidates)])])
+    sentence = _read_with_headings(index, read, _best_sentence_cosines(index, read, vector))
+    return [Hit(int(candidates[i]), float(score[i]), float(dense[i]), float(sentence[n]), float(bm25[i]))
+            for n, i in enumerate(chosen)]
 
 
 def _returnable(index: LoadedIndex, asked_bylines: np.ndarray, chunk_id: int, similarity: float, bm25: float) -> bool:
@@ -117,10 +121,11 @@ def _read_with_headings(index: LoadedIndex, candidates: np.ndarray, values: np.n
     heading ("Where is the kettle made?"), and the answer under it may share no word with the
     question ("Designed in Gothenburg, assembled in Brno"). Similarity only: a short
     heading's BM25 is high for any word it holds ("## The explosion")."""
-    position = {int(c): n for n, c in enumerate(candidates)}
-    heading = [position.get(h, -1) for h in index.section_heading[candidates].tolist()]
-    if all(p < 0 for p in heading):
+    headings = index.section_heading[candidates]
+    if not (headings >= 0).any():  # a document without headings, as most are: nothing to read
         return values
+    position = {int(c): n for n, c in enumerate(candidates)}
+    heading = [position.get(h, -1) for h in headings.tolist()]
     inherited = np.array([values[p] if p >= 0 else -np.inf for p in heading], dtype=values.dtype)
     return np.maximum(values, inherited)
 
