@@ -97,6 +97,34 @@ def test_a_pages_author_comes_without_what_its_byline_glued_on(byline, author):
     assert document.metadata["author"] == author
 
 
+def test_a_pages_figure_caption_is_a_paragraph_where_the_figure_was():
+    """trafilatura drops a <figure> whole, and a caption may be the only place a fact is written."""
+    page = ("<html><head><title>The Corvina</title></head><body><article><h1>The Corvina</h1>"
+            "<p>The paddle steamer Corvina sank in the Skarra Sound in 1891 with the loss of 41 lives. Her wreck lies "
+            "in 38 metres of water and was found by divers from Eskerby in 1998.</p>"
+            "<figure><img src=\"bell.jpg\" alt=\"A bell\"><figcaption>The ship's bell, recovered in 2001 and now in "
+            "the <b>Eskerby Museum</b>.</figcaption></figure>"
+            "<p>The wreck is a protected site, and diving on it requires a permit from the county council.</p>"
+            "</article></body></html>")
+    text = parse_document(page.encode(), "corvina.html").text
+    caption = "The ship's bell, recovered in 2001 and now in the Eskerby Museum."
+    assert caption in text
+    assert text.index("41 lives") < text.index(caption) < text.index("protected site")
+
+
+def test_a_pages_table_rows_end_with_their_last_cell_that_holds_text():
+    page = ("<html><head><title>The Corvina</title></head><body><article><h1>The Corvina</h1>"
+            "<p>The paddle steamer Corvina sank in the Skarra Sound in 1891 with the loss of 41 lives. Her wreck lies "
+            "in 38 metres of water and was found by divers from Eskerby in 1998.</p>"
+            "<table><caption>Principal particulars</caption><tr><th>Particular</th><th>Value</th></tr>"
+            "<tr><td>Speed</td><td>14.5 knots</td></tr><tr><td>Note</td><td></td></tr></table>"
+            "<p>The wreck is a protected site, and diving on it requires a permit from the county council.</p>"
+            "</article></body></html>")
+    text = parse_document(page.encode(), "corvina.html").text
+    assert "Particular | Value\nSpeed | 14.5 knots\n" in text
+    assert not any(line.endswith("|") or line.endswith("| ") for line in text.splitlines()), text
+
+
 def test_crlf_becomes_lf_and_body_after_front_matter_is_exact():
     raw = b"---\r\ntitle: T\r\n---\r\n\r\n  Indented first line.\r\nSecond.\r\n"
     document = parse_document(raw, "a.md")

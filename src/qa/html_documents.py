@@ -8,6 +8,7 @@ line — the form the chunker reads paragraphs from; every citation offset refer
 Metadata comes from JSON-LD, OpenGraph/meta tags or the byline: the headline (not the
 ``<title>`` with its " | Site" suffix), author, date (``YYYY-MM-DD``), site name, and the
 canonical URL. A page with less than MIN_TEXT_CHARS of article text is a bad file. Its
+figure captions are paragraphs where the figure was. Its
 headings (``<h1>``…``<h6>``) are recorded as the page marks them, in the metadata's
 ``headings`` (``[offset, level, label]``), for the section a passage is in (sections.py):
 the text alone cannot tell "How do I reset my password?" from a paragraph.
@@ -69,10 +70,15 @@ def decode(raw: bytes) -> str | bytes:
 def extract(raw: bytes) -> Page | None:
     """The article of a saved page, or None when it has none (a bad file)."""
     import trafilatura
+    from trafilatura.utils import load_html
 
     try:
+        tree = load_html(decode(raw))
+        if tree is None:
+            return None
+        _captions_as_paragraphs(tree)
         found = trafilatura.bare_extraction(
-            decode(raw), with_metadata=True, include_comments=False, include_tables=True, include_images=False,
+            tree, with_metadata=True, include_comments=False, include_tables=True, include_images=False,
             include_links=False, include_formatting=False, deduplicate=False, date_extraction_params=_DATES)
     except Exception:  # noqa: BLE001 - trafilatura reports bad input as None; be safe against the rest
         return None
@@ -90,6 +96,21 @@ def extract(raw: bytes) -> Page | None:
     if sum(len(b) for b in blocks) < MIN_TEXT_CHARS:
         return None
     return Page("\n\n".join(blocks), {**_metadata(found), "headings": headings})
+
+
+def _captions_as_paragraphs(tree: Any) -> None:
+    """A figure's caption as a paragraph after it: trafilatura drops ``<figure>`` whole, and
+    "The ship's bell, recovered in 2001 and now in the Eskerby Museum." is often the only
+    place a fact is written (a credit alone is furniture, as in a text file: furniture.py)."""
+    from lxml.html import Element
+
+    for figure in list(tree.iter("figure")):
+        caption = figure.find(".//figcaption")
+        text = " ".join(caption.text_content().split()) if caption is not None else ""
+        if text:
+            paragraph = Element("p")
+            paragraph.text = text
+            figure.addnext(paragraph)
 
 
 def _metadata(found: Any) -> dict[str, Any]:
@@ -111,8 +132,8 @@ def _block_text(element: Any) -> str:
     if element.tag == "list":
         return "\n".join(f"- {item}" for item in (_inline(i) for i in element.iter("item")) if item)
     if element.tag == "table":
-        rows = [" | ".join(_inline(cell) for cell in row.iter("cell")) for row in element.iter("row")]
-        return "\n".join(row for row in rows if row.strip(" |"))
+        rows = [" | ".join(_inline(cell) for cell in row.iter("cell")).rstrip(" |") for row in element.iter("row")]
+        return "\n".join(row for row in rows if row)  # a caption's row has no empty cells after it
     return _inline(element)
 
 
