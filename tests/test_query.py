@@ -28,9 +28,33 @@ def test_answer_types_and_question_words():
     assert analyse("Why did the talks fail?").answer_type == "cause"
     assert analyse("How many sailors died?").answer_type == "number"
     assert analyse("How often does the ferry run?").answer_type is None  # "every hour", "daily": no digits
-    for measure in ("How tall is the tower?", "How high is the light?", "How fast does it turn?",
-                    "How deep was the pit?", "What share of the ice is left?"):
-        assert analyse(measure).answer_type == "number", measure
+    assert analyse("What share of the ice is left?").answer_type == "number"
+    # a measure asks for its unit: "How fast was the steamer?" is "14.5 knots", not her launch year
+    for question, measure in (("How tall is the tower?", "length"), ("How deep was the pit?", "length"),
+                              ("How fast does it turn?", "speed"), ("How long should the haddock poach?", "duration"),
+                              ("How long did the war last?", "duration"), ("How long is the ship?", "extent"),
+                              ("At what temperature do I bake the bread?", "temperature"),
+                              ("How heavy is the bell?", "mass")):
+        assert analyse(question).answer_type == measure, question
+
+
+@pytest.mark.parametrize("measure, text, expected", [
+    ("speed", "On her trials she reached 14.5 knots.", True),
+    ("speed", "She was launched in 1874.", False),
+    ("duration", "Poach for six minutes.", True),
+    ("duration", "Poach for 6–8 minutes.", True),
+    ("duration", "Cut it into 3 cm pieces.", False),
+    ("extent", "Cut it into 3 cm pieces.", True),
+    ("temperature", "Bake at 200°C until golden.", True),
+    ("temperature", "Heat to 180 degrees.", True),
+    ("mass", "Sift 200 g of flour.", True),
+    ("length", "I am here.", False),  # "a" and "m" are no measure
+    ("duration", "in a decades-long conflict", False),
+])
+def test_a_measure_is_a_number_with_its_unit(measure, text, expected):
+    from qa.answer_types import ANSWER_PATTERNS
+
+    assert bool(ANSWER_PATTERNS[measure].search(text)) is expected
     assert analyse("Who is Armstrong?").answer_type is None
     assert analyse("Who is Armstrong?").salient == ("armstrong",)
 
@@ -228,6 +252,11 @@ def test_a_lookup_needs_a_word_to_look_up():
     ("Who wrote this profile?", "author", ("profil",)),
     ("Who wrote a biography of Lincoln?", None, ()),  # one the article may mention
     ("Who wrote the AppArmor profile?", None, ()),  # a file the article is about
+    # a recipe collection and a privacy policy are documents too; "these" names them as "this" does
+    ("Who wrote these recipes?", "author", ("recip",)),
+    ("When was the privacy policy published?", "published", ("privaci", "polici")),
+    ("Who wrote the terms of service?", "author", ("term", "servic")),
+    ("Who wrote the Sunshine Policy?", None, ()),  # a policy an article is about
 ])
 def test_a_question_about_the_document_itself_is_told_from_one_about_what_it_says(question, about, topic):
     query = analyse(question)

@@ -1,6 +1,6 @@
 """Expected answer type, a classic question-answering prior applied to every corpus alike:
-a "when" question is answered by a date or time, a "how many" question by a number, a
-"why" question by a cause ("because", "due to"...), a "who" question by a name the
+a "when" question is answered by a date or time, a "how many" question by a number, "how
+fast" or "how long" by a number with its unit ("14.5 knots", "6 minutes"), a "why" question by a cause ("because", "due to"...), a "who" question by a name the
 question does not already hold ("Who signed the armistice?" is answered by the sentence
 naming Harrison and Nam Il, not by "the parties who signed the armistice…"). A passage
 that contains such an expression gets a boost (search.py). What never answers is in
@@ -38,7 +38,30 @@ _MONEY = re.compile(
 )
 
 
-ANSWER_PATTERNS: dict[str, re.Pattern[str]] = {"cause": _CAUSE, "date": _DATE, "number": _NUMBER, "money": _MONEY}
+# a quantity with its unit: "14.5 knots", "200°C", "6 minutes", "58.4 m", "two hours"
+_SPELLED = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|" \
+           r"hundred|few|several)"
+_UNITS = {
+    "duration": r"(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|nights?|weeks?|months?|years?|decades?|centuries)",
+    "length": r"(?:mm|cm|m|km|metres?|meters?|kilometres?|kilometers?|miles?|feet|foot|ft|inch(?:es)?|yards?|"
+              r"nautical\s+miles?)",
+    "speed": r"(?:knots?|mph|km/h|kph|m/s|miles\s+(?:an|per)\s+hour|kilometres\s+(?:an|per)\s+hour)",
+    "mass": r"(?:mg|g|kg|grams?|kilograms?|tonnes?|tons?|pounds?|lbs?|oz|ounces?|GRT)",
+    "temperature": r"(?:°\s?[CF]|degrees?(?:\s+(?:Celsius|Fahrenheit|C|F))?)",
+}
+
+
+def _measure(*units: str) -> re.Pattern[str]:
+    unit = "|".join(_UNITS[u] for u in units)
+    return re.compile(rf"(?<![\w.])(?:\d[\d,.]*(?:\s?[-–]\s?\d[\d,.]*)?[\s-]?|{_SPELLED}[\s-])(?:{unit})(?!-?\w)", re.I)
+
+
+ANSWER_PATTERNS: dict[str, re.Pattern[str]] = {
+    "cause": _CAUSE, "date": _DATE, "number": _NUMBER, "money": _MONEY,
+    "duration": _measure("duration"), "length": _measure("length"), "speed": _measure("speed"),
+    "mass": _measure("mass"), "temperature": _measure("temperature"),
+    "extent": _measure("duration", "length"),  # "How long is the ship?" or "How long was the war?"
+}
 _ASKS_FOR = (
     ("cause", re.compile(r"\bwhy\b|\bfor what reason\b")),
     # "How much will the lanes cost?": a sum of money, not any number ("6–3", "2.4-kilometre")
@@ -49,7 +72,16 @@ _ASKS_FOR = (
                          r"|\bwhat (?:is|was|will be|would be) the (?:cost|price|budget|fee|fine)\b"
                          r"|\bwhat did [^?]* cost\b")),
     ("date", re.compile(r"\bwhen\b|\bwhat (year|time|date|day|month|century|decade)\b|\bwhich (year|century|decade)\b")),
-    ("number", re.compile(r"\bhow (many|much|long|old|far|tall|high|big|large|wide|deep|heavy|fast)\b"
+    # a measure asks for its unit: "How fast was the steamer?" is "14.5 knots", not the year it was built
+    ("duration", re.compile(r"\bhow long\s+(?:do|does|did|will|would|should|must|can|could|has|have|had)\b"
+                            r"|\bfor how long\b|\bhow many (?:minutes|hours|days|weeks|months|years)\b")),
+    ("extent", re.compile(r"\bhow long\b")),
+    ("length", re.compile(r"\bhow (?:far|tall|high|wide|deep)\b|\bwhat (?:is|was) the (?:length|distance|height|depth)\b")),
+    ("speed", re.compile(r"\bhow fast\b|\bwhat (?:is|was) the (?:top |maximum |average )?speed\b")),
+    ("mass", re.compile(r"\bhow heavy\b|\bhow much (?:does|did) [^?]* weigh\b|\bwhat (?:is|was) the weight\b")),
+    ("temperature", re.compile(r"\bhow hot\b|\bhow cold\b|\bwhat temperature\b|\bat what temperature\b"
+                               r"|\bwhich temperature\b")),
+    ("number", re.compile(r"\bhow (many|much|old|big|large)\b"
                           r"|\bwhat (number|percentage|amount|share|proportion)\b")),
     ("person", re.compile(r"^\s*(who|whom)\b(?!\s+(is|was|are|were)\s+\S+\s*\??\s*$)")),
 )

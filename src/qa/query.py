@@ -30,11 +30,12 @@ _END = r"\s*[?!.]*$"
 # and the kinds of document a text is rarely about: "Who wrote the Tessera release notes?" was
 # answered by the notes' opening line ("guide" or "tutorial" may be a work an article is about)
 _DOCUMENT_NOUN = (r"(?:article|story|piece|post|essay|column|editorial|text|document|page|release\s+notes|changelog|"
-                  r"faq|manual|handbook|readme|documentation)")
+                  r"faq|manual|handbook|readme|documentation|recipes?|cookbook|(?:privacy|cookie)\s+policy|"
+                  r"terms\s+(?:of\s+(?:service|use)|and\s+conditions))")  # not "policy" alone: "the Sunshine Policy"
 # a life's account names its subject with "of": "Who wrote the biography of Astrid Lunde?" (and
 # "the biography" names which document, of several, as "the FAQ" does); "a biography of" is one it may mention
 _LIFE_NOUN = r"(?:biography|profile|obituary)"
-_NAMED_DOCUMENT = (rf"(?:the|this|that)\s+(?:(?:[\w'’-]+\s+){{0,3}}?{_DOCUMENT_NOUN}\b(?!\s+of\b)"
+_NAMED_DOCUMENT = (rf"(?:the|this|that|these|those)\s+(?:(?:[\w'’-]+\s+){{0,3}}?{_DOCUMENT_NOUN}\b(?!\s+of\b)"
                    rf"|{_LIFE_NOUN}\b(?:\s+of\s+[^?]+?)?)"  # no word before it: "the AppArmor profile" is a file
                    r"(?:\s+(?:about|on|regarding|concerning)\s+[^?]+?)?")
 _THE_DOCUMENT = rf"(?:{_NAMED_DOCUMENT}|it|this)"  # "it" and "this" alone only where nothing else can be meant
@@ -137,7 +138,7 @@ class Query:
     salient: tuple[str, ...]  # content terms: question words and words about the document removed too
     names: tuple[str, ...]  # stemmed terms of capitalised words and numbers ("Singapore", "2019")
     phrases: tuple[str, ...]  # quoted phrases of two words or more, folded and lower-cased
-    answer_type: str | None  # "cause", "date", "number", "money", "person" or None (answer_types.py)
+    answer_type: str | None  # "cause", "date", "number", "money", a measure ("speed"...), "person" or None
     shape: Shape | None  # a sentence shape that answers it ("signed by <Name>"; answer_types.py)
     about: str | None  # a fact of the document itself it asks: "author", "published", "publisher" (about_document)
     topic: tuple[str, ...]  # with ``about``: the salient terms naming which document ("tram"), if any
