@@ -25,6 +25,31 @@ def test_abbreviations_do_not_end_a_sentence(sentence):
     assert [text[s.start:s.end] for s in spans] == ["First sentence here.", sentence, "Last one."]
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("**Is there a Docker image?** Yes. It is published.", ["**Is there a Docker image?**", "Yes.", "It is published."]),
+    ("**Is there a Docker image?**\nYes.", ["**Is there a Docker image?**", "Yes."]),
+    ('**"too many open files".** Raise the limit.', ['**"too many open files".**', "Raise the limit."]),
+    ("Use *care*. A snake_case_name is fine. Next.", ["Use *care*.", "A snake_case_name is fine.", "Next."]),
+])
+def test_emphasis_closing_a_sentence_stays_with_it(text, expected):
+    """pysbd cut "**Is there a Docker image?** Yes." after the "?": the next passage began "** Yes."."""
+    assert [text[s.start:s.end] for s in sentence_spans(text)] == expected
+
+
+def test_a_list_items_window_opens_with_the_item_not_the_end_of_the_item_before():
+    """"What is the default of --workers?" got a passage opening "Default: `1GiB`.", the
+    --max-spool item's last sentence, and read that as the answer."""
+    text = ("- `--max-spool SIZE` — the largest the spool may grow. Default: `1GiB`.\n"
+            "- `--workers N` — the number of sender goroutines. Default: 4.\n"
+            "1. Then run it. It starts.\n")
+    chunks = chunk_document(_doc(text), ChunkingParams())
+    openings = {c.text.split("\n")[0] for c in chunks}
+    assert "- `--workers N` — the number of sender goroutines. Default: 4." in openings
+    assert not any(c.text.startswith("Default: `1GiB`.\n- `--workers") for c in chunks)
+    assert not any(c.text.startswith("Default: 4.\n1.") for c in chunks)
+    assert any(c.text.startswith("- `--max-spool SIZE` — the largest the spool may grow. Default: `1GiB`.") for c in chunks)
+
+
 def test_sentence_offsets_follow_repeats_in_order():
     text = "Same line.\nSame line.\nOther.\nSame line."
     spans = sentence_spans(text)

@@ -210,22 +210,34 @@ def test_an_faqs_answer_is_found_by_its_heading_and_the_heading_alone_is_never_a
         assert not any(p.text.startswith("#") or "---" in p.text for p in found.passages), question
 
 
+def test_a_bold_faq_question_is_neither_cut_from_its_markers_nor_highlighted_as_the_answer(
+        tmp_path, embedder, token_counter):
+    """A README's FAQ writes its questions in bold: the passage began "** Yes." and the
+    highlight was the question itself, the sentence closest to the question asked."""
+    service = _service_over(tmp_path, embedder, token_counter, "readme.md",
+        "# Tidewalk\n\nTidewalk tails log files and ships their lines to an HTTP collector.\n\n## FAQ\n\n"
+        "**Does Tidewalk parse JSON logs?** No. Tidewalk ships lines as opaque strings; parsing is the "
+        "collector's job.\n\n**Is there a Docker image?** The official image is ghcr.io/fernhill/tidewalk, "
+        "based on distroless and about 11 MB compressed.\n\n**Lines appear twice.** This happens after an "
+        "unclean shutdown, because positions are saved every 2 seconds.\n")
+    for question, answer in (("Is there a docker image?", "The official image is"),
+                             ("Does Tidewalk parse JSON logs?", "Tidewalk ships lines"),
+                             ("Why do lines appear twice?", "This happens after an unclean shutdown")):
+        first = ask(service, question, 3).passages[0]
+        assert not first.text.startswith(("** ", "**\n")), first.text  # never the markers closing the sentence before
+        assert first.text[first.highlight.start:].startswith(answer), (question, first.highlight)
+
+
 def test_a_command_in_a_code_block_is_an_answer_and_a_see_also_list_is_not(tmp_path, embedder, token_counter):
     """A one-line command has no full stop, like a heading: it was never returned, and the
     answer was its lead-in alone ("You can also make a local backup file:")."""
-    from qa.service import QAService
-
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "faq.md").write_text(
+    service = _service_over(tmp_path, embedder, token_counter, "faq.md",
         "# Hub FAQ\n\n## How do I back up the hub?\n\nThe app backs up your hub configuration every night. "
         "You can also make a local backup file:\n\n```\nhubctl backup create --output hub.json\n```\n\n"
         "To restore it onto a new hub, run the restore command with the file name.\n\n"
         "## How do I pair a device?\n\nPut the hub into pairing mode from the app and press the device's button.\n\n"
         "## See also\n\n- List of smart home hubs in Europe and North America\n- Zigbee Alliance\n"
         "- Thread (network protocol)\n")
-    _build(corpus, embedder, token_counter)
-    service = QAService(str(tmp_path / "index"), embedder=embedder).load()
     backup = ask(service, "What command creates a local backup file?", 3)
     assert "hubctl backup create --output hub.json" in backup.passages[0].text
     assert "local backup file:" in backup.passages[0].text  # with what says what it does
@@ -311,6 +323,17 @@ def test_one_document_is_named_and_its_examples_come_from_the_deployment(service
                          "QA_EXAMPLES": ("Who signed?",)}, service=service).test_client().get("/")
     text = custom.get_data(as_text=True)
     assert "<h1>Ask our archive</h1>" in text and "Who signed?" in _examples(text) and "Geneva" not in _examples(text)
+
+
+def _service_over(tmp_path: Path, embedder, token_counter, name: str, text: str):
+    """A real index of one document, loaded."""
+    from qa.service import QAService
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / name).write_text(text, encoding="utf-8")
+    _build(corpus, embedder, token_counter)
+    return QAService(str(tmp_path / "index"), embedder=embedder).load()
 
 
 def _build(corpus: Path, embedder, token_counter) -> None:

@@ -107,6 +107,13 @@ def test_highlight_marks_the_answering_sentence(service):
     ("(He later moved to Leith.)", False),
     ("```\nkestrel-cli backup create --output k2-backup.json\n```", False),  # a command: no full stop either
     ("```\n```", True),  # fences with nothing in them
+    # a clause of a legal list is part of a sentence, not a label
+    ("(c) your consent, for marketing emails and for optional analytics cookies on our website; and", False),
+    ("(b) to keep the accounts the law requires, or", False),
+    # a table's rows are data: no full stop either
+    ("Engine | Oscillating, 320 ihp\nSpeed | 14.5 knots\nFate | Foundered 3 November 1887", False),
+    ("| `retry_max` | integer | 8 |", False),
+    ("Home | News | Sport | Weather", True),
 ])
 def test_questions_headings_labels_and_credits_are_non_answers(text, expected):
     from qa.furniture import is_non_answer
@@ -162,6 +169,53 @@ def test_a_dotted_number_is_one_term():
     assert tokenize(["It changed in v2.4.1 for Python3.11"]) == [["chang", "2.4.1", "python", "3.11"]]
 
 
+@pytest.mark.parametrize("sentence, expected", [
+    ("**Is there a Docker image?**", True), ("**Lines appear twice.**", True), ("Why not?", True),
+    ("The image is **11 MB** compressed.", False), ("**Note:** the image is 11 MB.", False), ("**", False),
+])
+def test_a_question_or_a_bold_run_in_heading_names_rather_than_answers(sentence, expected):
+    from qa.furniture import names_not_answers
+
+    assert names_not_answers(sentence) is expected
+
+
+def test_a_unit_glued_to_a_number_and_a_thousands_separator_make_the_terms_spaced_ones_do():
+    """"200g" and "200 g", "1.6l" and "1.6 l" are one quantity; "2,500" is 2500, not "500".
+    Ordinals and decades stay whole, and so does a code with a letter between digits."""
+    from qa.lexical import tokenize
+
+    assert tokenize(["Add 200g of flour"]) == tokenize(["Add 200 g of flour"]) == [["add", "200", "flour"]]
+    assert tokenize(["a 1.6l kettle, 10km away, $1.2m"]) == [["1.6", "kettl", "10", "km", "away", "1.2"]]
+    assert tokenize(["2,500 people and 1,234,567 votes"]) == [["2500", "peopl", "1234567", "vote"]]
+    assert tokenize(["2,500 people"]) == tokenize(["2500 people"])
+    assert tokenize(["the 21st century, the 1950s, the 3rd"]) == [["21st", "centuri", "1950s", "3rd"]]
+    assert tokenize(["commit d6cb171 on x86_64"]) == [["commit", "d6cb171", "x86_64"]]
+
+
+def _service_over(tmp_path, embedder, token_counter, name: str, text: str):
+    """A real index of one document, loaded."""
+    from qa.chunking import ChunkingParams
+    from qa.corpus import load_corpus
+    from qa.index.build import build_index
+    from qa.service import QAService
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / name).write_text(text, encoding="utf-8")
+    build_index(load_corpus(corpus), corpus, tmp_path / "index", embedder, ChunkingParams(), count_tokens=token_counter)
+    return QAService(str(tmp_path / "index"), embedder=embedder).load(strict=True)
+
+
+def test_a_quantity_asked_without_its_space_finds_the_recipe_that_spaces_it(tmp_path, embedder, token_counter):
+    service = _service_over(tmp_path, embedder, token_counter, "recipes.md",
+                            "Whisk 300 g of sugar with four eggs until pale, then fold in the almonds.\n\n"
+                            "Sift 200 g of flour with the baking powder and a pinch of salt.\n\n"
+                            "Bake for 40 minutes at 180 degrees, until a skewer comes out clean.\n\n"
+                            "The cake keeps for 3 days in a tin and freezes well for 2,500 hours.\n")
+    assert "200 g of flour" in ask(service, "200g", 3, "bm25").passages[0].text
+    assert "2,500 hours" in ask(service, "2500", 3, "bm25").passages[0].text
+
+
 def test_ascii_folding_and_quoted_phrases_are_pure_functions():
     from qa.lexical import contains_phrase, fold, tokenize
     from qa.query import quoted_phrases
@@ -181,24 +235,15 @@ def test_ascii_folding_and_quoted_phrases_are_pure_functions():
 
 
 def test_quoted_phrase_and_accented_terms_rank_their_passage_first(tmp_path, embedder, token_counter):
-    from qa.chunking import ChunkingParams
-    from qa.corpus import load_corpus
-    from qa.index.build import build_index
     from qa.query import analyse
-    from qa.service import QAService
 
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "papers.md").write_text(
+    service = _service_over(
+        tmp_path, embedder, token_counter, "papers.md",
         "Many papers shaped complexity theory and the study of algorithms over the years.\n\n"
         "Researchers wrote about the complexity of algorithms in many influential papers.\n\n"
         'The seminal paper "On the Computational Complexity of Algorithms" was written in 1965.\n\n'
         "Richard left Messina with a fleet. His fiancée Berengaria was on one of the boats.\n\n"
-        "Richard conquered the island of Cyprus and married there.\n",
-        encoding="utf-8",
-    )
-    build_index(load_corpus(corpus), corpus, tmp_path / "index", embedder, ChunkingParams(), count_tokens=token_counter)
-    service = QAService(str(tmp_path / "index"), embedder=embedder).load()
+        "Richard conquered the island of Cyprus and married there.\n")
     quoted = ask(service, 'Who wrote "On the Computational Complexity of Algorithms"?', 3, "bm25")
     assert "seminal paper" in quoted.passages[0].text
     hybrid = ask(service, 'When was "On the Computational Complexity of Algorithms" written?', 3)

@@ -8,7 +8,7 @@ the paragraph with a moving cursor, so repeated sentences map to their own place
 Chunks are *sentence-anchored windows* (the sentence-window idea of LlamaIndex's
 SentenceWindowNodeParser and of search-engine highlight fragments): every sentence is the
 anchor of one window made of the ``context_before`` sentence(s) before it (the antecedent:
-"That means...", "They're meeting at...") and the sentences after it (answers tend to
+"That means...", "They're meeting at..."; none for a sentence opening a list item) and the sentences after it (answers tend to
 follow the sentence that matches a question), all within one paragraph, up to
 ``max_chars`` characters and ``max_tokens`` word pieces. Windows overlap; search returns
 non-overlapping ones. Anchors whose windows come out identical (a short paragraph) share
@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from typing import Callable, Iterator
 
-from .markdown import code_blocks, is_table_rule, join_code_blocks
+from .markdown import code_blocks, emphasis_closed, is_table_rule, join_code_blocks
 from .records import Chunk, Document, Span
 from .settings import default
 
@@ -55,7 +55,8 @@ class ChunkingParams:
     # a change here makes every index built before it stale (``qa index build --if-stale`` rebuilds)
     layout: str = ("sentence-windows; code blocks whole (CommonMark fences), with their lead-in; no table rules; "
                    "bylines read; a page's author without its byline's separators; a page's headings recorded; "
-                   "passages embedded after their section path")
+                   "passages embedded after their section path; emphasis closing a sentence kept with it; "
+                   "a page's figure captions as paragraphs; a list item's window opens with it")
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -102,6 +103,9 @@ def _segmenter():
 
 
 SEGMENT_BLOCK = 10_000  # pysbd's time grows with the square of a block's length: cut longer text first
+# a sentence opening a list item ("- `--workers N` — … Default: 4.") needs no antecedent: the sentence
+# before it ends another item ("Default: `1GiB`."), and a window opened with it misread as the answer
+_LIST_ITEM = re.compile(r"(?:[-*+•]|\d{1,3}[.)])[ \t]")
 _BLOCK_CUT = re.compile(r"[.!?…][\"”’)\]]*\s+|\s+")
 
 
@@ -144,7 +148,7 @@ def _segment(text: str, start: int, end: int) -> list[Span]:
             )
         spans.append(Span(start + found, start + found + len(stripped)))
         cursor = found + len(stripped)
-    return spans
+    return emphasis_closed(text, spans)
 
 
 def paragraphs(text: str) -> list[Paragraph]:
@@ -214,9 +218,8 @@ def _windows(
     extents: dict[tuple[int, int], list[int]] = {}  # (first, last) sentence of a window -> its anchors
     for anchor in range(len(run)):
         first = anchor
-        while first > 0 and anchor - first < params.context_before and _fits(
-            text, run[first - 1].start, run[anchor].end, params, count
-        ):
+        while first > 0 and anchor - first < params.context_before and not _LIST_ITEM.match(
+            text, run[anchor].start) and _fits(text, run[first - 1].start, run[anchor].end, params, count):
             first -= 1
         last = anchor
         while last + 1 < len(run) and _fits(text, run[first].start, run[last + 1].end, params, count):

@@ -45,7 +45,10 @@ _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
 # (not "April" alone, a first name as often as a month, nor a bare year)
 BYLINE_DATE = re.compile(rf"\b(?:\d{{1,2}}\s+{_MONTH},?\s+[12]\d{{3}}|{_MONTH}\s+\d{{1,2}},?\s+[12]\d{{3}}"
                          rf"|[12]\d{{3}}-\d{{2}}-\d{{2}})\b")
-_TERMINAL = re.compile(r"[.!?…:;][\"”’)\]]*$")  # "…end.)" ends a sentence; "Thomas Galbraith (engineer)" not
+# "…end.)" ends a sentence; "Thomas Galbraith (engineer)" not; nor does a legal list's clause, but it is
+# part of one: "(c) your consent, for marketing emails; and"
+_TERMINAL = re.compile(r"(?:[.!?…:;][\"”’)\]]*|[;,]\s+(?:and|or|but))$")
+_TABLE_DATA = re.compile(r"\S\s*\|.*\d|\d.*\|\s*\S")  # a table row with a number in it, as written or extracted
 _SENTENCE_END = re.compile(r"[.!?…][\"”’)\]]*(?:\s|(?=[A-Z]))")  # "Koreans.Carl Mydans—…" holds a sentence
 
 
@@ -85,8 +88,18 @@ def is_dated_byline(sentence: str) -> bool:
     return is_byline(sentence) and BYLINE_DATE.search(sentence) is not None
 
 
+_RUN_IN_HEADING = re.compile(r"^(\*\*|__)(?!\s).*\S\1$", re.DOTALL)  # "**Lines appear twice.**" opening a paragraph
+
+
+def names_not_answers(sentence: str) -> bool:
+    """A sentence that asks, or labels what follows in bold (an FAQ's "**Is there a Docker
+    image?**", a troubleshooting list's "**Lines appear twice.**"): the closest to the
+    question asked, and it answers nothing."""
+    return is_question(sentence) or bool(_RUN_IN_HEADING.match(sentence))
+
+
 def is_question(sentence: str) -> bool:
-    return sentence.rstrip("”\"’' )").endswith("?")
+    return sentence.rstrip("”\"’' )*_").endswith("?")  # "**Is there a Docker image?**" too
 
 
 def is_non_answer(text: str, sentences: Sequence[tuple[int, int]]) -> bool:
@@ -96,6 +109,8 @@ def is_non_answer(text: str, sentences: Sequence[tuple[int, int]]) -> bool:
     if sentences and all(is_question(text[a:b]) for a, b in sentences):
         return True
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if any(_TABLE_DATA.search(line) for line in lines):
+        return False  # a table's rows hold data, not labels: "Speed | 14.5 knots" ends no sentence either
     fences = sum(is_fence_line(line) for line in lines)
     if any(is_byline(line) for line in lines) or 0 < fences < len(lines):
         return False  # a byline, or a code block with code in it: a one-line command has no full stop either

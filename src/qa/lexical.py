@@ -83,13 +83,25 @@ SENTENCE_B = 0.0  # none for single sentences: a long answering sentence must no
 # Recorded in the manifest: an index whose terms were made another way is stale.
 LEXICAL_ANALYZER = (f"bm25s; passages k1={K1} b={PASSAGE_B}, sentences k1={K1} b={SENTENCE_B:g}; "
                     "english stopwords; snowball english stemmer; ascii folding, Latin letters too (ø, æ, ß, ł); "
-                    "dotted numbers whole (2.4.1, 1.6), apart from letters before them (v2.4.1)")
+                    "dotted numbers whole (2.4.1, 1.6), apart from letters before them (v2.4.1); "
+                    "units apart from numbers (200g, 1.6l), thousands unseparated (2,500)")
 # bm25s's words of two characters or more, but a number with dots is one term, as Elasticsearch's
 # standard tokenizer keeps it: "What was fixed in 2.4.1?" lost "2.4.1" to "2", "4" and "1", all too short
 TOKEN_PATTERN = r"(?u)\b\d+(?:\.\d+)+\b|\b\w\w+\b"
 # "v2.4.1" and "Python3.11" are version 2.4.1 and Python 3.11: the number is a term of its own (for
 # tokenizing only: the text itself is never changed)
 _GLUED_NUMBER = re.compile(r"(?<=[^\W\d_])(?=\d+(?:\.\d+)+\b)")
+# "200g", "1.6l", "10km", "$1.2m" are 200 g, 1.6 l, 10 km, 1.2 m: a recipe writes "200 g" and its reader
+# asks for "200g" (Elasticsearch's word_delimiter splits on letter-number changes too); not an ordinal or
+# a decade ("21st", "1950s"). "2,500" is 2500, not "500": a thousands separator is dropped.
+_NUMBER_UNIT = re.compile(r"(?<=\d)(?=(?!(?:st|nd|rd|th|s)\b)[^\W\d_]+\b)", re.IGNORECASE)
+_THOUSANDS = re.compile(r"\b\d{1,3}(?:,\d{3})+\b")
+
+
+def _number_terms(text: str) -> str:
+    """``text`` with its numbers spaced and joined as they are terms (tokenizing only)."""
+    spaced = _NUMBER_UNIT.sub(" ", _GLUED_NUMBER.sub(" ", text))
+    return _THOUSANDS.sub(lambda m: m[0].replace(",", ""), spaced) if "," in spaced else spaced
 
 
 def contains_phrase(text: str, phrases: Sequence[str]) -> bool:
@@ -107,7 +119,7 @@ def tokenize(texts: Sequence[str], stopwords: Sequence[str] | str = "en") -> lis
     """Folded, stemmed terms of each text: the analyzer of both indexes and of questions."""
     import bm25s
 
-    return bm25s.tokenize([_GLUED_NUMBER.sub(" ", fold(t)) for t in texts], token_pattern=TOKEN_PATTERN,
+    return bm25s.tokenize([_number_terms(fold(t)) for t in texts], token_pattern=TOKEN_PATTERN,
                           stopwords=stopwords, stemmer=stemmer(), return_ids=False, show_progress=False)
 
 

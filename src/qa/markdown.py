@@ -1,6 +1,7 @@
 """The Markdown structure chunking respects, read off the text with its offsets intact (the
-text itself is never rendered or changed): fenced code blocks, table rule lines and the
-heading a file opens with (its title when the front matter gives none).
+text itself is never rendered or changed): fenced code blocks, table rule lines, emphasis
+closing a sentence and the heading a file opens with (its title when the front matter gives
+none).
 
 A fenced code block (``` or ~~~) is one block whatever blank lines it holds, and it joins the
 paragraph introducing it when that paragraph ends in ":" ("You can also make a local backup
@@ -11,6 +12,8 @@ stop, so it read as a heading and was never returned.
 from __future__ import annotations
 
 import re
+
+from .records import Span
 
 _FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})([^\n]*)$", re.MULTILINE)  # a Markdown code fence line, and the rest
 _OPENING_H1 = re.compile(r"\A\s*(?:#[ \t]+([^\n]{1,200}?)(?:[ \t]+#+)?[ \t]*(?:\n|\Z)"
@@ -72,3 +75,24 @@ def opening_heading(text: str) -> str | None:
 def is_table_rule(line: str) -> bool:
     """A table's rule line ("|---|:---:|"): no sentence, it answers nothing."""
     return _TABLE_RULE.fullmatch(line) is not None
+
+
+# Markdown emphasis closing right after a sentence end: "**Is there a Docker image?** Yes." pysbd
+# cuts after the "?", which left "** Yes." as the next sentence and "**" as one on a line of its own
+_CLOSING_EMPHASIS = re.compile(r"[*_]+(?=\s|$)")
+
+
+def emphasis_closed(text: str, spans: list[Span]) -> list[Span]:
+    """Each sentence with the emphasis markers closing it, not the next one."""
+    mended: list[Span] = []
+    for span in spans:
+        closing = _CLOSING_EMPHASIS.match(text, span.start, span.end) if mended else None
+        if closing is not None and mended[-1].end == span.start:
+            mended[-1] = Span(mended[-1].start, closing.end())
+            rest = text[closing.end():span.end]
+            if rest.strip():
+                lead = len(rest) - len(rest.lstrip())
+                mended.append(Span(closing.end() + lead, closing.end() + len(rest.rstrip())))
+        else:
+            mended.append(span)
+    return mended

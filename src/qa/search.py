@@ -29,6 +29,7 @@ import numpy as np
 
 from .answer_types import ANSWER_PATTERNS
 from .facts import document_terms
+from .furniture import names_not_answers
 from .index.load import LoadedIndex
 from .lexical import contains_phrase
 from .query import Query
@@ -217,4 +218,7 @@ def highlight(index: LoadedIndex, hit: Hit, query: Query, vector: np.ndarray, te
     if pattern is not None:
         values = values + HIGHLIGHT_TYPE_BONUS * np.array(
             [bool(pattern.search(chunk.text[a:b])) for a, b in chunk.sentences], dtype=np.float32)
+    labels = np.array([names_not_answers(chunk.text[a:b]) for a, b in chunk.sentences])
+    if not labels.all():
+        values = np.where(labels, -np.inf, values)
     return chunk.sentences[int(np.argmax(values))]
