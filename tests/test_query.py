@@ -64,6 +64,11 @@ def test_who_questions_get_the_shape_of_their_answer():
     assert signed.kind == "agent" and described.kind == "description"
     assert signed.search("an armistice was signed — by U.S. Army Lt. Gen. William K. Harrison Jr.")
     assert not signed.search("the parties who signed the armistice")
+    # an irregular verb's forms: "Who wrote it?" is answered by "written by"
+    wrote = analyse("who wrote tidewalk").shape
+    assert wrote.search("It was written by Marisol Okonkwo-Brandt at Fernhill Systems.")
+    assert not wrote.search("It was rewritten in Rust by the team.")
+    assert analyse("Who led the expedition?").shape.search("The expedition was led by Adolf Hoel.")
     assert described.search("says historian Charles K. Armstrong, a Korean Studies specialist.")
     assert described.search("Armstrong, a historian, says so.")
     assert not described.search("“That agreement also hasn’t been abandoned either,” Armstrong adds.")

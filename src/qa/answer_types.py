@@ -123,6 +123,20 @@ def _looks_like_a_name(word: str) -> bool:
     return word[:1].isupper() or (word.isalpha() and english_frequencies().get(word.lower(), 0) < COMMON_WORD)
 
 
+def verb_forms(verb: str) -> str | None:
+    """A pattern of the forms of ``verb`` ("wrote": write|writes|writing|written|wrote, from
+    lemminflect's lexicon: "Who wrote it?" is answered by "written by"); else its stem and any
+    ending ("signed" -> "sign…"); None for a stem too short to say anything."""
+    from lemminflect import getAllInflections, getAllLemmas
+
+    forms = {form for lemma in getAllLemmas(verb.lower()).get("VERB", ())
+             for inflected in getAllInflections(lemma, upos="VERB").values() for form in inflected}
+    if forms:
+        return "|".join(re.escape(f) for f in sorted(forms | {verb.lower()}, key=len, reverse=True))
+    stem = stemmer().stemWord(verb.lower())
+    return rf"{re.escape(stem)}\w*" if len(stem) >= 3 else None
+
+
 @dataclass(frozen=True)
 class Shape:
     """A sentence shape that answers the question: ``agent`` ("signed … by <Name>") or
@@ -195,9 +209,9 @@ def answer_shape(question: str) -> Shape | None:
         described_role = rf"\b(?:[Tt]he|[Aa]n?)\s+{role}"
         return Shape("description", re.compile(f"{apposition}|{title}"), re.compile(f"{apposition}|{described_role}"))
     if second not in _AUXILIARIES and second.isalpha():
-        stem = stemmer().stemWord(second)  # "signed" -> "sign"; "led" stays "led"
-        if len(stem) < 3:
+        forms = verb_forms(second)
+        if forms is None:
             return None
         return Shape("agent", re.compile(
-            rf"\b{re.escape(stem)}\w*\b[^.;?!]{{0,40}}?\bby\s+(?:[\w.'’-]+\s+){{0,6}}?[A-Z]"))
+            rf"\b(?:{forms})\b[^.;?!]{{0,40}}?\bby\s+(?:[\w.'’-]+\s+){{0,6}}?[A-Z]"))
     return None

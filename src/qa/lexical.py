@@ -1,5 +1,6 @@
 """BM25 with bm25s: the passages' index and the distinct sentences' index, and the
-analyzer both they and questions use (snowball stemmer, English stopwords, ASCII folding).
+analyzer both they and questions use (snowball stemmer over an irregular form's only lemma,
+English stopwords, ASCII folding).
 
 Saved by bm25s itself as JSON and ``.npy`` files (``allow_pickle=False``), so nothing
 loaded back is a pickle.
@@ -18,6 +19,38 @@ from typing import Sequence
 import numpy as np
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s logs every index build at DEBUG
+
+
+@lru_cache(maxsize=1 << 16)
+def only_lemma(word: str) -> str:
+    """An inflected form's lemma when it has only one ("sank" -> "sink", "children" ->
+    "child", "wrote" -> "write": lemminflect's lexicon); else the word as written: a form that
+    is also a word of its own ("found", "saw", "left", "rose") or one the lexicon lacks (a name)."""
+    from lemminflect import getAllLemmas
+
+    lemmas = {lemma for readings in getAllLemmas(word).values() for lemma in readings}
+    return lemmas.pop() if len(lemmas) == 1 and not lemmas & _AUXILIARIES else word
+
+
+# "did", "had", "was" stay as written: an auxiliary's forms carry no topic, and "When did it sink?"
+# must not find every "We do not …" once "did" reads as "do"
+_AUXILIARIES = frozenset({"be", "have", "do"})
+
+
+class _LemmaStemmer:
+    """The analyzer's stemmer: snowball over the only lemma, so "When did the Corvina sink?"
+    finds "She sank…", which no stemmer relates to "sink" (irregular forms)."""
+
+    def __init__(self, snowball):
+        self._snowball = snowball
+
+    def stemWords(self, words: Sequence[str]) -> list[str]:
+        return self._snowball.stemWords([only_lemma(w) for w in words])
+
+
+@lru_cache(maxsize=1)
+def analyzer_stemmer() -> _LemmaStemmer:
+    return _LemmaStemmer(stemmer())
 
 
 @lru_cache(maxsize=1)
@@ -84,7 +117,8 @@ SENTENCE_B = 0.0  # none for single sentences: a long answering sentence must no
 LEXICAL_ANALYZER = (f"bm25s; passages k1={K1} b={PASSAGE_B}, sentences k1={K1} b={SENTENCE_B:g}; "
                     "english stopwords; snowball english stemmer; ascii folding, Latin letters too (ø, æ, ß, ł); "
                     "dotted numbers whole (2.4.1, 1.6), apart from letters before them (v2.4.1); "
-                    "units apart from numbers (200g, 1.6l), thousands unseparated (2,500)")
+                    "units apart from numbers (200g, 1.6l), thousands unseparated (2,500); "
+                    "an irregular form's only lemma first, not an auxiliary's (lemminflect: sank -> sink, did stays)")
 # bm25s's words of two characters or more, but a number with dots is one term, as Elasticsearch's
 # standard tokenizer keeps it: "What was fixed in 2.4.1?" lost "2.4.1" to "2", "4" and "1", all too short
 TOKEN_PATTERN = r"(?u)\b\d+(?:\.\d+)+\b|\b\w\w+\b"
@@ -120,7 +154,7 @@ def tokenize(texts: Sequence[str], stopwords: Sequence[str] | str = "en") -> lis
     import bm25s
 
     return bm25s.tokenize([_number_terms(fold(t)) for t in texts], token_pattern=TOKEN_PATTERN,
-                          stopwords=stopwords, stemmer=stemmer(), return_ids=False, show_progress=False)
+                          stopwords=stopwords, stemmer=analyzer_stemmer(), return_ids=False, show_progress=False)
 
 
 def bm25_idf(df: int, documents: int) -> float:
