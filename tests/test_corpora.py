@@ -228,6 +228,36 @@ def test_a_bold_faq_question_is_neither_cut_from_its_markers_nor_highlighted_as_
         assert first.text[first.highlight.start:].startswith(answer), (question, first.highlight)
 
 
+def test_who_did_it_highlights_the_sentence_naming_who_did_it(tmp_path, embedder, token_counter):
+    """The passage was right and its first sentence, closer by meaning, was marked: the yard
+    that built the ship, for "Who designed the Corvina?"."""
+    service = _service_over(tmp_path, embedder, token_counter, "corvina.md",
+        "# PS Corvina\n\nCorvina was built by the Tolland & Marsh yard at Eskerby and launched on 22 April 1874. "
+        "She was designed by the naval architect Ambrose Fenwick-Hale, who had previously drawn several Clyde "
+        "steamers. Her hull was of iron, 58.4 metres long.\n\nShe sank in a storm on the night of 3 November 1887 "
+        "off Grellin Point with the loss of 41 lives.\n")
+    first = ask(service, "Who designed the Corvina?", 2).passages[0]
+    assert first.text[first.highlight.start:first.highlight.end].startswith("She was designed by"), first.highlight
+
+
+def test_the_verdict_reads_a_passage_with_its_documents_title(tmp_path, embedder, token_counter):
+    """"Her master … was Captain Elias Thornbury" answers "Who was the captain of the
+    Corvina?" in a page about the Corvina: it says "her", and the question's "Corvina" counted
+    as missing ("may not answer", 0.08)."""
+    body = ("In 1882 she was fitted with electric lighting, one of the first vessels in the region to have it. "
+            "Her master from 1879 until her loss was Captain Elias Thornbury, a native of Halvik.\n\n"
+            "The steamer carried passengers and mail between Halvik and Eskerby three times a week.\n")
+    confidence = {}
+    for title in ("PS Corvina (1874)", "Lake steamers of the north"):
+        folder = tmp_path / title.split()[0]
+        folder.mkdir()
+        service = _service_over(folder, embedder, token_counter, "ship.md", f"---\ntitle: {title}\n---\n{body}")
+        answer = ask(service, "Who was the captain of the Corvina?", 2)
+        assert "Captain Elias Thornbury" in answer.passages[0].text
+        confidence[title] = answer.confidence
+    assert confidence["PS Corvina (1874)"] > confidence["Lake steamers of the north"] + 0.02, confidence
+
+
 def test_a_command_in_a_code_block_is_an_answer_and_a_see_also_list_is_not(tmp_path, embedder, token_counter):
     """A one-line command has no full stop, like a heading: it was never returned, and the
     answer was its lead-in alone ("You can also make a local backup file:")."""

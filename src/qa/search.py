@@ -207,7 +207,8 @@ def _candidates(index: LoadedIndex, query: Query, bm25: np.ndarray, vector: np.n
 def highlight(index: LoadedIndex, hit: Hit, query: Query, vector: np.ndarray, term_matches: np.ndarray):
     """The sentence that best answers: its embedding similarity, plus the share of the
     question's terms it holds (``term_matches``: per sentence row, from
-    ``index.sentence_lexical.term_matches``) and a bonus for the expected answer type."""
+    ``index.sentence_lexical.term_matches``) and a bonus for the expected answer type and for
+    the shape of a "who" question's answer (answer_types.Shape)."""
     chunk = index.chunks[hit.chunk_id]
     if len(chunk.sentences) == 1:
         return chunk.sentences[0]
@@ -218,6 +219,9 @@ def highlight(index: LoadedIndex, hit: Hit, query: Query, vector: np.ndarray, te
     if pattern is not None:
         values = values + HIGHLIGHT_TYPE_BONUS * np.array(
             [bool(pattern.search(chunk.text[a:b])) for a, b in chunk.sentences], dtype=np.float32)
+    if query.shape is not None:  # "She was designed by … Fenwick-Hale" for "Who designed the Corvina?"
+        values = values + HIGHLIGHT_TYPE_BONUS * np.array(
+            [query.shape.search(chunk.text[a:b]) for a, b in chunk.sentences], dtype=np.float32)
     labels = np.array([names_not_answers(chunk.text[a:b]) for a, b in chunk.sentences])
     if not labels.all():
         values = np.where(labels, -np.inf, values)

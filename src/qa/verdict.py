@@ -7,7 +7,9 @@ A logistic regression over a handful of features of the question and its ranked 
 * ``s1`` / ``d1``: how close the first passage's best sentence / whole window is by meaning;
 * ``s_margin``: how far it stands out from the second passage;
 * ``idf_cov_top``: the share of the question's content terms found in the first passage,
-  weighted by rarity (a rare name missing matters, a common word little);
+  read with its section path and its document's title ("Her master … was Captain Elias
+  Thornbury" answers "Who was the captain of the Corvina?" in "PS Corvina (1874)"), weighted
+  by rarity (a rare name missing matters, a common word little);
 * ``n_unknown_names``: names and numbers of the question that the corpus never mentions;
 * ``keyword*``: a lookup ("Dwight Martin") has little meaning to compare, so for it term
   coverage speaks and the similarity less.
@@ -62,7 +64,8 @@ def features(index: LoadedIndex, query: Query, hits: Sequence[Any], subject: str
     terms = list(dict.fromkeys(query.salient))
     weights = [index.lexical.idf(t) for t in terms]
     chunk = index.chunks[top.chunk_id]
-    in_top = content_terms(embedding_text(index.documents[chunk.doc_id], chunk))  # read with its section path
+    document = index.documents[chunk.doc_id]  # the passage read with its section path and its document's title:
+    in_top = content_terms(embedding_text(document, chunk)) | content_terms(document.title)  # "she" is the Corvina
     total = sum(weights)
     coverage = sum(w for t, w in zip(terms, weights) if t in in_top) / total if total else 1.0
     keyword = float(query.keyword)
