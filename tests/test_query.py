@@ -34,6 +34,7 @@ def test_answer_types_and_question_words():
                               ("How fast does it turn?", "speed"), ("How long should the haddock poach?", "duration"),
                               ("How long did the war last?", "duration"), ("How long is the ship?", "extent"),
                               ("At what temperature do I bake the bread?", "temperature"),
+                              ("What oven temperature for the buns?", "temperature"),
                               ("How heavy is the bell?", "mass")):
         assert analyse(question).answer_type == measure, question
 

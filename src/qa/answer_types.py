@@ -1,8 +1,9 @@
 """Expected answer type, a classic question-answering prior applied to every corpus alike:
 a "when" question is answered by a date or time, a "how many" question by a number, "how
-fast" or "how long" by a number with its unit ("14.5 knots", "6 minutes"), a "why" question by a cause ("because", "due to"...), a "who" question by a name the
-question does not already hold ("Who signed the armistice?" is answered by the sentence
-naming Harrison and Nam Il, not by "the parties who signed the armistice…"). A passage
+fast" or "how long" by a number with its unit ("14.5 knots", "6 minutes"), a "why" question
+by a cause ("because", "due to"...), a "who" question by a name the question does not
+already hold ("Who signed the armistice?" is answered by the sentence naming Harrison and
+Nam Il, not by "the parties who signed the armistice…"). A passage
 that contains such an expression gets a boost (search.py). What never answers is in
 furniture.py.
 """
@@ -79,8 +80,7 @@ _ASKS_FOR = (
     ("length", re.compile(r"\bhow (?:far|tall|high|wide|deep)\b|\bwhat (?:is|was) the (?:length|distance|height|depth)\b")),
     ("speed", re.compile(r"\bhow fast\b|\bwhat (?:is|was) the (?:top |maximum |average )?speed\b")),
     ("mass", re.compile(r"\bhow heavy\b|\bhow much (?:does|did) [^?]* weigh\b|\bwhat (?:is|was) the weight\b")),
-    ("temperature", re.compile(r"\bhow hot\b|\bhow cold\b|\bwhat temperature\b|\bat what temperature\b"
-                               r"|\bwhich temperature\b")),
+    ("temperature", re.compile(r"\bhow (?:hot|cold|warm)\b|\b(?:what|which) (?:\w+ )?temperature\b")),
     ("number", re.compile(r"\bhow (many|much|old|big|large)\b"
                           r"|\bwhat (number|percentage|amount|share|proportion)\b")),
     ("person", re.compile(r"^\s*(who|whom)\b(?!\s+(is|was|are|were)\s+\S+\s*\??\s*$)")),
