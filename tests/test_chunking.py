@@ -48,6 +48,10 @@ def test_a_list_items_window_opens_with_the_item_not_the_end_of_the_item_before(
     assert not any(c.text.startswith("Default: `1GiB`.\n- `--workers") for c in chunks)
     assert not any(c.text.startswith("Default: 4.\n1.") for c in chunks)
     assert any(c.text.startswith("- `--max-spool SIZE` — the largest the spool may grow. Default: `1GiB`.") for c in chunks)
+    # a nested item belongs to the one above: the task comes with its owner
+    nested = "- Chase the four unpaid plot fees.\n  - **Owner:** Priya — due 12 May\n- Order three compost bins.\n"
+    owner = [c for c in chunk_document(_doc(nested), ChunkingParams()) if "Priya" in c.text]
+    assert all(c.text.startswith("- Chase the four unpaid plot fees.") for c in owner), [c.text for c in owner]
 
 
 def test_sentence_offsets_follow_repeats_in_order():

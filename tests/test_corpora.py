@@ -258,6 +258,30 @@ def test_the_verdict_reads_a_passage_with_its_documents_title(tmp_path, embedder
     assert confidence["PS Corvina (1874)"] > confidence["Lake steamers of the north"] + 0.02, confidence
 
 
+def test_a_references_list_and_a_field_line_are_told_apart(tmp_path, embedder, token_counter):
+    """A page's references answered "When did Brandqvist retire?" ("Brandqvist, A. (1937)"), and
+    the minutes' "**Date:** Tuesday 29 April 2025" was never returned: a label, by its shape."""
+    service = _service_over(tmp_path, embedder, token_counter, "brandqvist.md",
+        "# Aurelia Brandqvist\n\n**Date:** Tuesday 29 April 2025\n\nShe worked at Uppsala until her retirement "
+        "in 1969, then moved to the coast.\n\n## References\n\n- Brandqvist, A. (1937). Ice crystals at low "
+        "temperatures. Uppsala.\n- Brandqvist, A. (1969). Retirement lecture on ice. Uppsala.\n")
+    retired = ask(service, "When did Brandqvist retire?", 5).passages
+    assert retired[0].text.startswith("She worked at Uppsala"), retired[0].text
+    assert not any("(1937)" in p.text or "(1969)" in p.text for p in retired)
+    assert ask(service, "Tuesday 29 April 2025", 3).passages[0].text.startswith("**Date:**")
+
+
+def test_a_tables_header_row_is_never_the_highlighted_answer(tmp_path, embedder, token_counter):
+    service = _service_over(tmp_path, embedder, token_counter, "match.md",
+        "# Harbour City 2–1 Vale Rovers\n\nThe teams met at the Quay Ground on Saturday.\n\n"
+        "| | Harbour City | Vale Rovers |\n|---|---|---|\n| Shots | 14 | 9 |\n| Red cards | 0 | 1 |\n\n"
+        "Rovers defender Tiago Araújo was sent off in the 71st minute.\n")
+    for question in ("How many shots did Harbour City and Vale Rovers have?", "Who manages Vale Rovers?",
+                     "Harbour City against Vale Rovers"):
+        table = next(p for p in ask(service, question, 5).passages if "|---|" in p.text)
+        assert not table.text[table.highlight.start:].startswith("| | Harbour City"), question
+
+
 def test_a_command_in_a_code_block_is_an_answer_and_a_see_also_list_is_not(tmp_path, embedder, token_counter):
     """A one-line command has no full stop, like a heading: it was never returned, and the
     answer was its lead-in alone ("You can also make a local backup file:")."""

@@ -50,6 +50,10 @@ def test_a_markdown_file_without_a_title_is_titled_by_its_opening_heading(raw, t
     (b"Headline\n\nBy Ann Lee and Bo Kim | Reuters | Sept. 3, 2024\n\nText.\n",
      {"author": "Ann Lee and Bo Kim", "publisher": "Reuters", "published": "2024-09-03"}),
     (b"Headline\n\nBy Jane Roe\n\nText.\n", {"author": "Jane Roe"}),
+    # a notice's issuer: its line is its byline, not a heading over the text
+    (b"RECALL: Kettles\n\nIssued by Kestrel Home Appliances Ltd, 4 March 2025\n\nKestrel is recalling kettles.\n",
+     {"author": "Kestrel Home Appliances Ltd", "published": "2025-03-04"}),
+    (b"Headline\n\nIssued by the council in 1990, the permit lapsed.\n\nText.\n", {}),
     (b"By 1858 the river stank, and by June Parliament had had enough.\n\nText.\n", {}),  # no byline
     (b"Headline\n\nBy Christmas Eve the trams had stopped.\n\nText.\n", {}),  # a sentence, not a byline
     (b"Headline\n\nBy Late Summer, the Tram Company had laid 3 March 2024 tracks.\n\nText.\n", {}),
@@ -117,11 +121,13 @@ def test_a_pages_table_rows_end_with_their_last_cell_that_holds_text():
             "<p>The paddle steamer Corvina sank in the Skarra Sound in 1891 with the loss of 41 lives. Her wreck lies "
             "in 38 metres of water and was found by divers from Eskerby in 1998.</p>"
             "<table><caption>Principal particulars</caption><tr><th>Particular</th><th>Value</th></tr>"
-            "<tr><td>Speed</td><td>14.5 knots</td></tr><tr><td>Note</td><td></td></tr></table>"
+            "<tr><td>Speed</td><td>14.5 knots</td></tr><tr><td>Built</td><td>Tolland &amp; Marsh, Eskerby<br>1874</td></tr>"
+            "<tr><td>Note</td><td></td></tr></table>"
             "<p>The wreck is a protected site, and diving on it requires a permit from the county council.</p>"
             "</article></body></html>")
     text = parse_document(page.encode(), "corvina.html").text
     assert "Particular | Value\nSpeed | 14.5 knots\n" in text
+    assert "Built | Tolland & Marsh, Eskerby 1874 |" not in text and "Built | Tolland & Marsh, Eskerby 1874" in text
     assert not any(line.endswith("|") or line.endswith("| ") for line in text.splitlines()), text
 
 

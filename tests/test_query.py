@@ -263,6 +263,9 @@ def test_a_lookup_needs_a_word_to_look_up():
     ("When was the privacy policy published?", "published", ("privaci", "polici")),
     ("Who wrote the terms of service?", "author", ("term", "servic")),
     ("Who wrote the Sunshine Policy?", None, ()),  # a policy an article is about
+    ("Who wrote the minutes?", "author", ("minut",)),
+    ("When was the recall notice published?", "published", ("recal", "notic")),
+    ("Who wrote the match report?", "author", ("match",)),
 ])
 def test_a_question_about_the_document_itself_is_told_from_one_about_what_it_says(question, about, topic):
     query = analyse(question)

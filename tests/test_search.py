@@ -114,6 +114,9 @@ def test_highlight_marks_the_answering_sentence(service):
     ("Engine | Oscillating, 320 ihp\nSpeed | 14.5 knots\nFate | Foundered 3 November 1887", False),
     ("| `retry_max` | integer | 8 |", False),
     ("Home | News | Sport | Weather", True),
+    # a field holds a fact
+    ("**Date:** Tuesday 29 April 2025\n**Apologies:** Sandra Mbeki, Keiko Aoyama", False),
+    ("Attendees: Priya Natarajan, Tom Hessel", False),
 ])
 def test_questions_headings_labels_and_credits_are_non_answers(text, expected):
     from qa.furniture import is_non_answer
@@ -217,6 +220,7 @@ def test_an_irregular_form_is_read_as_its_only_lemma_and_an_ambiguous_one_as_wri
     assert [only_lemma(w) for w in ("found", "left", "saw", "rose", "worse", "odegard", "2.4.1")] == [
         "found", "left", "saw", "rose", "worse", "odegard", "2.4.1"]
     assert [only_lemma(w) for w in ("did", "had", "were")] == ["did", "had", "were"]  # auxiliaries: no topic
+    assert [only_lemma(w) for w in ("hardest", "largest", "earlier")] == ["hardest", "largest", "earlier"]  # degrees
 
 
 def test_a_quantity_asked_without_its_space_finds_the_recipe_that_spaces_it(tmp_path, embedder, token_counter):

@@ -147,3 +147,16 @@ def test_a_long_heading_leaves_the_passage_room_in_its_vector():
     embedded = embedding_text(page, passage)
     assert embedded.endswith("\nThe passage itself.") and len(embedded.split()) == MAX_PATH_WORDS + 3
     assert embedded.startswith(f"word{280 - MAX_PATH_WORDS} ")  # the innermost words are kept
+
+
+def test_a_pages_references_and_links_are_its_apparatus_not_its_content():
+    """"- Brandqvist, A. (1937). …" under "References" answered "When did Brandqvist retire?"."""
+    from qa.records import Document
+    from qa.sections import in_apparatus
+
+    text = ("# Aurelia Brandqvist\n\nShe retired in 1969.\n\n## Later life\n\nShe sailed.\n\n## 7. References\n\n"
+            "- Brandqvist, A. (1937). Ice at low temperatures.\n\n### Further reading\n\n- Lidholm, G. (1950).\n\n"
+            "## Notes on the camera\n\nIt was cooled with liquid air.\n")
+    page = Document("b", "b.md", "Aurelia Brandqvist", text)
+    assert [in_apparatus(page, text.index(s)) for s in ("She retired", "She sailed", "- Brandqvist", "- Lidholm",
+                                                        "It was cooled")] == [False, False, True, True, False]

@@ -15,7 +15,7 @@ import re
 from .furniture import BYLINE_DATE, is_byline
 
 BYLINE_BLOCKS = 4  # a byline opens an article: looked for in its first blocks only
-_PREFIX = re.compile(r"^(?:By|Written by|Reported by|Reporting by)\s+", re.IGNORECASE)
+_PREFIX = re.compile(r"^(?:By|Written by|Reported by|Reporting by|Issued by|Published by|Posted by)\s+", re.IGNORECASE)
 _PARTS = re.compile(r",|\s[|—–·•]\s")
 _CONNECTORS = frozenset("and of the de van von der den da di du le la bin al y & for".split())
 _WEEKDAYS = frozenset("Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split())

@@ -56,7 +56,8 @@ class ChunkingParams:
     layout: str = ("sentence-windows; code blocks whole (CommonMark fences), with their lead-in; no table rules; "
                    "bylines read; a page's author without its byline's separators; a page's headings recorded; "
                    "passages embedded after their section path; emphasis closing a sentence kept with it; "
-                   "a page's figure captions as paragraphs; a list item's window opens with it")
+                   "a page's figure captions as paragraphs; a list item's window opens with it, a nested one's "
+                   "with the item above")
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -106,6 +107,12 @@ SEGMENT_BLOCK = 10_000  # pysbd's time grows with the square of a block's length
 # a sentence opening a list item ("- `--workers N` — … Default: 4.") needs no antecedent: the sentence
 # before it ends another item ("Default: `1GiB`."), and a window opened with it misread as the answer
 _LIST_ITEM = re.compile(r"(?:[-*+•]|\d{1,3}[.)])[ \t]")
+
+
+def _opens_item(text: str, start: int) -> bool:
+    """Does the sentence at ``start`` open a list item of the outermost level? A nested one
+    ("  - **Owner:** Priya — due 12 May") belongs to the item above it, its antecedent."""
+    return _LIST_ITEM.match(text, start) is not None and (start == 0 or text[start - 1] == "\n")
 _BLOCK_CUT = re.compile(r"[.!?…][\"”’)\]]*\s+|\s+")
 
 
@@ -218,7 +225,7 @@ def _windows(
     extents: dict[tuple[int, int], list[int]] = {}  # (first, last) sentence of a window -> its anchors
     for anchor in range(len(run)):
         first = anchor
-        while first > 0 and anchor - first < params.context_before and not _LIST_ITEM.match(
+        while first > 0 and anchor - first < params.context_before and not _opens_item(
             text, run[anchor].start) and _fits(text, run[first - 1].start, run[anchor].end, params, count):
             first -= 1
         last = anchor

@@ -38,7 +38,8 @@ _FURNITURE_LINE = re.compile(
     r"|(?:read|see) (?:more|also)\s*:.*|related(?: stories| articles)?\s*:?.*|sign up for .*newsletter.*)$",
     re.IGNORECASE,
 )
-_BYLINE = re.compile(r"^(?:(?P<credit>By|Written by|Write to|Reporting by|Reported by)|Contact the author|Author:?)\s+\w",
+_BYLINE = re.compile(r"^(?:(?P<credit>By|Written by|Write to|Reporting by|Reported by|Issued by|Published by|Posted by)"
+                     r"|Contact the author|Author:?)\s+\w",
                      re.I)
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
 # a full date, as a byline gives it: "3 March 2024", "March 3, 2024", "Sept. 3, 2024", "2024-03-03"
@@ -49,6 +50,8 @@ BYLINE_DATE = re.compile(rf"\b(?:\d{{1,2}}\s+{_MONTH},?\s+[12]\d{{3}}|{_MONTH}\s
 # part of one: "(c) your consent, for marketing emails; and"
 _TERMINAL = re.compile(r"(?:[.!?…:;][\"”’)\]]*|[;,]\s+(?:and|or|but))$")
 _TABLE_DATA = re.compile(r"\S\s*\|.*\d|\d.*\|\s*\S")  # a table row with a number in it, as written or extracted
+# a field and its value: "**Date:** Tuesday 29 April 2025", "Apologies: Sandra Mbeki, Keiko Aoyama"
+_FIELD = re.compile(r"^[*_]{0,2}[A-Z][\w ()/&'’-]{0,40}:[*_]{0,2}[ \t]+[*_\[(\"“]{0,2}\w")
 _SENTENCE_END = re.compile(r"[.!?…][\"”’)\]]*(?:\s|(?=[A-Z]))")  # "Koreans.Carl Mydans—…" holds a sentence
 
 
@@ -116,6 +119,8 @@ def is_non_answer(text: str, sentences: Sequence[tuple[int, int]]) -> bool:
         return False  # a byline, or a code block with code in it: a one-line command has no full stop either
     if lines and all(is_furniture_line(line) for line in lines):
         return True
+    if any(_FIELD.match(line) for line in lines):
+        return False  # a field holds a fact: a meeting's date, who sent apologies
     words = [w for w in text.split() if any(c.isalnum() for c in w)]  # not the list's "-" or "•"
     return bool(lines) and len(words) <= 15 and not any(
         _TERMINAL.search(line) or _SENTENCE_END.search(line) for line in lines)

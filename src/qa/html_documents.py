@@ -143,9 +143,14 @@ def _inline(element: Any) -> str:
 
 
 def _pieces(element: Any):
+    if element.tag in _BLOCKS:
+        yield " "  # trafilatura makes a cell's <br> lines paragraphs: "Aurelia Brandqvist" "14 February 1903", not glued
     yield " " if element.tag == "lb" else (element.text or "")
     for child in element:
         yield from _pieces(child)
         yield child.tail or ""
-    if element.tag in ("p", "item", "cell", "row", "head"):
+    if element.tag in _BLOCKS:
         yield " "
+
+
+_BLOCKS = frozenset({"p", "item", "cell", "row", "head"})

@@ -23,18 +23,23 @@ logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s logs every index b
 
 @lru_cache(maxsize=1 << 16)
 def only_lemma(word: str) -> str:
-    """An inflected form's lemma when it has only one ("sank" -> "sink", "children" ->
-    "child", "wrote" -> "write": lemminflect's lexicon); else the word as written: a form that
-    is also a word of its own ("found", "saw", "left", "rose") or one the lexicon lacks (a name)."""
+    """An inflected verb's or noun's lemma when it has only one ("sank" -> "sink", "children"
+    -> "child", "wrote" -> "write": lemminflect's lexicon); else the word as written: a form that
+    is also a word of its own ("found", "saw", "left", "rose"), an adjective's or adverb's degree
+    ("hardest") or a word the lexicon lacks (a name)."""
     from lemminflect import getAllLemmas
 
-    lemmas = {lemma for readings in getAllLemmas(word).values() for lemma in readings}
+    readings = getAllLemmas(word)
+    if set(readings) - _INFLECTED:
+        return word  # "hardest" is not "hard": a degree, unlike a tense or a plural, is part of the meaning
+    lemmas = {lemma for forms in readings.values() for lemma in forms}
     return lemmas.pop() if len(lemmas) == 1 and not lemmas & _AUXILIARIES else word
 
 
 # "did", "had", "was" stay as written: an auxiliary's forms carry no topic, and "When did it sink?"
 # must not find every "We do not …" once "did" reads as "do"
 _AUXILIARIES = frozenset({"be", "have", "do"})
+_INFLECTED = frozenset({"VERB", "NOUN"})  # the parts of speech read as their lemma; not adjectives or adverbs
 
 
 class _LemmaStemmer:
@@ -118,7 +123,8 @@ LEXICAL_ANALYZER = (f"bm25s; passages k1={K1} b={PASSAGE_B}, sentences k1={K1} b
                     "english stopwords; snowball english stemmer; ascii folding, Latin letters too (ø, æ, ß, ł); "
                     "dotted numbers whole (2.4.1, 1.6), apart from letters before them (v2.4.1); "
                     "units apart from numbers (200g, 1.6l), thousands unseparated (2,500); "
-                    "an irregular form's only lemma first, not an auxiliary's (lemminflect: sank -> sink, did stays)")
+                    "an irregular verb or noun form's only lemma first, not an auxiliary's nor a degree's "
+                    "(lemminflect: sank -> sink, did and hardest stay)")
 # bm25s's words of two characters or more, but a number with dots is one term, as Elasticsearch's
 # standard tokenizer keeps it: "What was fixed in 2.4.1?" lost "2.4.1" to "2", "4" and "1", all too short
 TOKEN_PATTERN = r"(?u)\b\d+(?:\.\d+)+\b|\b\w\w+\b"

@@ -77,6 +77,15 @@ def is_table_rule(line: str) -> bool:
     return _TABLE_RULE.fullmatch(line) is not None
 
 
+def heads_a_table(text: str, end: int) -> bool:
+    """Is the line ending at ``end`` a table's header row ("| | Harbour City | Vale Rovers |"),
+    the next line its rule? It names the columns, and answers nothing."""
+    if not text.startswith("\n", end):
+        return False
+    following = text[end + 1:].split("\n", 1)[0].strip()
+    return is_table_rule(following)
+
+
 # Markdown emphasis closing right after a sentence end: "**Is there a Docker image?** Yes." pysbd
 # cuts after the "?", which left "** Yes." as the next sentence and "**" as one on a line of its own
 _CLOSING_EMPHASIS = re.compile(r"[*_]+(?=\s|$)")

@@ -32,6 +32,7 @@ from .facts import document_terms
 from .furniture import names_not_answers
 from .index.load import LoadedIndex
 from .lexical import contains_phrase
+from .markdown import heads_a_table
 from .query import Query
 from .scoring import non_overlapping, scale_by_max, segment_argmax, segment_max, segment_slots, zscore
 from .settings import default
@@ -222,7 +223,8 @@ def highlight(index: LoadedIndex, hit: Hit, query: Query, vector: np.ndarray, te
     if query.shape is not None:  # "She was designed by … Fenwick-Hale" for "Who designed the Corvina?"
         values = values + HIGHLIGHT_TYPE_BONUS * np.array(
             [query.shape.search(chunk.text[a:b]) for a, b in chunk.sentences], dtype=np.float32)
-    labels = np.array([names_not_answers(chunk.text[a:b]) for a, b in chunk.sentences])
+    labels = np.array([names_not_answers(chunk.text[a:b]) or heads_a_table(chunk.text, b)
+                       for a, b in chunk.sentences])
     if not labels.all():
         values = np.where(labels, -np.inf, values)
     return chunk.sentences[int(np.argmax(values))]

@@ -99,6 +99,18 @@ def embedding_text(document: Document, chunk: Chunk) -> str:
     return f"{' '.join(words[-MAX_PATH_WORDS:])}\n{chunk.text}"
 
 
+# a page's apparatus: its list of sources and links, not its content ("- Brandqvist, A. (1937). …" answered
+# "When did Brandqvist retire?"); the innermost heading names it, numbered or not ("7. References")
+_APPARATUS = re.compile(r"(?:\d+(?:\.\d+)*\.?\s+)?(?:references|bibliography|sources|notes(?: and references)?|"
+                        r"footnotes|citations|works cited|further reading|external links|see also)\s*", re.IGNORECASE)
+
+
+def in_apparatus(document: Document, offset: int) -> bool:
+    """Is the text at ``offset`` under a References, Further reading, External links… heading?"""
+    section = document_section(document, offset)
+    return section is not None and _APPARATUS.fullmatch(section.rsplit(SEPARATOR, 1)[-1].strip()) is not None
+
+
 def heading_at(document: Document, offset: int) -> int | None:
     """Where the innermost heading above ``offset`` starts, when the text there is in a
     section (not before any heading, nor under the one repeating the title)."""

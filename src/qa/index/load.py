@@ -17,7 +17,7 @@ from ..furniture import is_byline, is_dated_byline, is_non_answer
 from ..errors import IndexMismatch, IndexUnavailable
 from ..lexical import LexicalIndex
 from ..records import Chunk, Document
-from ..sections import heading_at, is_heading_passage
+from ..sections import heading_at, in_apparatus, is_heading_passage
 from ..spelling import Speller
 from .layout import (BM25, CHUNKS, DOCUMENTS, SENTENCE_BM25, SENTENCE_ROWS, SENTENCES, VECTORS, VOCABULARY,
                      read_jsonl, read_manifest, resolve_folder, verify_checksums)
@@ -164,9 +164,9 @@ def assemble(folder: Path, manifest: dict[str, Any], documents: dict[str, Docume
                            dtype=np.int64)
     anchor_offsets = np.cumsum([0] + [len(c.anchors) for c in chunks]).astype(np.int64)
     per_chunk = [facts.of_chunk(c) if facts else chunk_facts(c) for c in chunks]
-    headings, section_heading = _section_headings(documents, chunks)
+    never_returned, section_heading = _section_headings(documents, chunks)
     non_answer = np.array([f[0] for f in per_chunk], dtype=bool)
-    non_answer[headings] = True
+    non_answer[never_returned] = True
     byline = np.array([f[1] for f in per_chunk], dtype=bool)
     dated_byline = np.array([f[2] for f in per_chunk], dtype=bool)
     has_type = {kind: np.array([f[3][n] for f in per_chunk], dtype=bool)
@@ -179,9 +179,10 @@ def assemble(folder: Path, manifest: dict[str, Any], documents: dict[str, Docume
 
 
 def _section_headings(documents: dict[str, Document], chunks: list[Chunk]) -> tuple[list[int], np.ndarray]:
-    """The chunks that are within a heading, and per chunk the one (the first) of the heading
-    its section opens with (else -1)."""
+    """The chunks that are within a heading or under a References (Further reading…) heading,
+    never returned, and per chunk the one (the first) of the heading its section opens with (else -1)."""
     within = [i for i, c in enumerate(chunks) if is_heading_passage(documents[c.doc_id], c.start, c.end)]
+    apparatus = [i for i, c in enumerate(chunks) if in_apparatus(documents[c.doc_id], c.start)]
     first_of: dict[tuple[str, int | None], int] = {}
     for i in within:
         start = heading_at(documents[chunks[i].doc_id], chunks[i].start)
@@ -190,7 +191,7 @@ def _section_headings(documents: dict[str, Document], chunks: list[Chunk]) -> tu
     section_heading = np.array([first_of.get((c.doc_id, heading_at(documents[c.doc_id], c.start)), -1)
                                 for c in chunks], dtype=np.int64)
     section_heading[within] = -1  # a heading is not its own section's evidence
-    return within, section_heading
+    return within + apparatus, section_heading
 
 
 def offsets_of(chunks: list[Chunk]) -> np.ndarray:
