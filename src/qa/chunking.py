@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from typing import Callable, Iterator
 
-from .markdown import code_blocks, emphasis_closed, is_table_rule, join_code_blocks
+from .markdown import LIST_ITEM, code_blocks, emphasis_closed, is_table_rule, join_code_blocks
 from .records import Chunk, Document, Span
 from .settings import default
 
@@ -104,15 +104,12 @@ def _segmenter():
 
 
 SEGMENT_BLOCK = 10_000  # pysbd's time grows with the square of a block's length: cut longer text first
-# a sentence opening a list item ("- `--workers N` — … Default: 4.") needs no antecedent: the sentence
-# before it ends another item ("Default: `1GiB`."), and a window opened with it misread as the answer
-_LIST_ITEM = re.compile(r"(?:[-*+•]|\d{1,3}[.)])[ \t]")
-
-
 def _opens_item(text: str, start: int) -> bool:
-    """Does the sentence at ``start`` open a list item of the outermost level? A nested one
-    ("  - **Owner:** Priya — due 12 May") belongs to the item above it, its antecedent."""
-    return _LIST_ITEM.match(text, start) is not None and (start == 0 or text[start - 1] == "\n")
+    """Does the sentence at ``start`` open a list item of the outermost level? It needs no
+    antecedent: the sentence before it ends another item ("Default: `1GiB`." before "- `--workers
+    N` — … Default: 4."), misread as the answer. A nested one ("  - **Owner:** Priya — due 12 May")
+    belongs to the item above it, its antecedent."""
+    return LIST_ITEM.match(text, start) is not None and (start == 0 or text[start - 1] == "\n")
 _BLOCK_CUT = re.compile(r"[.!?…][\"”’)\]]*\s+|\s+")
 
 

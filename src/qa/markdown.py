@@ -15,6 +15,8 @@ import re
 
 from .records import Span
 
+# a list item's marker and the space after it ("- ", "• ", "3. ", "2) "): an item needs no heading, nor an antecedent
+LIST_ITEM = re.compile(r"[ \t]*(?:[-*+•·]|\d+[.)])[ \t]")
 _FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})([^\n]*)$", re.MULTILINE)  # a Markdown code fence line, and the rest
 _OPENING_H1 = re.compile(r"\A\s*(?:#[ \t]+([^\n]{1,200}?)(?:[ \t]+#+)?[ \t]*(?:\n|\Z)"
                          r"|([^\s#][^\n]{0,200}?)[ \t]*\n=+[ \t]*(?:\n|\Z))")

@@ -23,7 +23,7 @@ from bisect import bisect_right
 from cachetools import LRUCache
 
 from .furniture import ends_sentence, is_byline, is_furniture_line
-from .markdown import code_blocks
+from .markdown import LIST_ITEM, code_blocks
 from .records import Chunk, Document
 
 SEPARATOR = " › "
@@ -32,7 +32,6 @@ SEPARATOR = " › "
 _ATX_LINE = re.compile(r"^[ \t]{0,3}(#{1,6})(?:[ \t][^\n]*)?$", re.MULTILINE)
 _SETEXT_UNDERLINE = re.compile(r"^[ \t]{0,3}(?:=+|-{2,})[ \t]*$", re.MULTILINE)
 _BLOCK = re.compile(r"[^\n]+(?:\n[^\n]+)*")
-_LIST_ITEM = re.compile(r"^\s*(?:[-*+•·]|\d+[.)])\s")
 MAX_HEADING_WORDS = 12
 MAX_PATH_WORDS = 24  # of a section path put before a passage to embed it (embedding_text)
 
@@ -187,6 +186,6 @@ def _plain_headings(text: str) -> list[Heading]:
         line = block.group().strip()
         if ("\n" not in line and len(line.split()) <= MAX_HEADING_WORDS and line[:1].isupper()
                 and not ends_sentence(line) and not is_byline(line) and not is_furniture_line(line)
-                and not _LIST_ITEM.match(line) and ends_sentence(following.group().strip())):
+                and not LIST_ITEM.match(line) and ends_sentence(following.group().strip())):
             found.append((block.start() + len(block.group()) - len(block.group().lstrip()), 2, line, block.end()))
     return found

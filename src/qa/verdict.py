@@ -65,7 +65,7 @@ def features(index: LoadedIndex, query: Query, hits: Sequence[Any], subject: str
     weights = [index.lexical.idf(t) for t in terms]
     chunk = index.chunks[top.chunk_id]
     document = index.documents[chunk.doc_id]  # the passage read with its section path and its document's title:
-    in_top = content_terms(embedding_text(document, chunk)) | content_terms(document.title)  # "she" is the Corvina
+    in_top = content_terms(f"{document.title}\n{embedding_text(document, chunk)}")  # "she" is the Corvina
     total = sum(weights)
     coverage = sum(w for t, w in zip(terms, weights) if t in in_top) / total if total else 1.0
     keyword = float(query.keyword)

@@ -164,7 +164,7 @@ def assemble(folder: Path, manifest: dict[str, Any], documents: dict[str, Docume
                            dtype=np.int64)
     anchor_offsets = np.cumsum([0] + [len(c.anchors) for c in chunks]).astype(np.int64)
     per_chunk = [facts.of_chunk(c) if facts else chunk_facts(c) for c in chunks]
-    never_returned, section_heading = _section_headings(documents, chunks)
+    never_returned, section_heading = _sections(documents, chunks)
     non_answer = np.array([f[0] for f in per_chunk], dtype=bool)
     non_answer[never_returned] = True
     byline = np.array([f[1] for f in per_chunk], dtype=bool)
@@ -178,7 +178,7 @@ def assemble(folder: Path, manifest: dict[str, Any], documents: dict[str, Docume
                        tuple(facts.of_sentence(t) if facts else names_in(t) for t in sentence_texts))
 
 
-def _section_headings(documents: dict[str, Document], chunks: list[Chunk]) -> tuple[list[int], np.ndarray]:
+def _sections(documents: dict[str, Document], chunks: list[Chunk]) -> tuple[list[int], np.ndarray]:
     """The chunks that are within a heading or under a References (Further reading…) heading,
     never returned, and per chunk the one (the first) of the heading its section opens with (else -1)."""
     within = [i for i, c in enumerate(chunks) if is_heading_passage(documents[c.doc_id], c.start, c.end)]
