@@ -9,6 +9,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from conftest import MOLASSES, ask
 from servers import QA
 
@@ -228,16 +230,29 @@ def test_a_bold_faq_question_is_neither_cut_from_its_markers_nor_highlighted_as_
         assert first.text[first.highlight.start:].startswith(answer), (question, first.highlight)
 
 
-def test_who_did_it_highlights_the_sentence_naming_who_did_it(tmp_path, embedder, token_counter):
-    """The passage was right and its first sentence, closer by meaning, was marked: the yard
-    that built the ship, for "Who designed the Corvina?"."""
-    service = _service_over(tmp_path, embedder, token_counter, "corvina.md",
-        "# PS Corvina\n\nCorvina was built by the Tolland & Marsh yard at Eskerby and launched on 22 April 1874. "
-        "She was designed by the naval architect Ambrose Fenwick-Hale, who had previously drawn several Clyde "
-        "steamers. Her hull was of iron, 58.4 metres long.\n\nShe sank in a storm on the night of 3 November 1887 "
-        "off Grellin Point with the loss of 41 lives.\n")
-    first = ask(service, "Who designed the Corvina?", 2).passages[0]
-    assert first.text[first.highlight.start:first.highlight.end].startswith("She was designed by"), first.highlight
+WHO_DID_IT = [
+    # the passage was right and its first sentence, closer by meaning, was marked: the yard that built the ship
+    ("corvina.md", "# PS Corvina\n\nCorvina was built by the Tolland & Marsh yard at Eskerby and launched on 22 April "
+     "1874. She was designed by the naval architect Ambrose Fenwick-Hale, who had previously drawn several Clyde "
+     "steamers. Her hull was of iron, 58.4 metres long.\n\nShe sank in a storm on the night of 3 November 1887 off "
+     "Grellin Point with the loss of 41 lives.\n", "Who designed the Corvina?", "She was designed by"),
+    # a modal's verb asks for its agent too: the sentence commissioning the review was marked
+    ("strike.md", "# Ferry strike ends\n\nUnder the deal, the ferry authority will also hire twelve more crew members "
+     "by March and commission an independent review of fatigue on all of its routes. The review will be led by Dr. "
+     "Saoirse Ní Bhriain, a sleep researcher at the University of Glenmoray, and is due to report within six months."
+     "\n\nThe union's members will vote on the deal on Wednesday.\n", "Who will lead the fatigue review?",
+     "The review will be led by"),
+]
+
+
+@pytest.mark.parametrize("name, text, question, answer", WHO_DID_IT)
+def test_who_did_it_highlights_the_sentence_naming_who_did_it(tmp_path, embedder, token_counter, name, text,
+                                                               question, answer):
+    """ "Who designed …?", "Who will lead …?": the sentence of the answer's shape ("designed by",
+    "led by") is marked, not a sentence closer by meaning that names no one."""
+    service = _service_over(tmp_path, embedder, token_counter, name, text)
+    first = ask(service, question, 2).passages[0]
+    assert first.text[first.highlight.start:first.highlight.end].startswith(answer), first.highlight
 
 
 def test_the_verdict_reads_a_passage_with_its_documents_title(tmp_path, embedder, token_counter):

@@ -84,7 +84,13 @@ def test_who_questions_get_the_shape_of_their_answer():
     assert not described.decides("Armstrong and the others fined Armstrong.")
     assert not described.decides("the historian says Armstrong")  # a reporting verb is not a role
     assert not signed.decides("an armistice was signed — by U.S. Army Lt. Gen. William K. Harrison Jr.")
-    assert analyse("Who has signed the armistice?").shape is None  # only is/was/are/were ask for a description
+    assert analyse("Who has signed the armistice?").shape.kind == "agent"  # only is/was/are/were ask for a description
+    # a modal's verb asks for its agent: "Who will lead the review?" is answered by "led by <Name>"
+    review = "The review will be led by Dr. Saoirse Ní Bhriain, a sleep researcher."
+    assert analyse("Who will lead the fatigue review?").shape.search(review)
+    assert not analyse("Who will lead the fatigue review?").shape.search("It will review how long crews are led.")
+    assert analyse("Who did Rollo sign the treaty with?").shape is None  # the object is asked, not the agent
+    assert analyse("Who will Kim meet?").shape is None
     assert not analyse("Who led the army?").shape.search("The troops, sent later by General Lee, waited.")
     assert analyse("What did Armstrong say?").shape is None
 

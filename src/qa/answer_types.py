@@ -114,6 +114,8 @@ _REPORTING = frozenset("says said say adds added add told tells writes wrote acc
                        "argues argued asks asked".split())
 _COPULAS = frozenset("is was are were".split())  # "Who is X?" asks for a description of X
 _AUXILIARIES = frozenset("is was are were be been has have had did does do was will would can could may might".split())
+# before the verb of an active question: "Who will lead the review?" is answered by "led by <Name>"
+_MODALS = frozenset("will would can could may might shall should must has have had".split())
 
 
 def _looks_like_a_name(word: str) -> bool:
@@ -135,6 +137,20 @@ def verb_forms(verb: str) -> str | None:
         return "|".join(re.escape(f) for f in sorted(forms | {verb.lower()}, key=len, reverse=True))
     stem = stemmer().stemWord(verb.lower())
     return rf"{re.escape(stem)}\w*" if len(stem) >= 3 else None
+
+
+def _active_verb(words: list[str]) -> str | None:
+    """The verb a "who" question asks the agent of: "Who signed …" (signed), "Who will lead …"
+    and "Who has led …" (lead, led: a modal or perfect's verb, when lemminflect knows it as one);
+    None for "Who is …", "Who did Rollo …" (the object is asked, not the agent)."""
+    from lemminflect import getAllLemmas
+
+    second = words[1].lower()
+    if second not in _AUXILIARIES:
+        return second if second.isalpha() else None
+    if second in _MODALS and len(words) >= 3 and words[2].isalpha() and words[2].islower():
+        return words[2] if "VERB" in getAllLemmas(words[2]) else None
+    return None
 
 
 @dataclass(frozen=True)
@@ -208,8 +224,9 @@ def answer_shape(question: str) -> Shape | None:
         # after an article, the word before the name is a role, not a verb: "the biologist Anton X"
         described_role = rf"\b(?:[Tt]he|[Aa]n?)\s+{role}"
         return Shape("description", re.compile(f"{apposition}|{title}"), re.compile(f"{apposition}|{described_role}"))
-    if second not in _AUXILIARIES and second.isalpha():
-        forms = verb_forms(second)
+    verb = _active_verb(words)
+    if verb:
+        forms = verb_forms(verb)
         if forms is None:
             return None
         return Shape("agent", re.compile(

@@ -45,6 +45,7 @@ WEIGHTS = {"chunk": 0.5, "anchor": 1.0, "bm25": 3.0, "anchor_bm25": 1.0, "answer
 DENSE_FLOOR = 0.3  # a passage sharing no term with the question must be at least this similar to be returned
 HIGHLIGHT_TERM_WEIGHT = 0.3  # shared question terms, per share of the question's terms
 HIGHLIGHT_TYPE_BONUS = 0.1  # a sentence holding the expected answer type
+HIGHLIGHT_SHAPE_BONUS = 0.3  # a sentence of the answer's shape ("led by Dr. …" for "Who will lead …?")
 
 
 @dataclass(frozen=True)
@@ -221,7 +222,7 @@ def highlight(index: LoadedIndex, hit: Hit, query: Query, vector: np.ndarray, te
         values = values + HIGHLIGHT_TYPE_BONUS * np.array(
             [bool(pattern.search(chunk.text[a:b])) for a, b in chunk.sentences], dtype=np.float32)
     if query.shape is not None:  # "She was designed by … Fenwick-Hale" for "Who designed the Corvina?"
-        values = values + HIGHLIGHT_TYPE_BONUS * np.array(
+        values = values + HIGHLIGHT_SHAPE_BONUS * np.array(
             [query.shape.search(chunk.text[a:b]) for a, b in chunk.sentences], dtype=np.float32)
     labels = np.array([names_not_answers(chunk.text[a:b]) or heads_a_table(chunk.text, b)
                        for a, b in chunk.sentences])
