@@ -533,3 +533,46 @@ def test_a_passage_cites_the_section_it_is_in(tmp_path, embedder, token_counter)
     with_path, alone = embedder.encode(["2.4.0 — 2025-05-20 › Added\n" + index.chunks[bullet].text,
                                         index.chunks[bullet].text])
     assert float(stored @ with_path) > 0.999 > float(stored @ alone)
+
+
+INTERVIEW = """Oral history: the Brennmoor plant
+Interview with Dr. Chidinma Okafor
+
+[00:02:40]
+INTERVIEWER: And what did you find?
+
+DR. OKAFOR: Biofouling. The intake sat too close to the outfall of the fish farm, so the feed water was full of
+organic matter every summer. The chlorination was dosed for winter conditions all year round.
+
+INTERVIEWER: [laughs] A lawn.
+
+DR. OKAFOR: A slimy one. [laughs]
+
+[00:08:30]
+INTERVIEWER: Let's talk about the drought of 2012. What happened at the plant that summer?
+
+DR. OKAFOR: The reservoirs in the valley were at 31 percent by the end of July, so the water company asked us to
+run at full capacity for eleven straight weeks. We had three operators per shift instead of four.
+
+[00:12:05]
+INTERVIEWER: Did anything break during those weeks?
+
+DR. OKAFOR: The number two high-pressure pump. Its bearing failed in week seven, and we ran on two pumps for
+nine days while a replacement came from Glasgow.
+"""
+
+
+@pytest.mark.parametrize("question, answer", [
+    ("How low were the reservoirs in the summer of 2012?", "The reservoirs in the valley were at 31 percent"),
+    ("Which pump broke down during the drought?", "Its bearing failed in week seven"),
+])
+def test_an_interviews_answer_turn_comes_first_with_its_question(tmp_path, embedder, token_counter, question,
+                                                                 answer):
+    """The interviewer's turn alone ranked first (it holds the question's words: "drought",
+    "2012"), and the answer's window, overlapping nothing, came second; a hard-wrapped answer was
+    cut into lines; "A slimy one. [laughs]" was a heading over the rest of the interview."""
+    service = _service_over(tmp_path, embedder, token_counter, "interview.txt", INTERVIEW)
+    first = ask(service, question, 3).passages[0]
+    assert first.text.startswith("[") and "INTERVIEWER:" in first.text, first.text  # read with its question
+    assert answer in first.text[first.highlight.start:first.highlight.end], (first.text, first.highlight)
+    assert first.citation.section is None  # no line of the interview is a heading

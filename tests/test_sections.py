@@ -51,6 +51,16 @@ def test_a_plain_texts_heading_is_a_short_line_over_a_sentence():
     assert outline("# Not markdown here\n\nA sentence.\n", False)[1] == ()  # starts with "#": not upper-case
 
 
+def test_a_letters_or_a_transcripts_short_lines_are_no_headings():
+    """A transcript's "DR. OKAFOR: A slimy one. [laughs]" was taken for a heading, the section of
+    most of the interview (its similarity lent to every passage under it), and never returned;
+    so were an email's "Hi all," and its sign-off over the signature."""
+    text = ("DR. OKAFOR: A slimy one. [laughs]\n\nDR. OKAFOR: It was the intake.\n\nHi all,\n\n"
+            "We are moving the stage.\n\nOkonkwo\n\n--\nOkonkwo Baptiste\n\"Light travels. So do we.\"\n\n"
+            "Thomas Galbraith (engineer)\n\nHe built the light.\n")
+    assert outline(text, False)[1] == ("Thomas Galbraith (engineer)",)  # an aside alone still names a section
+
+
 def test_markdown_headings_as_commonmark_reads_them():
     text = ("## Setup ##\n\nA.\n\n## C# tips\n\nB.\n\nintro line one\nline two\n---\n\nC.\n\nPara.\n\n---\n\n"
             "#NoSpace\n\n## Known issues, read before upgrading:\n\nD.\n")

@@ -1,15 +1,13 @@
 """Split canonical text into paragraphs, sentences and indexable chunks, offsets exact.
 
-Sentences come from pysbd, a rule-based splitter that knows abbreviations ("Lt. Gen.",
-"U.S.", "Dec. 1991", "Jr."). pysbd returns sentence *strings*; we locate each one in
-the paragraph with a moving cursor, so repeated sentences map to their own place and
-``text[start:end]`` is always the exact source.
+Sentences come from sentences.py (pysbd, found in the text with their offsets).
 
 Chunks are *sentence-anchored windows* (the sentence-window idea of LlamaIndex's
 SentenceWindowNodeParser and of search-engine highlight fragments): every sentence is the
 anchor of one window made of the ``context_before`` sentence(s) before it (the antecedent:
 "That means...", "They're meeting at..."; none for a sentence opening a list item) and the sentences after it (answers tend to
-follow the sentence that matches a question), all within one paragraph, up to
+follow the sentence that matches a question), all within one paragraph (a short one
+ending in a question opens its answer's first window: chunk_document), up to
 ``max_chars`` characters and ``max_tokens`` word pieces. Windows overlap; search returns
 non-overlapping ones. Anchors whose windows come out identical (a short paragraph) share
 one chunk, which lists all of them in ``anchors``. Measured with ``qa eval`` against
@@ -30,12 +28,14 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import asdict, dataclass, replace
-from functools import lru_cache
 from typing import Callable, Iterator
 
-from .markdown import LIST_ITEM, code_blocks, emphasis_closed, is_table_rule, join_code_blocks
+from .furniture import is_question
+from .sections import is_heading_passage
+from .markdown import LIST_ITEM, code_blocks, is_table_rule, join_code_blocks
 from .records import Chunk, Document, Span
 from .settings import default
+from .sentences import trimmed, sentence_spans
 
 TokenCounter = Callable[[str], int]
 
@@ -57,7 +57,8 @@ class ChunkingParams:
                    "bylines read; a page's author without its byline's separators; a page's headings recorded; "
                    "passages embedded after their section path; emphasis closing a sentence kept with it; "
                    "a page's figure captions as paragraphs; a list item's window opens with it, a nested one's "
-                   "with the item above")
+                   "with the item above; hard-wrapped lines and quoted mail's lines one sentence; a short "
+                   "paragraph ending in a question opens the next one's first window")
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -82,77 +83,17 @@ def paragraph_spans(text: str, code: list[tuple[int, int]] | None = None) -> lis
 def _blank_line_blocks(text: str) -> Iterator[tuple[int, int]]:
     position = 0
     for match in _PARAGRAPH_BREAK.finditer(text):
-        yield from _trimmed(text, position, match.start())
+        yield from trimmed(text, position, match.start())
         position = match.end()
-    yield from _trimmed(text, position, len(text))
+    yield from trimmed(text, position, len(text))
 
 
-def _trimmed(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    if end > start:
-        yield start, end
-
-
-@lru_cache(maxsize=1)
-def _segmenter():
-    import pysbd
-
-    return pysbd.Segmenter(language="en", clean=False)
-
-
-SEGMENT_BLOCK = 10_000  # pysbd's time grows with the square of a block's length: cut longer text first
 def _opens_item(text: str, start: int) -> bool:
     """Does the sentence at ``start`` open a list item of the outermost level? It needs no
     antecedent: the sentence before it ends another item ("Default: `1GiB`." before "- `--workers
     N` — … Default: 4."), misread as the answer. A nested one ("  - **Owner:** Priya — due 12 May")
     belongs to the item above it, its antecedent."""
     return LIST_ITEM.match(text, start) is not None and (start == 0 or text[start - 1] == "\n")
-_BLOCK_CUT = re.compile(r"[.!?…][\"”’)\]]*\s+|\s+")
-
-
-def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[Span]:
-    """Sentence spans (absolute offsets) of ``text[start:end]``, whitespace trimmed.
-
-    Text longer than SEGMENT_BLOCK is cut into blocks first, preferably after a sentence
-    end, else at whitespace, so that a megabyte-long paragraph without a full stop costs
-    time linear in its length (pysbd alone is quadratic)."""
-    end = len(text) if end is None else end
-    spans: list[Span] = []
-    for block_start, block_end in _blocks(text, start, end):
-        spans += _segment(text, block_start, block_end)
-    return spans
-
-
-def _blocks(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    while end - start > SEGMENT_BLOCK:
-        limit = start + SEGMENT_BLOCK
-        cuts = list(_BLOCK_CUT.finditer(text, start + SEGMENT_BLOCK // 2, limit))
-        sentence_ends = [m for m in cuts if not m.group()[0].isspace()]
-        cut = (sentence_ends or cuts)[-1].end() if cuts else limit
-        yield start, cut
-        start = cut
-    yield start, end
-
-
-def _segment(text: str, start: int, end: int) -> list[Span]:
-    block = text[start:end]
-    spans: list[Span] = []
-    cursor = 0
-    for sentence in _segmenter().segment(block):
-        stripped = sentence.strip()
-        if not stripped:
-            continue
-        found = block.find(stripped, cursor)
-        if found < 0:  # pysbd altered the text (it should not with clean=False): fall back to one span
-            return [Span(start + a, start + b) for a, b in _trimmed(block, cursor, len(block))] if not spans else (
-                spans + [Span(start + a, start + b) for a, b in _trimmed(block, cursor, len(block))]
-            )
-        spans.append(Span(start + found, start + found + len(stripped)))
-        cursor = found + len(stripped)
-    return emphasis_closed(text, spans)
 
 
 def paragraphs(text: str) -> list[Paragraph]:
@@ -196,33 +137,61 @@ def boilerplate_sentences(text: str, paras: list[Paragraph], min_repeats: int) -
 def chunk_document(
     document: Document, params: ChunkingParams, count_tokens: TokenCounter | None = None
 ) -> list[Chunk]:
-    """Windows of one document, in text order (``chunk_id`` = -1 until the index numbers them)."""
+    """Windows of one document, in text order (``chunk_id`` = -1 until the index numbers them).
+
+    A short paragraph ending in a question (an interviewer's turn, "Q: …?") opens the first
+    window of the paragraph after it, which answers it, and has no window of its own: alone it
+    echoed the words of questions about the answer, ranked first, and hid the answer's window."""
     text = document.text
     count = count_tokens or _approximate_tokens
     paras = paragraphs(text)
     boilerplate = boilerplate_sentences(text, paras, params.boilerplate_min_repeats)
     chunks: list[Chunk] = []
+    asking: Paragraph | None = None  # the paragraph before, if it asks what this one answers
+    held: list[Chunk] = []  # its windows: dropped when this paragraph's first window takes it
     for paragraph in paras:
-        run: list[Span] = []  # sentences (or pieces of overlong ones) between boilerplate lines
+        runs: list[list[Span]] = [[]]  # sentences (or pieces of overlong ones) between boilerplate lines
         for sentence in paragraph.sentences:
             if text[sentence.start : sentence.end] in boilerplate:
-                chunks.extend(_windows(document, paragraph.number, run, params, count))
-                run = []
-                continue
-            run.extend(_fit_sentence(text, sentence, params, count))
-        chunks.extend(_windows(document, paragraph.number, run, params, count))
-    return chunks
+                runs.append([])
+            else:
+                runs[-1].extend(_fit_sentence(text, sentence, params, count))
+        asked = list(asking.sentences) if asking is not None else []
+        windows = [window for i, run in enumerate(runs)
+                   for window in _windows(document, paragraph.number, run, params, count, asked if i == 0 else [])]
+        took = bool(asked) and bool(windows) and windows[0].start == asked[0].start
+        if not took:
+            chunks.extend(held)
+        asking = paragraph if not took and _asks(document, paragraph, runs, params) else None
+        held = windows if asking is not None else []
+        if asking is None:
+            chunks.extend(windows)
+    return chunks + held
+
+
+def _asks(document: Document, paragraph: Paragraph, runs: list[list[Span]], params: ChunkingParams) -> bool:
+    """A short paragraph ending in a question, whole (no boilerplate in it), not a heading: the
+    heading's own passage names its section (sections.py)."""
+    text = document.text
+    last = paragraph.sentences[-1] if paragraph.sentences else None
+    return (last is not None and runs == [list(paragraph.sentences)] and is_question(text[last.start : last.end])
+            and paragraph.end - paragraph.start <= params.max_chars // 2
+            and not is_heading_passage(document, paragraph.start, paragraph.end))
 
 
 def _windows(
-    document: Document, paragraph: int, run: list[Span], params: ChunkingParams, count: TokenCounter
+    document: Document, paragraph: int, run: list[Span], params: ChunkingParams, count: TokenCounter,
+    asked: list[Span] = (),
 ) -> list[Chunk]:
-    """One window per anchor sentence of ``run``; anchors with the same window share it."""
+    """One window per anchor sentence of ``run``; anchors with the same window share it. The
+    paragraph ``asked`` before opens the first anchor's window, if the two fit in one."""
     text = document.text
     extents: dict[tuple[int, int], list[int]] = {}  # (first, last) sentence of a window -> its anchors
-    for anchor in range(len(run)):
-        first = anchor
-        while first > 0 and anchor - first < params.context_before and not _opens_item(
+    opening = len(asked) if run else 0
+    run = list(asked) + run if run else run
+    for anchor in range(opening, len(run)):
+        first = 0 if anchor == opening and asked and _fits(text, run[0].start, run[anchor].end, params, count) else anchor
+        while first > opening and anchor - first < params.context_before and not _opens_item(
             text, run[anchor].start) and _fits(text, run[first - 1].start, run[anchor].end, params, count):
             first -= 1
         last = anchor

@@ -101,6 +101,11 @@ def names_not_answers(sentence: str) -> bool:
     return is_question(sentence) or bool(_RUN_IN_HEADING.match(sentence))
 
 
+def is_field_line(line: str) -> bool:
+    """A field and its value: "**Date:** Tuesday 29 April 2025", "Cc: Devon Achterberg <…>"."""
+    return _FIELD.match(line) is not None
+
+
 def is_question(sentence: str) -> bool:
     return sentence.rstrip("”\"’' )*_").endswith("?")  # "**Is there a Docker image?**" too
 
@@ -119,7 +124,7 @@ def is_non_answer(text: str, sentences: Sequence[tuple[int, int]]) -> bool:
         return False  # a byline, or a code block with code in it: a one-line command has no full stop either
     if lines and all(is_furniture_line(line) for line in lines):
         return True
-    if any(_FIELD.match(line) for line in lines):
+    if any(is_field_line(line) for line in lines):
         return False  # a field holds a fact: a meeting's date, who sent apologies
     words = [w for w in text.split() if any(c.isalnum() for c in w)]  # not the list's "-" or "•"
     return bool(lines) and len(words) <= 15 and not any(

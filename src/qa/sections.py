@@ -2,9 +2,9 @@
 documentation search shows where in a page a hit is (Algolia DocSearch's hierarchy,
 LlamaIndex's Markdown header metadata).
 
-Passages stay within a paragraph, and a heading is a paragraph of its own: a changelog's
-bullet says what changed, and only its heading ("## 2.4.0 — 2025-05-20") says in which
-version and when, so no answer could say either. The citation carries the section.
+Passages stay within a paragraph (or a question's and its answer's), and a heading is a
+paragraph of its own: a changelog's bullet says what changed, and only its heading ("## 2.4.0
+— 2025-05-20") says in which version and when, so no answer could say either. The citation carries the section.
 
 Markdown: ATX ("## Setup") and setext headings outside code blocks, nested by level; the
 heading that repeats the title is left out. A saved page: its ``<h1>``…``<h6>``, as
@@ -179,13 +179,22 @@ def _markdown_headings(text: str) -> list[Heading]:
     return sorted(h for h in found if any(c.isalnum() for c in h[2]))
 
 
+# what a line of a letter or a transcript ends with, as a heading never does: a stage direction
+# after a sentence ("A slimy one. [laughs]"), a salutation's comma ("Hi all,")
+_ASIDE = re.compile(r"\s*[\[(][^\])]{1,40}[\])]$")
+
+
 def _plain_headings(text: str) -> list[Heading]:
+    """A short line, capitalised, without final punctuation, over a block ending a sentence;
+    not a byline, furniture, a list item, a salutation ("Morning,") or a sign-off over a
+    signature ("Okonkwo" over "--")."""
     blocks = list(_BLOCK.finditer(text))
     found = []
     for block, following in zip(blocks, blocks[1:]):
         line = block.group().strip()
         if ("\n" not in line and len(line.split()) <= MAX_HEADING_WORDS and line[:1].isupper()
-                and not ends_sentence(line) and not is_byline(line) and not is_furniture_line(line)
-                and not LIST_ITEM.match(line) and ends_sentence(following.group().strip())):
+                and not ends_sentence(_ASIDE.sub("", line)) and not line.endswith(",") and not is_byline(line)
+                and not is_furniture_line(line) and not LIST_ITEM.match(line)
+                and not following.group().startswith("--") and ends_sentence(following.group().strip())):
             found.append((block.start() + len(block.group()) - len(block.group().lstrip()), 2, line, block.end()))
     return found
