@@ -576,3 +576,33 @@ def test_an_interviews_answer_turn_comes_first_with_its_question(tmp_path, embed
     assert first.text.startswith("[") and "INTERVIEWER:" in first.text, first.text  # read with its question
     assert answer in first.text[first.highlight.start:first.highlight.end], (first.text, first.highlight)
     assert first.citation.section is None  # no line of the interview is a heading
+
+
+MAIL = """From: Harriet Molloy <harriet.molloy@quillbridge.example>
+To: Festival Committee <committee@quillbridge.example>
+Date: Thu, 6 Feb 2025 17:42:09 +0000
+Subject: Re: Lantern Festival 2025 - budget and venue change
+
+Hi all,
+
+Short version: we're moving the main stage from Fenwick Park to the old tram depot on Calder Street, and I need
+a yes/no from everyone by Monday 10 February so I can sign the hire agreement.
+
+Thanks,
+Harriet
+
+This email and any attachments are confidential and intended solely for the addressee. If you have received it
+in error, please notify the sender and delete it.
+"""
+
+
+def test_a_saved_mail_is_titled_by_its_subject_and_answers_who_sent_it(tmp_path, embedder, token_counter):
+    """ "Who sent the email?" came back with the confidentiality footer (it says "email") and no
+    author; the thread's title was its file name."""
+    service = _service_over(tmp_path, embedder, token_counter, "budget-thread.txt", MAIL)
+    answer = ask(service, "Who sent the email?", 3)
+    assert answer.document_fact is not None and answer.document_fact.value == "Harriet Molloy"
+    assert answer.passages[0].text.startswith("From: Harriet Molloy"), answer.passages[0].text
+    assert answer.passages[0].citation.title == "Lantern Festival 2025 - budget and venue change"
+    sent = ask(service, "When was the email sent?", 3).document_fact
+    assert sent is not None and "2025-02-06" in sent.value

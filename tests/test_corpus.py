@@ -84,6 +84,27 @@ def test_a_byline_opening_the_text_gives_author_publisher_and_date(raw, expected
     assert document.text == raw.decode().split("---\n")[-1]  # the byline stays in the text
 
 
+@pytest.mark.parametrize("raw, expected", [
+    (b"From: Harriet Molloy <harriet@example.org>\nTo: Committee <c@example.org>\nDate: Thu, 6 Feb 2025 17:42:09 "
+     b"+0000\nSubject: Re: Re: Lantern Festival 2025 - budget\n\nHi all,\n\nWe are moving.\n",
+     {"author": "Harriet Molloy", "published": "2025-02-06", "title": "Lantern Festival 2025 - budget"}),
+    (b"From: ops@example.org\nSubject: Fwd: Outage report\n\nThe link was down.\n",
+     {"author": "ops@example.org", "title": "Outage report"}),
+    (b"From: Ann Lee\nDate: someday\nSubject: Notes\n\nText.\n", {"author": "Ann Lee", "title": "Notes"}),
+    (b"Note: read this first\nWarning: it is long\n\nText.\n", {}),  # fields, but no mail: no From header
+    (b"---\ntitle: Budget thread\n---\nFrom: Ann Lee\nSubject: Notes\n\nText.\n",  # the front matter wins
+     {"author": "Ann Lee", "title": "Budget thread"}),
+])
+def test_a_mails_header_block_gives_its_sender_date_and_subject(raw, expected):
+    """A saved mail (a thread's first) opens with its headers: "Who sent the email?" had no
+    author to answer from, and its title was the file's name."""
+    document = parse_document(raw, "mail/thread.txt")
+    assert {k: document.metadata[k] for k in ("author", "published", "title") if k in document.metadata} == expected
+    assert document.title == expected.get("title", "thread")
+    assert document.text == raw.decode().split("---\n")[-1]  # the headers stay in the text
+
+
+
 @pytest.mark.parametrize("byline, author", [
     ("By Hélène Dubois-Ortega · 4 May 2025", "Hélène Dubois-Ortega"),  # trafilatura kept the separator
     ("By Hélène Dubois-Ortega — 4 May 2025", "Hélène Dubois-Ortega"),

@@ -272,6 +272,11 @@ def test_a_lookup_needs_a_word_to_look_up():
     ("Who wrote the minutes?", "author", ("minut",)),
     ("When was the recall notice published?", "published", ("recal", "notic")),
     ("Who wrote the match report?", "author", ("match",)),
+    # a saved mail: its sender wrote it, its Date header is when it was sent; a page is updated
+    ("Who sent the email?", "author", ("email",)),
+    ("When was the e-mail sent?", "published", ("mail",)),
+    ("When was the FAQ page last updated?", "published", ("faq",)),
+    ("Who sent the letter to Kim?", None, ()),  # a letter an article is about
 ])
 def test_a_question_about_the_document_itself_is_told_from_one_about_what_it_says(question, about, topic):
     query = analyse(question)

@@ -133,6 +133,8 @@ def test_questions_headings_labels_and_credits_are_non_answers(text, expected):
     ("By contrast, the tram is cheaper.", False), ("By 1858 the new Houses of Parliament stood beside the river.", False),
     ("By night, bees cluster.", False), ("By Night, bees cluster.", False), ("By March 1858 the river stank.", False),
     ("Bypass the byline rule", False), ("The book was written by Jane Doe.", False),
+    ("From: Harriet Molloy <harriet@example.org>", True),  # a mail's sender wrote it
+    ("From: ops@example.org", False), ("From Seoul to Pyongyang, the road is closed.", False),
 ])
 def test_a_byline_names_someone_after_by(sentence, expected):
     from qa.furniture import is_byline

@@ -1,6 +1,7 @@
 """Reading a byline that opens a text: "By Tomas Vennegaard, Lindenport Herald, 3 March 2024"
 gives the author, the publisher and the date a text file has nowhere else (a Markdown file's
-front matter wins, key by key: documents.py). Recognising a byline is furniture.py's.
+front matter wins, key by key: documents.py). Recognising a byline is furniture.py's. A saved
+mail's header block ("From: …", "Date: …", "Subject: …") gives its sender, date and subject.
 
 Only a line that reads as one is taken: a name (capitalised words, initials, "de", "van"…),
 then parts that are a date, a role ("Staff Writer", skipped), a suffix ("Jr.", kept with
@@ -35,6 +36,35 @@ def byline_metadata(body: str) -> dict[str, str]:
         if "\n" not in line and len(line) <= 200 and _PREFIX.match(line) and is_byline(line):
             return _read(_PREFIX.sub("", line))
     return {}
+
+
+# a mail's header block opens the text: "From: …", "To: …", "Date: …", "Subject: …" (RFC 5322)
+_MAIL_HEADERS = re.compile(r"\A(?:[A-Za-z][\w-]{0,30}:[^\n]*\n(?:[ \t][^\n]*\n)*){2,20}\n")
+_REPLY_PREFIX = re.compile(r"^(?:\s*(?:re|fwd?|aw|sv|antw)\s*(?:\[\d+\])?\s*:)+\s*", re.IGNORECASE)
+
+
+def mail_metadata(body: str) -> dict[str, str]:
+    """``author``, ``published`` and ``title`` of a saved mail (or a thread's first mail) whose
+    header block opens the text: the sender's name, the Date header and the subject without
+    its "Re:"/"Fwd:" prefixes, read by the standard library's mail parser; {} when the text
+    does not open with a From header and a Date or Subject."""
+    import email.parser
+    import email.utils
+
+    block = _MAIL_HEADERS.match(body)
+    if block is None:
+        return {}
+    headers = email.parser.HeaderParser().parsestr(block.group())
+    sender, subject, date = headers.get("From"), headers.get("Subject"), headers.get("Date")
+    if not sender or not (subject or date):
+        return {}
+    name, address = email.utils.parseaddr(str(sender))  # "Ann Lee <ann@x.org>"; a bare name is no address
+    found = {"author": (name or address) if "@" in str(sender) else " ".join(str(sender).split()), "title": _REPLY_PREFIX.sub("", str(subject or "")).strip()}
+    try:
+        found["published"] = email.utils.parsedate_to_datetime(str(date)).date().isoformat() if date else ""
+    except (TypeError, ValueError, IndexError):
+        found["published"] = ""  # a Date header that is no date: the rest still read
+    return {key: value for key, value in found.items() if value}
 
 
 def author_name(text: str) -> str:

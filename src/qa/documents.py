@@ -20,7 +20,7 @@ from typing import Any
 
 from frontmatter.default_handlers import YAMLHandler
 
-from .bylines import byline_metadata
+from .bylines import byline_metadata, mail_metadata
 from .errors import CorpusError
 from .markdown import opening_heading
 from .records import Document
@@ -57,7 +57,7 @@ def parse_document(raw: bytes, relative_path: str) -> Document | None:
     if not body.strip():
         return None
     metadata = normalised_metadata(metadata, relative_path)
-    from_byline = byline_metadata(body)
+    from_byline = byline_metadata(body) or mail_metadata(body)
     if metadata.get("published") is not None or metadata.get("date") is not None:
         from_byline.pop("published", None)  # the front matter's date, under either name, wins
     metadata = {**from_byline, **metadata}

@@ -38,7 +38,8 @@ _FURNITURE_LINE = re.compile(
     r"|(?:read|see) (?:more|also)\s*:.*|related(?: stories| articles)?\s*:?.*|sign up for .*newsletter.*)$",
     re.IGNORECASE,
 )
-_BYLINE = re.compile(r"^(?:(?P<credit>By|Written by|Write to|Reporting by|Reported by|Issued by|Published by|Posted by)"
+_BYLINE = re.compile(r"^(?:(?P<credit>By|Written by|Write to|Reporting by|Reported by|Issued by|Published by|Posted by"
+                     r"|From:)"
                      r"|Contact the author|Author:?)\s+\w",
                      re.I)
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
@@ -67,7 +68,8 @@ def is_furniture_line(line: str) -> bool:
 
 
 def is_byline(sentence: str) -> bool:
-    """"By Jane Doe", "Write to Olivia B. Waxman at …", "By Reuters", "Author: …"; not a
+    """"By Jane Doe", "Write to Olivia B. Waxman at …", "By Reuters", "Author: …", a mail's
+    "From: Harriet Molloy <…>"; not a
     sentence that merely opens with "By" ("By contrast, …", "By 1858 …", "By night, …"):
     after "By" come two capitalised words, or one that ends the line."""
     stripped = sentence.strip()

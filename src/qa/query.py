@@ -32,7 +32,7 @@ _END = r"\s*[?!.]*$"
 _DOCUMENT_NOUN = (r"(?:article|story|piece|post|essay|column|editorial|text|document|page|release\s+notes|changelog|"
                   r"faq|manual|handbook|readme|documentation|recipes?|cookbook|(?:privacy|cookie)\s+policy|"
                   r"terms\s+(?:of\s+(?:service|use)|and\s+conditions)|minutes|notice|newsletter|press\s+release|memo|"
-                  r"(?:match|game|race)\s+report)")  # not "policy" or "report" alone: "the Sunshine Policy"
+                  r"(?:match|game|race)\s+report|e-?mail|thread|transcript)")  # not "policy" or "report" alone: "the Sunshine Policy"
 # a life's account names its subject with "of": "Who wrote the biography of Astrid Lunde?" (and
 # "the biography" names which document, of several, as "the FAQ" does); "a biography of" is one it may mention
 _LIFE_NOUN = r"(?:biography|profile|obituary)"
@@ -41,14 +41,15 @@ _NAMED_DOCUMENT = (rf"(?:the|this|that|these|those)\s+(?:(?:[\w'’-]+\s+){{0,3}
                    r"(?:\s+(?:about|on|regarding|concerning)\s+[^?]+?)?")
 _THE_DOCUMENT = rf"(?:{_NAMED_DOCUMENT}|it|this)"  # "it" and "this" alone only where nothing else can be meant
 _ABOUT_AUTHOR = re.compile(
-    rf"\b(?:who|which (?:journalist|reporter|writer))\s+(?:wrote|writes|has written|authored|penned|reported)\s+"
+    rf"\b(?:who|which (?:journalist|reporter|writer))\s+(?:wrote|writes|has written|authored|penned|reported|sent)\s+"
     rf"(?:{_NAMED_DOCUMENT}|(?:the|this)\s+report\b|(?:it|this){_END})"
     rf"|\b(?:author|writer|byline)\s+of\s+{_THE_DOCUMENT}{_END}"
     rf"|\bwho(?:\s+is|['’]s)\s+the\s+(?:author|writer){_END}"
     rf"|^\s*who\s+(?:wrote|authored)\s*\??\s*$", re.IGNORECASE)
 _ABOUT_PUBLISHED = re.compile(
     rf"\bwhen\s+(?:was|is)\s+(?:{_NAMED_DOCUMENT}\s+(?:first\s+|originally\s+)?"
-    rf"(?:published|written|posted|released|printed|dated|from)|(?:it|this)\s+(?:first\s+)?(?:published|posted))\b"
+    rf"(?:published|written|posted|released|printed|dated|from|sent|(?:last\s+)?updated)"
+    rf"|(?:it|this)\s+(?:first\s+)?(?:published|posted|sent))\b"
     rf"|\bwhen\s+did\s+(?:{_NAMED_DOCUMENT}\s+(?:first\s+)?(?:come\s+out|appear|run|go\s+online)|"
     rf"{_THE_DOCUMENT}\s+get\s+published)\b"
     rf"|\bwhat\s+(?:date|day|year)\s+(?:was|is)\s+(?:{_NAMED_DOCUMENT}\s+(?:published|written|posted|from|dated)|"
@@ -67,9 +68,9 @@ _FACT_WORDS = frozenset("publish published publishes publication publishing publ
                         "released printed appear run online old first originally newspaper magazine outlet paper site "
                         "website source author authors authored writer writers reporter journalist byline penned "
                         "wrote written writes reported article story piece post essay column editorial text document "
-                        "page blog news opinion".split())
+                        "page blog news opinion sent send updated last".split())
 _TOPIC_CLAUSE = re.compile(r"\b(?:about|regarding|concerning)\s+(.+?)\s*[?!.]*$", re.IGNORECASE)
-_TRAILING_VERB = re.compile(r"(?:\s+(?:first|originally|published|written|posted|released|printed|dated|run|"
+_TRAILING_VERB = re.compile(r"(?:\s+(?:first|originally|published|written|posted|released|printed|dated|run|sent|"
                             r"appear(?:ed)?|come\s+out|from))+$", re.IGNORECASE)  # "…about the sewers published?"
 
 
