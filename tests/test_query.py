@@ -277,6 +277,7 @@ def test_a_lookup_needs_a_word_to_look_up():
     ("When was the e-mail sent?", "published", ("mail",)),
     ("When was the FAQ page last updated?", "published", ("faq",)),
     ("Who sent the letter to Kim?", None, ()),  # a letter an article is about
+    ("Who wrote the saltmarsh paper?", "author", ("saltmarsh",)),  # a newspaper's or a journal's
 ])
 def test_a_question_about_the_document_itself_is_told_from_one_about_what_it_says(question, about, topic):
     query = analyse(question)

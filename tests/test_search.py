@@ -117,6 +117,9 @@ def test_highlight_marks_the_answering_sentence(service):
     # a field holds a fact
     ("**Date:** Tuesday 29 April 2025\n**Apologies:** Sandra Mbeki, Keiko Aoyama", False),
     ("Attendees: Priya Natarajan, Tom Hessel", False),
+    # a mail's signature says who wrote and their role
+    ("--\nDevon Achterberg | Treasurer\nQuillbridge Arts Collective", False),
+    ("Devon Achterberg | Treasurer\nQuillbridge Arts Collective", True),  # alone, a label list still
 ])
 def test_questions_headings_labels_and_credits_are_non_answers(text, expected):
     from qa.furniture import is_non_answer

@@ -126,8 +126,8 @@ def is_non_answer(text: str, sentences: Sequence[tuple[int, int]]) -> bool:
         return False  # a byline, or a code block with code in it: a one-line command has no full stop either
     if lines and all(is_furniture_line(line) for line in lines):
         return True
-    if any(is_field_line(line) for line in lines):
-        return False  # a field holds a fact: a meeting's date, who sent apologies
+    if any(is_field_line(line) for line in lines) or lines[:1] in (["--"], ["—"]):
+        return False  # a field holds a fact; a mail's signature who wrote and their role ("Devon Achterberg | Treasurer"): a meeting's date, who sent apologies
     words = [w for w in text.split() if any(c.isalnum() for c in w)]  # not the list's "-" or "•"
     return bool(lines) and len(words) <= 15 and not any(
         _TERMINAL.search(line) or _SENTENCE_END.search(line) for line in lines)

@@ -32,7 +32,7 @@ _END = r"\s*[?!.]*$"
 _DOCUMENT_NOUN = (r"(?:article|story|piece|post|essay|column|editorial|text|document|page|release\s+notes|changelog|"
                   r"faq|manual|handbook|readme|documentation|recipes?|cookbook|(?:privacy|cookie)\s+policy|"
                   r"terms\s+(?:of\s+(?:service|use)|and\s+conditions)|minutes|notice|newsletter|press\s+release|memo|"
-                  r"(?:match|game|race)\s+report|e-?mail|thread|transcript)")  # not "policy" or "report" alone: "the Sunshine Policy"
+                  r"(?:match|game|race)\s+report|e-?mail|thread|transcript|paper)")  # not "policy" or "report" alone: "the Sunshine Policy"
 # a life's account names its subject with "of": "Who wrote the biography of Astrid Lunde?" (and
 # "the biography" names which document, of several, as "the FAQ" does); "a biography of" is one it may mention
 _LIFE_NOUN = r"(?:biography|profile|obituary)"
