@@ -31,11 +31,11 @@ from dataclasses import asdict, dataclass, replace
 from typing import Callable, Iterator
 
 from .furniture import is_question
-from .sections import is_heading_passage
 from .markdown import LIST_ITEM, code_blocks, is_table_rule, join_code_blocks
 from .records import Chunk, Document, Span
+from .sections import is_heading_passage
+from .sentences import sentence_spans, trimmed
 from .settings import default
-from .sentences import trimmed, sentence_spans
 
 TokenCounter = Callable[[str], int]
 
