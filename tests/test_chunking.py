@@ -300,3 +300,15 @@ def test_a_short_paragraph_ending_in_a_question_opens_its_answers_window():
     assert any(c.text == "The pump was old." for c in chunks)
     assert any(c.text == "Because." for c in chunks)
     assert all(text[c.start:c.end] == c.text for c in chunks)
+
+
+def test_a_lead_in_ending_in_a_colon_joins_the_list_after_it():
+    """ "The principal tributaries of the Osmera, from source to mouth, are:" was a passage of
+    its own, first for "Which is the largest tributary?", and no item said what it lists."""
+    text = ("The principal tributaries of the Osmera, from source to mouth, are:\n\n- Velka, 88 km long\n"
+            "- Dorava, 204 km long, the largest tributary\n\nHydrology\n\nThe Osmera floods in May.")
+    paras = paragraphs(text)
+    assert [text[p.start:p.end] for p in paras][0].endswith("the largest tributary")
+    first = chunk_document(_doc(text), ChunkingParams())[0]
+    assert first.text.startswith("The principal tributaries") and "Dorava" in first.text
+    assert len(paras) == 3  # "Hydrology" (no colon) stays apart

@@ -70,6 +70,11 @@ def test_a_markdown_file_without_a_title_is_titled_by_its_opening_heading(raw, t
     (b"Headline\n\nBy Ann Lee, Bo Kim and Cy Tan, The Herald, 31 February 2024\n\nText.\n",
      {"author": "Ann Lee, Bo Kim and Cy Tan", "publisher": "The Herald"}),
     (b"One.\n\nTwo.\n\nThree.\n\nFour.\n\nBy Jane Roe\n", {}),  # not where a byline opens an article
+    # Markdown's emphasis around it; a forum's user name, "on" before the date
+    (b"# Headline\n\n*By Helena Duarte \xc2\xb7 Atlantic Wire Agency \xc2\xb7 4 May 2025*\n\nText.\n",
+     {"author": "Helena Duarte", "publisher": "Atlantic Wire Agency", "published": "2025-05-04"}),
+    (b"Thread: Kombucha help\n\nPosted by tealeaf_tomas on 12 March 2024, 21:14\n\nHi all.\n",
+     {"author": "tealeaf_tomas", "published": "2024-03-12"}),
     # the front matter wins, key by key
     (b"---\nauthor: Front Matter\n---\nHeadline\n\nBy Jane Roe, Daily Bugle, 12 May 2025\n\nText.\n",
      {"author": "Front Matter", "publisher": "Daily Bugle", "published": "2025-05-12"}),

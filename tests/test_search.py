@@ -117,6 +117,8 @@ def test_highlight_marks_the_answering_sentence(service):
     # a field holds a fact
     ("**Date:** Tuesday 29 April 2025\n**Apologies:** Sandra Mbeki, Keiko Aoyama", False),
     ("Attendees: Priya Natarajan, Tom Hessel", False),
+    # who did it, named: a contract's signature line
+    ("Signed for and on behalf of HALVORSEN DATA SYSTEMS AS by Eirik Tvedt, Managing Director", False),
     # a mail's signature says who wrote and their role
     ("--\nDevon Achterberg | Treasurer\nQuillbridge Arts Collective", False),
     ("Devon Achterberg | Treasurer\nQuillbridge Arts Collective", True),  # alone, a label list still
@@ -138,6 +140,9 @@ def test_questions_headings_labels_and_credits_are_non_answers(text, expected):
     ("Bypass the byline rule", False), ("The book was written by Jane Doe.", False),
     ("From: Harriet Molloy <harriet@example.org>", True),  # a mail's sender wrote it
     ("From: ops@example.org", False), ("From Seoul to Pyongyang, the road is closed.", False),
+    ("*By Helena Quaresma Duarte · Atlantic Wire Agency · 4 May 2025*", True),  # in Markdown's emphasis
+    ("Posted by tealeaf_tomas on 12 March 2024, 21:14", True),  # a forum's user name
+    ("Posted by the river, the inn has a terrace.", False),
 ])
 def test_a_byline_names_someone_after_by(sentence, expected):
     from qa.furniture import is_byline
@@ -180,6 +185,8 @@ def test_a_dotted_number_is_one_term():
 @pytest.mark.parametrize("sentence, expected", [
     ("**Is there a Docker image?**", True), ("**Lines appear twice.**", True), ("Why not?", True),
     ("The image is **11 MB** compressed.", False), ("**Note:** the image is 11 MB.", False), ("**", False),
+    ("5. **Name the hub.**", True),  # a numbered step's bold title
+    ("5. Names can be up to **24** characters long.", False),
 ])
 def test_a_question_or_a_bold_run_in_heading_names_rather_than_answers(sentence, expected):
     from qa.furniture import names_not_answers

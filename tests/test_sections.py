@@ -61,6 +61,16 @@ def test_a_letters_or_a_transcripts_short_lines_are_no_headings():
     assert outline(text, False)[1] == ("Thomas Galbraith (engineer)",)  # an aside alone still names a section
 
 
+def test_a_contracts_numbered_clause_heading_in_capitals_is_a_heading():
+    """ "11. TERMINATION" read as a list item: every clause was cited under "BACKGROUND", and the
+    heading alone was returned for "termination"."""
+    text = ("BACKGROUND\n\n(A) The Customer runs warehouses.\n\n1. DEFINITIONS AND INTERPRETATION\n\n"
+            "1.1 In this Agreement the words have these meanings:\n\n11. TERMINATION\n\n"
+            "11.1 Either party may end it on notice.\n\n2. The fee is due monthly.\n\n3. Rates\n\nThey vary.\n")
+    assert outline(text, False)[1] == ("BACKGROUND", "1. DEFINITIONS AND INTERPRETATION", "11. TERMINATION")
+    assert section_at(text, False, text.index("11.1")) == "11. TERMINATION"
+
+
 def test_markdown_headings_as_commonmark_reads_them():
     text = ("## Setup ##\n\nA.\n\n## C# tips\n\nB.\n\nintro line one\nline two\n---\n\nC.\n\nPara.\n\n---\n\n"
             "#NoSpace\n\n## Known issues, read before upgrading:\n\nD.\n")

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import re
 
-from .furniture import BYLINE_DATE, is_byline
+from .furniture import BYLINE_DATE, HANDLE, is_byline
 
 BYLINE_BLOCKS = 4  # a byline opens an article: looked for in its first blocks only
 _PREFIX = re.compile(r"^(?:By|Written by|Reported by|Reporting by|Issued by|Published by|Posted by)\s+", re.IGNORECASE)
 _PARTS = re.compile(r",|\s[|—–·•]\s")
+_DATE_LEAD = re.compile(r"\s+(?:on|at)$")  # what led to the date taken out: "tealeaf_tomas on [12 March 2024]"
 _CONNECTORS = frozenset("and of the de van von der den da di du le la bin al y & for".split())
 _WEEKDAYS = frozenset("Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split())
 _SUFFIXES = frozenset("jr jr. sr sr. ii iii iv phd ph.d ph.d. md m.d.".split())
@@ -32,7 +33,7 @@ def byline_metadata(body: str) -> dict[str, str]:
 
     opening = body[:4000]  # the first blocks are near the top: a long text is not cut in blocks for this
     for start, end in list(paragraph_spans(opening))[:BYLINE_BLOCKS]:
-        line = opening[start:end]
+        line = opening[start:end].strip("*_ ")  # a Markdown byline in emphasis: "*By Helena Duarte · …*"
         if "\n" not in line and len(line) <= 200 and _PREFIX.match(line) and is_byline(line):
             return _read(_PREFIX.sub("", line))
     return {}
@@ -83,11 +84,11 @@ def _read(rest: str) -> dict[str, str]:
     if date:
         found["published"] = _iso(date.group())
         rest = rest[:date.start()] + rest[date.end():]
-    parts = [p.strip() for p in _PARTS.split(rest) if p.strip(" .")]
+    parts = [_DATE_LEAD.sub("", p.strip()) for p in _PARTS.split(rest) if p.strip(" .")]
     if not parts or any(_sentence_like(p) for p in parts):
         return {}
     first = parts[0][4:] if parts[0].lower().startswith("the ") else parts[0]  # "By the Associated Press"
-    if not _capitalised(first.rstrip(".")):
+    if not (_capitalised(first.rstrip(".")) or HANDLE.match(first)):  # a forum's "Posted by tealeaf_tomas on …"
         return {}
     authors = [first if first.endswith((" Jr.", " Sr.")) else first.rstrip(".")]
     for part in parts[1:]:

@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Callable, Iterator
 
 from .furniture import is_question
-from .markdown import LIST_ITEM, code_blocks, is_table_rule, join_code_blocks
+from .markdown import LIST_ITEM, code_blocks, is_table_rule, join_code_blocks, join_list_lead_ins
 from .records import Chunk, Document, Span
 from .sections import is_heading_passage
 from .sentences import sentence_spans, trimmed
@@ -58,7 +58,8 @@ class ChunkingParams:
                    "passages embedded after their section path; emphasis closing a sentence kept with it; "
                    "a page's figure captions as paragraphs; a list item's window opens with it, a nested one's "
                    "with the item above; hard-wrapped lines and quoted mail's lines one sentence; a short "
-                   "paragraph ending in a question opens the next one's first window")
+                   "paragraph ending in a question opens the next one's first window; a lead-in ending in ':' "
+                   "joins its list")
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -76,8 +77,10 @@ def paragraph_spans(text: str, code: list[tuple[int, int]] | None = None) -> lis
     """Blocks separated by blank lines, trimmed of surrounding whitespace; but a fenced code
     block (Markdown's ``` or ~~~) is one block whatever blank lines it holds, and it joins
     the paragraph that introduces it ("You can also make a local backup file:"), as a
-    command alone says nothing of what it does. ``code``: the text's code_blocks, if known."""
-    return join_code_blocks(text, list(_blank_line_blocks(text)), code_blocks(text) if code is None else code)
+    command alone says nothing of what it does; so does a list (markdown.join_list_lead_ins).
+    ``code``: the text's code_blocks, if known."""
+    blocks = join_code_blocks(text, list(_blank_line_blocks(text)), code_blocks(text) if code is None else code)
+    return join_list_lead_ins(text, blocks)
 
 
 def _blank_line_blocks(text: str) -> Iterator[tuple[int, int]]:

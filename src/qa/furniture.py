@@ -42,6 +42,7 @@ _BYLINE = re.compile(r"^(?:(?P<credit>By|Written by|Write to|Reporting by|Report
                      r"|From:)"
                      r"|Contact the author|Author:?)\s+\w",
                      re.I)
+HANDLE = re.compile(r"@?[\w.-]*[_\d][\w.-]*,?$")  # a forum's user name: "Posted by tealeaf_tomas on 12 March 2024"
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
 # a full date, as a byline gives it: "3 March 2024", "March 3, 2024", "Sept. 3, 2024", "2024-03-03"
 # (not "April" alone, a first name as often as a month, nor a bare year)
@@ -53,6 +54,8 @@ _TERMINAL = re.compile(r"(?:[.!?…:;][\"”’)\]]*|[;,]\s+(?:and|or|but))$")
 _TABLE_DATA = re.compile(r"\S\s*\|.*\d|\d.*\|\s*\S")  # a table row with a number in it, as written or extracted
 # a field and its value: "**Date:** Tuesday 29 April 2025", "Apologies: Sandra Mbeki, Keiko Aoyama"
 _FIELD = re.compile(r"^[*_]{0,2}[A-Z][\w ()/&'’-]{0,40}:[*_]{0,2}[ \t]+[*_\[(\"“]{0,2}\w")
+# who did it, named: "Signed for and on behalf of Halvorsen Data Systems AS by Eirik Tvedt, Managing Director"
+_AGENT = re.compile(r"\b\w+\s+by\s+(?:[A-Z][\w.'’-]*\s+){1,3}[A-Z][\w'’-]+")
 _SENTENCE_END = re.compile(r"[.!?…][\"”’)\]]*(?:\s|(?=[A-Z]))")  # "Koreans.Carl Mydans—…" holds a sentence
 
 
@@ -72,7 +75,7 @@ def is_byline(sentence: str) -> bool:
     "From: Harriet Molloy <…>"; not a
     sentence that merely opens with "By" ("By contrast, …", "By 1858 …", "By night, …"):
     after "By" come two capitalised words, or one that ends the line."""
-    stripped = sentence.strip()
+    stripped = sentence.strip().strip("*_").strip()  # "*By Helena Duarte · Atlantic Wire · 4 May 2025*"
     match = _BYLINE.match(stripped)
     if match is None or match.group("credit") is None:
         return match is not None
@@ -84,7 +87,8 @@ def is_byline(sentence: str) -> bool:
         if not word[0].isupper():
             break
         capitalised += 1
-    return capitalised >= 2 or capitalised == len(words) == 1
+    handle = match.group("credit").lower() == "posted by" and bool(words) and HANDLE.match(words[0]) is not None
+    return capitalised >= 2 or capitalised == len(words) == 1 or handle
 
 
 def is_dated_byline(sentence: str) -> bool:
@@ -93,7 +97,8 @@ def is_dated_byline(sentence: str) -> bool:
     return is_byline(sentence) and BYLINE_DATE.search(sentence) is not None
 
 
-_RUN_IN_HEADING = re.compile(r"^(\*\*|__)(?!\s).*\S\1$", re.DOTALL)  # "**Lines appear twice.**" opening a paragraph
+# "**Lines appear twice.**" opening a paragraph, "5. **Name the hub.**" opening a step
+_RUN_IN_HEADING = re.compile(r"^(?:\d{1,3}[.)]\s+)?(\*\*|__)(?!\s).*\S\1$", re.DOTALL)
 
 
 def names_not_answers(sentence: str) -> bool:
@@ -126,7 +131,7 @@ def is_non_answer(text: str, sentences: Sequence[tuple[int, int]]) -> bool:
         return False  # a byline, or a code block with code in it: a one-line command has no full stop either
     if lines and all(is_furniture_line(line) for line in lines):
         return True
-    if any(is_field_line(line) for line in lines) or lines[:1] in (["--"], ["—"]):
+    if any(is_field_line(line) or _AGENT.search(line) for line in lines) or lines[:1] in (["--"], ["—"]):
         return False  # a field holds a fact; a mail's signature who wrote and their role ("Devon Achterberg | Treasurer"): a meeting's date, who sent apologies
     words = [w for w in text.split() if any(c.isalnum() for c in w)]  # not the list's "-" or "•"
     return bool(lines) and len(words) <= 15 and not any(

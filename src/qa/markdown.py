@@ -40,6 +40,19 @@ def join_code_blocks(text: str, blocks: list[tuple[int, int]], code: list[tuple[
     return merged
 
 
+def join_list_lead_ins(text: str, blocks: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``blocks`` with a block ending in ":" joined to the list after it ("The principal
+    tributaries of the Osmera, from source to mouth, are:" over "- Velka (left bank), …"): alone,
+    the lead-in echoed the question's words and ranked first, and no item said what it lists."""
+    merged: list[tuple[int, int]] = []
+    for start, end in blocks:
+        if merged and text[merged[-1][1] - 1] == ":" and LIST_ITEM.match(text, start):
+            merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged
+
+
 def code_blocks(text: str) -> list[tuple[int, int]]:
     """The fenced code blocks, fence lines included, as CommonMark pairs them: a closing
     fence is of the opening's character, at least as long, with nothing after it; a backtick

@@ -181,6 +181,8 @@ def _markdown_headings(text: str) -> list[Heading]:
 
 # what a line of a letter or a transcript ends with, as a heading never does: a stage direction
 # after a sentence ("A slimy one. [laughs]"), a salutation's comma ("Hi all,")
+# a contract's numbered clause heading is in capitals: "11. TERMINATION", "14. GOVERNING LAW AND JURISDICTION"
+_NUMBERED_CAPS = re.compile(r"\d{1,3}(?:\.\d{1,3})*\.?\s+[A-Z][A-Z0-9 ,&'’/()-]*[A-Z)]$")
 _ASIDE = re.compile(r"\s*[\[(][^\])]{1,40}[\])]$")
 
 
@@ -192,9 +194,10 @@ def _plain_headings(text: str) -> list[Heading]:
     found = []
     for block, following in zip(blocks, blocks[1:]):
         line = block.group().strip()
-        if ("\n" not in line and len(line.split()) <= MAX_HEADING_WORDS and line[:1].isupper()
+        numbered = _NUMBERED_CAPS.match(line) is not None
+        if ("\n" not in line and len(line.split()) <= MAX_HEADING_WORDS and (line[:1].isupper() or numbered)
                 and not ends_sentence(_ASIDE.sub("", line)) and not line.endswith(",") and not is_byline(line)
-                and not is_furniture_line(line) and not LIST_ITEM.match(line)
+                and not is_furniture_line(line) and not (LIST_ITEM.match(line) and not numbered)
                 and not following.group().startswith("--") and ends_sentence(following.group().strip())):
             found.append((block.start() + len(block.group()) - len(block.group().lstrip()), 2, line, block.end()))
     return found
