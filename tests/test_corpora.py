@@ -635,3 +635,49 @@ def test_the_sentence_holding_the_expected_measure_is_marked(tmp_path, embedder,
     service = _service_over(tmp_path, embedder, token_counter, "halo.md", THERMOSTAT)
     first = ask(service, question, 2).passages[0]
     assert answer in first.text[first.highlight.start:first.highlight.end], (first.text, first.highlight)
+
+
+RIVER = """# Osmera (river)
+
+Osmera
+Country | Valdoria
+Source | Lake Temmik, Kaskar Highlands
+Source elevation | 2,140 m (7,020 ft)
+Mouth | Gulf of Serran at Porto Lenza
+Length | 612 km (380 mi)
+Basin size | 48,300 km2
+Average discharge | 410 m3/s
+
+The Osmera rises in Lake Temmik and flows south through the Kaskar Highlands to the Gulf of Serran.
+
+Irrigation from the river waters some 310,000 hectares on the Tarn Plain. Porto Lenza handles about 14 million
+tonnes of cargo annually, making it the second busiest port in Valdoria.
+"""
+
+TIDE = """# Portugal approves first tidal power array in the Tagus estuary
+
+LISBON, 4 May — Portugal's government on Sunday approved the construction of a 48-megawatt tidal power array at
+the mouth of the Tagus river, the first commercial project of its kind in the country.
+
+"We cannot fight climate change by sacrificing the species that are just coming back," said Dr. Inês Valadares, a
+marine biologist at the University of Lisbon who has tracked the dolphins for six years. "The turbines turn
+slowly, at about 12 revolutions per minute, and the risk of collision is probably low."
+
+Fishermen in Trafaria said they feared the exclusion zone would close their best grounds.
+"""
+
+
+@pytest.mark.parametrize("lookup", ["Inês Valadares", "Valadares", "ines valadares"])
+def test_a_name_asked_alone_has_the_passage_holding_it_first(tmp_path, embedder, token_counter, lookup):
+    """Another page's infobox (its vector like the name's: "Valdoria") ranked above the one
+    passage naming Inês Valadares, and the verdict said "not found"."""
+    from qa.service import QAService
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "osmera.md").write_text(RIVER, encoding="utf-8")
+    (corpus / "tide.md").write_text(TIDE, encoding="utf-8")
+    _build(corpus, embedder, token_counter)
+    answer = ask(QAService(str(tmp_path / "index"), embedder=embedder).load(), lookup, 3)
+    assert "Inês Valadares" in answer.passages[0].text, answer.passages[0].text
+    assert answer.answered

@@ -44,6 +44,22 @@ def test_a_markdown_file_without_a_title_is_titled_by_its_opening_heading(raw, t
     assert document.text == raw.decode().split("---\n")[-1]  # the heading stays in the text
 
 
+@pytest.mark.parametrize("raw, title", [
+    (b"Trams return to Lindenport\n\nThe line opened.\n", "Trams return to Lindenport"),
+    # a headline over a standfirst or a field; a thread's "Thread:" label is no part of its title
+    (b"Oral History Project: The Brennmoor Plant\nInterview with Dr. Chidinma Okafor\n\nRecorded in 2023.\n",
+     "Oral History Project: The Brennmoor Plant"),
+    (b"Thread: Kombucha SCOBY sinking - help?\nBoard: Fermentation Corner\n\nPosted by tom_1\n",
+     "Kombucha SCOBY sinking - help?"),
+    (b"It was cold.\nThe trams stopped.\n\nMore.\n", "notes"),  # two sentences are no headline
+    ("\u2022 History\n  \u2022 conflict\n\nWhy the Koreas are at war\n".encode(), "notes"),  # page labels
+])
+def test_a_text_file_is_titled_by_its_headline(raw, title):
+    document = parse_document(raw, "a/notes.txt")
+    assert document.title == title
+    assert document.text == raw.decode()
+
+
 @pytest.mark.parametrize("raw, expected", [
     (b"Council approves tram\n\nBy Tomas Vennegaard, Lindenport Herald, 3 March 2024\n\nThe council voted.\n",
      {"author": "Tomas Vennegaard", "publisher": "Lindenport Herald", "published": "2024-03-03"}),

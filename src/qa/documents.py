@@ -22,6 +22,7 @@ from frontmatter.default_handlers import YAMLHandler
 
 from .bylines import byline_metadata, mail_metadata
 from .errors import CorpusError
+from .furniture import is_field_line
 from .markdown import opening_heading
 from .records import Document
 
@@ -30,6 +31,10 @@ HTML_SUFFIXES = (".html", ".htm")
 SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES
 _YAML = YAMLHandler()
 _HEADLINE = re.compile(r"\A[ \t]*(\S[^\n]{0,200}?)[ \t]*\n[ \t]*\n")
+# a headline over a standfirst or a field ("Oral History Project: The Brennmoor Plant" over
+# "Interview with Dr. Chidinma Okafor"; "Thread: Kombucha SCOBY sinking - help?" over "Board: …")
+_HEADLINE_OVER_A_LINE = re.compile(r"\A[ \t]*(\w[^\n]{0,200}?(?<![.,;:]))[ \t]*\n[ \t]*\w[^\n]{0,200}\n[ \t]*\n")
+_TITLE_FIELD = re.compile(r"^(?:title|subject|thread|topic):\s*(?=\S)", re.IGNORECASE)
 
 
 def slugify(relative_path: str) -> str:
@@ -68,9 +73,10 @@ def _title(relative_path: str, body: str, metadata: dict[str, Any]) -> str:
     if metadata.get("title") not in (None, ""):
         return str(metadata["title"]).strip()
     if relative_path.lower().endswith(".txt"):
-        headline = _HEADLINE.match(body)
-        if headline:
-            return headline.group(1)
+        headline = _HEADLINE.match(body) or _HEADLINE_OVER_A_LINE.match(body)
+        fields = headline is not None and all(is_field_line(line) for line in headline.group().strip().splitlines())
+        if headline and (_TITLE_FIELD.match(headline.group(1)) or not fields):  # a block of fields: a title's only
+            return _TITLE_FIELD.sub("", headline.group(1))
     else:
         heading = opening_heading(body)
         if heading is not None:

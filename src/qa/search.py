@@ -114,7 +114,20 @@ def _hybrid(index: LoadedIndex, query: Query, vector: np.ndarray, candidates: np
     score = score + _priors(index, query, candidates, best_anchor_rows)
     if bylines is not None and bylines.any():  # above every other passage: a byline says who wrote it, and when
         score = score + bylines * (score.max() - score[bylines].min() + WEIGHTS["byline"])
+    if query.keyword:  # a name asked alone, found as written, comes first: not a passage merely like it
+        found = _holds_the_lookup(index, query, candidates, bm25)
+        if found.any():
+            score = score + found * (score.max() - score[found].min() + WEIGHTS["phrase"])
     return score, np.maximum(dense, anchor)
+
+
+def _holds_the_lookup(index: LoadedIndex, query: Query, candidates: np.ndarray, bm25: np.ndarray) -> np.ndarray:
+    """Per candidate, does it hold the lookup as written: its phrase ("Inês Valadares": the
+    infobox of another page ranked first, its vector like the name's), or its one term? The
+    issue's rule: a name that occurs verbatim in the corpus, asked alone, has its passage first."""
+    if query.phrases:
+        return np.array([contains_phrase(index.chunks[int(c)].text, query.phrases) for c in candidates], dtype=bool)
+    return bm25 > 0
 
 
 def _read_with_headings(index: LoadedIndex, candidates: np.ndarray, values: np.ndarray) -> np.ndarray:
