@@ -43,7 +43,7 @@ WEIGHTS = {"chunk": 0.5, "anchor": 1.0, "bm25": 3.0, "anchor_bm25": 1.0, "answer
 # by words, so a sentence describing X ("X, a historian") is the one real evidence of an answer,
 # decisive as the byline is for "Who wrote it?"
 DENSE_FLOOR = 0.3  # a passage sharing no term with the question must be at least this similar to be returned
-HIGHLIGHT_TERM_WEIGHT = 0.3  # shared question terms, per share of the question's terms
+HIGHLIGHT_TERM_WEIGHT = 0.8  # shared question terms, per share of the question's terms
 HIGHLIGHT_TYPE_BONUS = 0.3  # a sentence holding the expected answer type
 HIGHLIGHT_SHAPE_BONUS = 0.3  # a sentence of the answer's shape ("led by Dr. …" for "Who will lead …?")
 
