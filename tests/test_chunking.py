@@ -278,6 +278,9 @@ def test_only_a_wrapped_lines_newline_is_a_space_to_the_splitter():
     masked = for_sentence_splitting(wrapped)
     assert len(masked) == len(wrapped)
     assert masked.count("\n") == wrapped.count("\n") - 1 and "stage for all three" in masked
+    year = ("The Trust employed 14 staff (11.2 full-time equivalent) at 31 December\n2024. The Chief Executive, "
+            "Tamsin Lowry-Okafor, is the highest-paid\nemployee.")
+    assert "\n" not in for_sentence_splitting(year)  # a year ending a sentence opens no list item
     short = "Harriet Molloy\nFestival Director, Quillbridge Arts Collective\n07700 900418 | quillbridge.example"
     assert for_sentence_splitting(short) == short  # a signature: its longest line is no wrapped width
     assert for_sentence_splitting("```\n" + wrapped + "```") == "```\n" + wrapped + "```"  # code keeps its lines

@@ -182,6 +182,26 @@ def test_a_dotted_number_is_one_term():
     assert tokenize(["It changed in v2.4.1 for Python3.11"]) == [["chang", "2.4.1", "python", "3.11"]]
 
 
+
+@pytest.mark.parametrize("line, expected", [("Page 3 of 9", True), ("- 4 -", True), ("p. 12", True),
+                                            ("Page three of the report", False), ("Page 3 shows the map.", False)])
+def test_a_pages_footer_is_furniture(line, expected):
+    """Text extracted from a PDF repeats "Page N of M" at every page's foot: each was a passage."""
+    from qa.furniture import is_furniture_line
+
+    assert is_furniture_line(line) is expected
+
+
+def test_a_word_hyphenated_at_a_lines_end_is_one_term():
+    """Text extracted from a PDF breaks words across lines: "harbour autho-\nrities" was the
+    terms "autho" and "rities", and a question about "authorities" never found it."""
+    from qa.lexical import tokenize
+
+    assert tokenize(["the sailing pro-\ngramme and the harbour autho-\n> rities"]) == [
+        ["sail", "programm", "harbour", "author"]]
+    assert tokenize(["a well-known self-help group"]) == [["well", "known", "self", "help", "group"]]
+
+
 @pytest.mark.parametrize("sentence, expected", [
     ("**Is there a Docker image?**", True), ("**Lines appear twice.**", True), ("Why not?", True),
     ("The image is **11 MB** compressed.", False), ("**Note:** the image is 11 MB.", False), ("**", False),

@@ -70,6 +70,13 @@ def test_a_contracts_numbered_clause_heading_in_capitals_is_a_heading():
     assert outline(text, False)[1] == ("BACKGROUND", "1. DEFINITIONS AND INTERPRETATION", "11. TERMINATION")
     assert section_at(text, False, text.index("11.1")) == "11. TERMINATION"
 
+    # a report's numbered subsection, nested under its section, whatever follows it
+    report = ("2 OUR PEOPLE\n\n2.1 Our volunteers\n\nAt the end of the year the Trust had 187 volunteers, up from\n"
+              "146 in 2023, and our\n\n2.2 Our staff\n\nThe Trust employed 14 staff.\n")
+    assert outline(report, False)[1] == ("2 OUR PEOPLE", "2 OUR PEOPLE › 2.1 Our volunteers",
+                                         "2 OUR PEOPLE › 2.2 Our staff")
+    assert section_at(report, False, report.index("At the end")) == "2 OUR PEOPLE › 2.1 Our volunteers"
+
 
 def test_markdown_headings_as_commonmark_reads_them():
     text = ("## Setup ##\n\nA.\n\n## C# tips\n\nB.\n\nintro line one\nline two\n---\n\nC.\n\nPara.\n\n---\n\n"

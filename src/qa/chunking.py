@@ -59,7 +59,7 @@ class ChunkingParams:
                    "a page's figure captions as paragraphs; a list item's window opens with it, a nested one's "
                    "with the item above; hard-wrapped lines and quoted mail's lines one sentence; a short "
                    "paragraph ending in a question opens the next one's first window; a lead-in ending in ':' "
-                   "joins its list")
+                   "joins its list; numbered section headings in plain text; a word hyphenated at a line's end one term")
 
     def to_json(self) -> dict:
         return asdict(self)

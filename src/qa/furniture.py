@@ -35,7 +35,8 @@ _CREDIT_ONLY = re.compile(
 )
 _FURNITURE_LINE = re.compile(
     r"^(?:\d+\s*-?\s*min(?:ute)?s?\.?\s+read|advertisement|sponsored(?: content)?|share(?: this(?: article| story)?)?"
-    r"|(?:read|see) (?:more|also)\s*:.*|related(?: stories| articles)?\s*:?.*|sign up for .*newsletter.*)$",
+    r"|(?:read|see) (?:more|also)\s*:.*|related(?: stories| articles)?\s*:?.*|sign up for .*newsletter.*"
+    r"|(?:page|p\.)\s*\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?|[-–—]\s*\d{1,4}\s*[-–—])$",  # a page's footer: "Page 3 of 9"
     re.IGNORECASE,
 )
 _BYLINE = re.compile(r"^(?:(?P<credit>By|Written by|Write to|Reporting by|Reported by|Issued by|Published by|Posted by"

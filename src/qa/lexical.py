@@ -138,8 +138,14 @@ _NUMBER_UNIT = re.compile(r"(?<=\d)(?=(?!(?:st|nd|rd|th|s)\b)[^\W\d_]+\b)", re.I
 _THOUSANDS = re.compile(r"\b\d{1,3}(?:,\d{3})+\b")
 
 
+# a word hyphenated at a line's end, as text extracted from a PDF is: "pro-\ngramme" is "programme"
+_LINE_END_HYPHEN = re.compile(r"(?<=[a-z])-[ \t]*\n[ \t>]*(?=[a-z])")
+
+
 def _number_terms(text: str) -> str:
-    """``text`` with its numbers spaced and joined as they are terms (tokenizing only)."""
+    """``text`` with its numbers spaced and joined as they are terms, and its words hyphenated
+    at a line's end whole (tokenizing only: the text itself is never changed)."""
+    text = _LINE_END_HYPHEN.sub("", text) if "-\n" in text or "- \n" in text else text
     spaced = _NUMBER_UNIT.sub(" ", _GLUED_NUMBER.sub(" ", text))
     return _THOUSANDS.sub(lambda m: m[0].replace(",", ""), spaced) if "," in spaced else spaced
 

@@ -181,23 +181,28 @@ def _markdown_headings(text: str) -> list[Heading]:
 
 # what a line of a letter or a transcript ends with, as a heading never does: a stage direction
 # after a sentence ("A slimy one. [laughs]"), a salutation's comma ("Hi all,")
-# a contract's numbered clause heading is in capitals: "11. TERMINATION", "14. GOVERNING LAW AND JURISDICTION"
-_NUMBERED_CAPS = re.compile(r"\d{1,3}(?:\.\d{1,3})*\.?\s+[A-Z][A-Z0-9 ,&'’/()-]*[A-Z)]$")
+# a numbered section's heading: a contract's clause in capitals ("11. TERMINATION"), a report's subsection
+_NUMBERED_HEADING = re.compile(r"\d{1,3}(?:\.\d{1,3})*\.?\s+[A-Z][A-Z0-9 ,&'’/()-]*[A-Z)]$"
+                            # or a numbered subsection: "2.1 Our volunteers", "3.3 Food pantry and hydrotherapy"
+                            r"|\d{1,3}(?:\.\d{1,3})+\s+[A-Z][^\n]*$")
 _ASIDE = re.compile(r"\s*[\[(][^\])]{1,40}[\])]$")
 
 
 def _plain_headings(text: str) -> list[Heading]:
     """A short line, capitalised, without final punctuation, over a block ending a sentence;
     not a byline, furniture, a list item, a salutation ("Morning,") or a sign-off over a
-    signature ("Okonkwo" over "--")."""
+    signature ("Okonkwo" over "--"). A numbered section's heading ("11. TERMINATION", "2.1 Our
+    volunteers") is one whatever follows, nested by its number's depth."""
     blocks = list(_BLOCK.finditer(text))
     found = []
     for block, following in zip(blocks, blocks[1:]):
         line = block.group().strip()
-        numbered = _NUMBERED_CAPS.match(line) is not None
+        numbered = _NUMBERED_HEADING.match(line) is not None
         if ("\n" not in line and len(line.split()) <= MAX_HEADING_WORDS and (line[:1].isupper() or numbered)
                 and not ends_sentence(_ASIDE.sub("", line)) and not line.endswith(",") and not is_byline(line)
                 and not is_furniture_line(line) and not (LIST_ITEM.match(line) and not numbered)
-                and not following.group().startswith("--") and ends_sentence(following.group().strip())):
-            found.append((block.start() + len(block.group()) - len(block.group().lstrip()), 2, line, block.end()))
+                and not following.group().startswith("--")
+                and (numbered or ends_sentence(following.group().strip()))):  # a section number says it alone
+            level = 2 + line.split()[0].rstrip(".").count(".") if numbered else 2  # "2.1 …" is under "2 OUR PEOPLE"
+            found.append((block.start() + len(block.group()) - len(block.group().lstrip()), level, line, block.end()))
     return found
