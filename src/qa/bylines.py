@@ -60,7 +60,8 @@ def mail_metadata(body: str) -> dict[str, str]:
     if not sender or not (subject or date):
         return {}
     name, address = email.utils.parseaddr(str(sender))  # "Ann Lee <ann@x.org>"; a bare name is no address
-    found = {"author": (name or address) if "@" in str(sender) else " ".join(str(sender).split()), "title": _REPLY_PREFIX.sub("", str(subject or "")).strip()}
+    author = (name or address) if "@" in str(sender) else " ".join(str(sender).split())
+    found = {"author": author, "title": _REPLY_PREFIX.sub("", str(subject or "")).strip()}
     try:
         found["published"] = email.utils.parsedate_to_datetime(str(date)).date().isoformat() if date else ""
     except (TypeError, ValueError, IndexError):

@@ -193,7 +193,8 @@ def _windows(
     opening = len(asked) if run else 0
     run = list(asked) + run if run else run
     for anchor in range(opening, len(run)):
-        first = 0 if anchor == opening and asked and _fits(text, run[0].start, run[anchor].end, params, count) else anchor
+        takes_the_question = anchor == opening and asked and _fits(text, run[0].start, run[anchor].end, params, count)
+        first = 0 if takes_the_question else anchor
         while first > opening and anchor - first < params.context_before and not _opens_item(
             text, run[anchor].start) and _fits(text, run[first - 1].start, run[anchor].end, params, count):
             first -= 1

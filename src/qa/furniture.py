@@ -73,9 +73,9 @@ def is_furniture_line(line: str) -> bool:
 
 def is_byline(sentence: str) -> bool:
     """"By Jane Doe", "Write to Olivia B. Waxman at …", "By Reuters", "Author: …", a mail's
-    "From: Harriet Molloy <…>"; not a
-    sentence that merely opens with "By" ("By contrast, …", "By 1858 …", "By night, …"):
-    after "By" come two capitalised words, or one that ends the line."""
+    "From: Harriet Molloy <…>", a forum's "Posted by tealeaf_tomas on …"; not a sentence that
+    merely opens with "By" ("By contrast, …", "By 1858 …", "By night, …"): after "By" come two
+    capitalised words, or one that ends the line."""
     stripped = sentence.strip().strip("*_").strip()  # "*By Helena Duarte · Atlantic Wire · 4 May 2025*"
     match = _BYLINE.match(stripped)
     if match is None or match.group("credit") is None:
@@ -133,7 +133,7 @@ def is_non_answer(text: str, sentences: Sequence[tuple[int, int]]) -> bool:
     if lines and all(is_furniture_line(line) for line in lines):
         return True
     if any(is_field_line(line) or _AGENT.search(line) for line in lines) or lines[:1] in (["--"], ["—"]):
-        return False  # a field holds a fact; a mail's signature who wrote and their role ("Devon Achterberg | Treasurer"): a meeting's date, who sent apologies
+        return False  # a field, a line naming who did it, a mail's signature ("Devon Achterberg | Treasurer"): facts
     words = [w for w in text.split() if any(c.isalnum() for c in w)]  # not the list's "-" or "•"
     return bool(lines) and len(words) <= 15 and not any(
         _TERMINAL.search(line) or _SENTENCE_END.search(line) for line in lines)

@@ -28,11 +28,12 @@ _END = r"\s*[?!.]*$"
 # "the article", "this piece", "the tram story", "the story about the tram"; not "the story of
 # Cinderella" (a work, not this document) nor "the report" (one the article may cite)
 # and the kinds of document a text is rarely about: "Who wrote the Tessera release notes?" was
-# answered by the notes' opening line ("guide" or "tutorial" may be a work an article is about)
+# answered by the notes' opening line ("guide" or "tutorial" may be a work an article is about;
+# "policy" or "report" alone may be what it is about: "the Sunshine Policy")
 _DOCUMENT_NOUN = (r"(?:article|story|piece|post|essay|column|editorial|text|document|page|release\s+notes|changelog|"
                   r"faq|manual|handbook|readme|documentation|recipes?|cookbook|(?:privacy|cookie)\s+policy|"
                   r"terms\s+(?:of\s+(?:service|use)|and\s+conditions)|minutes|notice|newsletter|press\s+release|memo|"
-                  r"(?:match|game|race)\s+report|e-?mail|thread|transcript|paper)")  # not "policy" or "report" alone: "the Sunshine Policy"
+                  r"(?:match|game|race)\s+report|e-?mail|thread|transcript|paper)")
 # a life's account names its subject with "of": "Who wrote the biography of Astrid Lunde?" (and
 # "the biography" names which document, of several, as "the FAQ" does); "a biography of" is one it may mention
 _LIFE_NOUN = r"(?:biography|profile|obituary)"

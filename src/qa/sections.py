@@ -4,7 +4,8 @@ LlamaIndex's Markdown header metadata).
 
 Passages stay within a paragraph (or a question's and its answer's), and a heading is a
 paragraph of its own: a changelog's bullet says what changed, and only its heading ("## 2.4.0
-— 2025-05-20") says in which version and when, so no answer could say either. The citation carries the section.
+— 2025-05-20") says in which version and when, so no answer could say either. The citation
+carries the section.
 
 Markdown: ATX ("## Setup") and setext headings outside code blocks, nested by level; the
 heading that repeats the title is left out. A saved page: its ``<h1>``…``<h6>``, as
@@ -179,12 +180,12 @@ def _markdown_headings(text: str) -> list[Heading]:
     return sorted(h for h in found if any(c.isalnum() for c in h[2]))
 
 
+# a numbered section's heading: a contract's clause in capitals ("11. TERMINATION"), or a report's
+# numbered subsection ("2.1 Our volunteers", "3.3 Food pantry and hydrotherapy")
+_NUMBERED_HEADING = re.compile(r"\d{1,3}(?:\.\d{1,3})*\.?\s+[A-Z][A-Z0-9 ,&'’/()-]*[A-Z)]$"
+                               r"|\d{1,3}(?:\.\d{1,3})+\s+[A-Z][^\n]*$")
 # what a line of a letter or a transcript ends with, as a heading never does: a stage direction
 # after a sentence ("A slimy one. [laughs]"), a salutation's comma ("Hi all,")
-# a numbered section's heading: a contract's clause in capitals ("11. TERMINATION"), a report's subsection
-_NUMBERED_HEADING = re.compile(r"\d{1,3}(?:\.\d{1,3})*\.?\s+[A-Z][A-Z0-9 ,&'’/()-]*[A-Z)]$"
-                            # or a numbered subsection: "2.1 Our volunteers", "3.3 Food pantry and hydrotherapy"
-                            r"|\d{1,3}(?:\.\d{1,3})+\s+[A-Z][^\n]*$")
 _ASIDE = re.compile(r"\s*[\[(][^\])]{1,40}[\])]$")
 
 
