@@ -608,6 +608,18 @@ def test_a_saved_mail_is_titled_by_its_subject_and_answers_who_sent_it(tmp_path,
     assert sent is not None and "2025-02-06" in sent.value
 
 
+
+def test_of_a_threads_senders_the_first_ones_from_line_comes_first(tmp_path, embedder, token_counter):
+    """A thread (tests/fixtures/mail, written for a walkthrough) has four "From:" lines, all
+    bylines; "Who sent the email?" ranked the second sender's first, under metadata naming the
+    first: the byline naming the document's author now comes first."""
+    text = (Path(__file__).parent / "fixtures" / "mail" / "festival-budget-thread.txt").read_text(encoding="utf-8")
+    service = _service_over(tmp_path, embedder, token_counter, "festival-budget-thread.txt", text)
+    answer = ask(service, "Who sent the email?", 3)
+    assert answer.document_fact is not None and answer.document_fact.value == "Harriet Molloy"
+    assert answer.passages[0].text.startswith("From: Harriet Molloy"), answer.passages[0].text
+
+
 THERMOSTAT = """# Halo help
 
 ## What does the snowflake on the display mean?

@@ -31,7 +31,7 @@ from .answer_types import ANSWER_PATTERNS
 from .facts import document_terms
 from .furniture import names_not_answers
 from .index.load import LoadedIndex
-from .lexical import contains_phrase
+from .lexical import contains_phrase, fold
 from .markdown import heads_a_table
 from .query import Query
 from .scoring import non_overlapping, scale_by_max, segment_argmax, segment_max, segment_slots, zscore
@@ -114,11 +114,23 @@ def _hybrid(index: LoadedIndex, query: Query, vector: np.ndarray, candidates: np
     score = score + _priors(index, query, candidates, best_anchor_rows)
     if bylines is not None and bylines.any():  # above every other passage: a byline says who wrote it, and when
         score = score + bylines * (score.max() - score[bylines].min() + WEIGHTS["byline"])
+        score = score + WEIGHTS["byline"] * _names_the_author(index, candidates, bylines)
     if query.keyword:  # a name asked alone, found as written, comes first: not a passage merely like it
         found = _holds_the_lookup(index, query, candidates, bm25)
         if found.any():
             score = score + found * (score.max() - score[found].min() + WEIGHTS["phrase"])
     return score, np.maximum(dense, anchor)
+
+
+def _names_the_author(index: LoadedIndex, candidates: np.ndarray, bylines: np.ndarray) -> np.ndarray:
+    """Per candidate, a byline naming its document's author (as the metadata has it): a mail
+    thread's bylines are every message's "From:", and its author is the first sender's."""
+    named = np.zeros(len(candidates), dtype=np.float32)
+    for i in np.flatnonzero(bylines):
+        chunk = index.chunks[int(candidates[i])]
+        author = index.documents[chunk.doc_id].author
+        named[i] = bool(author) and fold(author).lower() in fold(chunk.text).lower()
+    return named
 
 
 def _holds_the_lookup(index: LoadedIndex, query: Query, candidates: np.ndarray, bm25: np.ndarray) -> np.ndarray:
