@@ -298,14 +298,18 @@ def test_quoted_phrase_and_accented_terms_rank_their_passage_first(tmp_path, emb
     hybrid = ask(service, 'When was "On the Computational Complexity of Algorithms" written?', 3)
     assert "seminal paper" in hybrid.passages[0].text
     # the phrase boost itself: exactly the windows holding the quoted words in order get it
-    from qa.search import WEIGHTS, _priors
+    from qa.search import WEIGHTS, _holds_a_phrase, _priors
 
     index = service.index
     everything = np.arange(len(index.chunks))
     anchors = index.anchor_rows[index.anchor_offsets[:-1]]
-    boost = _priors(index, analyse('Who wrote "On the Computational Complexity of Algorithms"?'), everything,
-                    anchors) - _priors(index, analyse("Who wrote On the Computational Complexity of Algorithms?"),
-                                       everything, anchors)
+
+    def priors(question):
+        query = analyse(question)
+        return _priors(index, query, everything, anchors, _holds_a_phrase(index, query, everything))
+
+    boost = (priors('Who wrote "On the Computational Complexity of Algorithms"?')
+             - priors("Who wrote On the Computational Complexity of Algorithms?"))
     expected = [WEIGHTS["phrase"] if "On the Computational Complexity of Algorithms" in c.text else 0.0
                 for c in index.chunks]
     assert boost.tolist() == expected and 0 < expected.count(WEIGHTS["phrase"]) < len(expected)

@@ -16,7 +16,7 @@ import re
 from .records import Span
 
 # a list item's marker and the space after it ("- ", "• ", "3. ", "2) "): an item needs no heading, nor an antecedent
-LIST_ITEM = re.compile(r"[ \t]*(?:[-*+•·]|\d+[.)])[ \t]")
+LIST_ITEM = re.compile(r"[ \t]*(?:[-*+•·]|\d{1,3}[.)])[ \t]")  # not a year ending a sentence: "…December\n2024. The"
 _FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})([^\n]*)$", re.MULTILINE)  # a Markdown code fence line, and the rest
 _OPENING_H1 = re.compile(r"\A\s*(?:#[ \t]+([^\n]{1,200}?)(?:[ \t]+#+)?[ \t]*(?:\n|\Z)"
                          r"|([^\s#][^\n]{0,200}?)[ \t]*\n=+[ \t]*(?:\n|\Z))")

@@ -111,12 +111,13 @@ def _hybrid(index: LoadedIndex, query: Query, vector: np.ndarray, candidates: np
         + WEIGHTS["anchor_bm25"] * scale_by_max(anchor_bm25)
     )
     bylines = _subject_bylines(index, query, candidates, subject) if query.about else None
-    score = score + _priors(index, query, candidates, best_anchor_rows)
+    phrased = _holds_a_phrase(index, query, candidates)  # once: the phrase prior and a lookup's rank both read it
+    score = score + _priors(index, query, candidates, best_anchor_rows, phrased)
     if bylines is not None and bylines.any():  # above every other passage: a byline says who wrote it, and when
         score = score + bylines * (score.max() - score[bylines].min() + WEIGHTS["byline"])
         score = score + WEIGHTS["byline"] * _names_the_author(index, candidates, bylines)
     if query.keyword:  # a name asked alone, found as written, comes first: not a passage merely like it
-        found = _holds_the_lookup(index, query, candidates, bm25)
+        found = phrased if query.phrases else bm25 > 0  # its phrase ("Inês Valadares"), or its one term
         if found.any():
             score = score + found * (score.max() - score[found].min() + WEIGHTS["phrase"])
     return score, np.maximum(dense, anchor)
@@ -133,13 +134,14 @@ def _names_the_author(index: LoadedIndex, candidates: np.ndarray, bylines: np.nd
     return named
 
 
-def _holds_the_lookup(index: LoadedIndex, query: Query, candidates: np.ndarray, bm25: np.ndarray) -> np.ndarray:
-    """Per candidate, does it hold the lookup as written: its phrase ("Inês Valadares": the
-    infobox of another page ranked first, its vector like the name's), or its one term? The
-    issue's rule: a name that occurs verbatim in the corpus, asked alone, has its passage first."""
-    if query.phrases:
-        return np.array([contains_phrase(index.chunks[int(c)].text, query.phrases) for c in candidates], dtype=bool)
-    return bm25 > 0
+def _holds_a_phrase(index: LoadedIndex, query: Query, candidates: np.ndarray) -> np.ndarray:
+    """Per candidate, does it hold one of the question's phrases (quoted, or a lookup's words in
+    order)? A lookup's passages that hold it come first ("Inês Valadares" asked alone: another
+    page's infobox, its vector like the name's, ranked first): the issue's rule, a name that
+    occurs verbatim in the corpus, asked alone, has its passage first."""
+    if not query.phrases:
+        return np.zeros(len(candidates), dtype=bool)
+    return np.array([contains_phrase(index.chunks[int(c)].text, query.phrases) for c in candidates], dtype=bool)
 
 
 def _read_with_headings(index: LoadedIndex, candidates: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -174,7 +176,8 @@ def _best_sentence_cosines(index: LoadedIndex, chunks: np.ndarray, vector: np.nd
     return segment_max(index.sentence_vectors[index.sentence_rows[slots]] @ vector, starts)
 
 
-def _priors(index: LoadedIndex, query: Query, candidates: np.ndarray, best_anchor_rows: np.ndarray) -> np.ndarray:
+def _priors(index: LoadedIndex, query: Query, candidates: np.ndarray, best_anchor_rows: np.ndarray,
+            phrased: np.ndarray) -> np.ndarray:
     """Answer-type and quoted-phrase boosts, in z-score units (answer_types.py,
     query.quoted_phrases); the byline's is ``_subject_bylines``. A "who" question looks for a new name in the
     anchor sentence closest to the question (``best_anchor_rows``)."""
@@ -187,10 +190,7 @@ def _priors(index: LoadedIndex, query: Query, candidates: np.ndarray, best_ancho
             [bool(index.sentence_names[int(row)] - query.words) for row in best_anchor_rows], dtype=np.float32)
     elif query.answer_type is not None:
         prior = prior + WEIGHTS["answer_type"] * index.has_answer_type[query.answer_type][candidates]
-    if query.phrases:
-        prior = prior + WEIGHTS["phrase"] * np.array(
-            [contains_phrase(index.chunks[int(c)].text, query.phrases) for c in candidates], dtype=np.float32)
-    return prior.astype(np.float32)
+    return (prior + WEIGHTS["phrase"] * phrased).astype(np.float32)
 
 
 def _of_the_place(index: LoadedIndex, query: Query, candidates: np.ndarray) -> np.ndarray:

@@ -19,12 +19,12 @@ from __future__ import annotations
 import re
 
 from .furniture import is_field_line
+from .markdown import LIST_ITEM
 
 WRAP_WIDTH = 60  # the longest line of a wrapped paragraph: text is wrapped at 65-80 columns
 WRAPPED_SHARE = 0.7  # a wrapped line (all but a paragraph's last) is nearly as long as its longest
 _QUOTE_MARKER = re.compile(r"^[ \t]*(?:>[ \t]?)+", re.MULTILINE)  # "> ", "> > ": quoted mail
-# a list item or a clause opens a line; a year ending the sentence before does not ("… at 31 December\n2024. The")
-_ITEM = re.compile(r"[ \t]*(?:[-*+•·]|\d{1,3}[.)]|\([a-z0-9]{1,3}\))[ \t]")
+_CLAUSE = re.compile(r"[ \t]*\([a-z0-9]{1,3}\)[ \t]")  # a clause opens a line: "(b) to keep the accounts …"
 _STARTS_A_LINE = re.compile(r"[ \t]*(?:[|#]|```|~~~)")  # a table row, a heading, a code fence
 
 
@@ -40,7 +40,7 @@ def for_sentence_splitting(text: str) -> str:
     joined = []
     for line, width, widest, following in zip(lines, widths, longest, lines[1:]):
         wrapped = (widest >= WRAP_WIDTH and width >= WRAPPED_SHARE * widest and not line.rstrip().endswith(":")
-                   and following.strip() and not _ITEM.match(following)
+                   and following.strip() and not LIST_ITEM.match(following) and not _CLAUSE.match(following)
                    and not _STARTS_A_LINE.match(following) and not is_field_line(following.strip()))
         joined.append(line + (" " if wrapped else "\n"))
     return "".join(joined) + lines[-1]
