@@ -122,6 +122,18 @@ def test_highlight_marks_the_answering_sentence(service):
     # a mail's signature says who wrote and their role
     ("--\nDevon Achterberg | Treasurer\nQuillbridge Arts Collective", False),
     ("Devon Achterberg | Treasurer\nQuillbridge Arts Collective", True),  # alone, a label list still
+    # figures among words are data: a price, an address, a count in a list item, a rating
+    ("Price when reviewed: £279.99", False),
+    ("- Bulky for small bedrooms\n- Replacement filters cost £64", False),
+    ("- One man, aged in his 70s, was rescued from his car near Ballyneale", False),
+    ("Halvorsen Pharma A/S, Strandvejen 114, 2900 Hellerup, Denmark", False),
+    ("★★★★☆ 4/5", False),
+    # a bold label over its value is a field; over a list, a label still
+    ("**Manufacturer**\nKestrel Biologics Ltd, Carrow Road Industrial Estate", False),
+    ("**Key points**\n- Carrick Bridge closed", True),
+    # a time alone, or a chapter marker's label, is no data
+    ("**17:48**", True), ("[02:15]", True), ("**16:50** — *Correction*", True),
+    ("44:10 Listener questions: grafting\n49:30 Outro and next week", True),
 ])
 def test_questions_headings_labels_and_credits_are_non_answers(text, expected):
     from qa.furniture import is_non_answer

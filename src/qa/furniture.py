@@ -54,9 +54,18 @@ BYLINE_DATE = re.compile(rf"\b(?:\d{{1,2}}\s+{_MONTH},?\s+[12]\d{{3}}|{_MONTH}\s
 _TERMINAL = re.compile(r"(?:[.!?…:;][\"”’)\]]*|[;,]\s+(?:and|or|but))$")
 _TABLE_DATA = re.compile(r"\S\s*\|.*\d|\d.*\|\s*\S")  # a table row with a number in it, as written or extracted
 # a field and its value: "**Date:** Tuesday 29 April 2025", "Apologies: Sandra Mbeki, Keiko Aoyama"
-_FIELD = re.compile(r"^[*_]{0,2}[A-Z][\w ()/&'’-]{0,40}:[*_]{0,2}[ \t]+[*_\[(\"“]{0,2}\w")
+_FIELD = re.compile(r"^[*_]{0,2}[A-Z][\w ()/&'’-]{0,40}:[*_]{0,2}[ \t]+[*_\[(\"“]{0,2}[\w£$€¥₹#+-]")
 # who did it, named: "Signed for and on behalf of Halvorsen Data Systems AS by Eirik Tvedt, Managing Director"
 _AGENT = re.compile(r"\b\w+\s+by\s+(?:[A-Z][\w.'’-]*\s+){1,3}[A-Z][\w'’-]+")
+# a line of data: a figure among words ("Replacement filters cost £64", "Kestrel Biologics Ltd, Unit 7, …
+# Norwich", "- One man, aged in his 70s, was rescued"), read without its list marker or its leading time
+# ("**17:48**", "[02:15]", "44:10 Listener questions" stay labels), or a star rating ("★★★★☆ 4/5")
+_LEADING_MARK = re.compile(r"^(?:[-*•+]\s+|\d{1,3}[.)]\s+)?(?:[*_\[(]*\d{1,2}:\d{2}(?::\d{2})?[*_\])]*\s*[—–-]?\s*)?")
+_WORDS = re.compile(r"[^\W\d_]{2,}")
+_STARS = re.compile(r"[★☆]")
+# a bold label over its value: "**Manufacturer**" then "Kestrel Biologics Ltd, …" (not over a list: "**Key points**")
+_LABEL_LINE = re.compile(r"^(\*\*|__)[^*_\n]+\1:?$")
+_LIST_LINE = re.compile(r"^(?:[-*•+]|\d{1,3}[.)])\s")
 _SENTENCE_END = re.compile(r"[.!?…][\"”’)\]]*(?:\s|(?=[A-Z]))")  # "Koreans.Carl Mydans—…" holds a sentence
 
 
@@ -114,6 +123,15 @@ def is_field_line(line: str) -> bool:
     return _FIELD.match(line) is not None
 
 
+def holds_data(line: str) -> bool:
+    """A figure among three words or more, or a star rating: what a label or a heading seldom
+    holds, a price, an address, a count or a time in a list item often does."""
+    if _STARS.search(line):
+        return True
+    rest = line[_LEADING_MARK.match(line).end():]
+    return any(c.isdigit() for c in rest) and len(_WORDS.findall(rest)) >= 3
+
+
 def is_question(sentence: str) -> bool:
     return sentence.rstrip("”\"’' )*_").endswith("?")  # "**Is there a Docker image?**" too
 
@@ -134,6 +152,9 @@ def is_non_answer(text: str, sentences: Sequence[tuple[int, int]]) -> bool:
         return True
     if any(is_field_line(line) or _AGENT.search(line) for line in lines) or lines[:1] in (["--"], ["—"]):
         return False  # a field, a line naming who did it, a mail's signature ("Devon Achterberg | Treasurer"): facts
+    if any(holds_data(line) for line in lines) or (len(lines) > 1 and _LABEL_LINE.match(lines[0])
+                                                    and not _LIST_LINE.match(lines[1])):
+        return False  # figures among words, a rating, a bold label over its value: facts, not labels
     words = [w for w in text.split() if any(c.isalnum() for c in w)]  # not the list's "-" or "•"
     return bool(lines) and len(words) <= 15 and not any(
         _TERMINAL.search(line) or _SENTENCE_END.search(line) for line in lines)
