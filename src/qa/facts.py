@@ -22,12 +22,16 @@ from .records import Document, DocumentFact
 FACT_LABELS = {"author": "Written by", "published": "Published", "publisher": "Published by"}  # page and CLI
 
 
+TITLE_WEIGHT = 2.0  # a topic word in a document's title or file name, against one in its text
+
+
 def subject_document(documents: Mapping[str, Document], view: Any, query: Query,
                      doc_ids: Sequence[str]) -> str | None:
     """Which document a question about the document means: the one asked or indexed; else
     the one its topic names ("the **CI** post", "the article about **bike lanes**"): the
     document holding the most of the topic's words, rarity-weighted, in its text or its title
-    (or file name); two holding them alike ("the article about bike lanes" of two bike lane
+    (or file name), a title's twice a text's ("the live blog" is "Storm Orla live: …", not
+    every text saying "live"); two holding them alike ("the article about bike lanes" of two bike lane
     stories) name none, rather than one picked by their length. Not the document of the
     first passage: "Who wrote the post about CI build times?" ranked a sentence about a
     city engineer first, and its article's byline answered. None when the question names no
@@ -44,10 +48,10 @@ def subject_document(documents: Mapping[str, Document], view: Any, query: Query,
     weight: dict[str, float] = {}
     wanted = set(asked)
     for term in dict.fromkeys(query.topic):
-        holding = {d for d in asked if term in document_terms(documents[d].title, d)}
-        holding |= {view.chunks[int(c)].doc_id for c in np.flatnonzero(view.lexical.term_matches([term]))} & wanted
+        titled = {d for d in asked if term in document_terms(documents[d].title, d)}
+        holding = titled | {view.chunks[int(c)].doc_id for c in np.flatnonzero(view.lexical.term_matches([term]))} & wanted
         for doc_id in holding:
-            weight[doc_id] = weight.get(doc_id, 0.0) + view.lexical.idf(term)
+            weight[doc_id] = weight.get(doc_id, 0.0) + view.lexical.idf(term) * (TITLE_WEIGHT if doc_id in titled else 1)
     ranked = sorted(weight, key=weight.__getitem__, reverse=True)
     if not ranked or (len(ranked) > 1 and weight[ranked[0]] == weight[ranked[1]]):
         return None  # no document, or two alike: naming one would be a guess
