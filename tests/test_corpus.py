@@ -91,6 +91,15 @@ def test_a_text_file_is_titled_by_its_headline(raw, title):
      {"author": "Helena Duarte", "publisher": "Atlantic Wire Agency", "published": "2025-05-04"}),
     (b"Thread: Kombucha help\n\nPosted by tealeaf_tomas on 12 March 2024, 21:14\n\nHi all.\n",
      {"author": "tealeaf_tomas", "published": "2024-03-12"}),
+    # a podcast's line: its credit after its date and length
+    (b"Deep Roots, Episode 47\n\nReleased 3 April 2024 \xc2\xb7 52 min \xc2\xb7 Hosted by Tamsin Okafor-Reid\n\nText.\n",
+     {"author": "Tamsin Okafor-Reid", "published": "2024-04-03"}),
+    (b"Headline\n\nReleased 3 April 2024 \xc2\xb7 Great show \xc2\xb7 Hosted by Tam Reid\n\nText.\n", {}),
+    # a dated field among the first blocks: a judgment's, minutes'
+    (b"IN THE HIGH COURT\nCase No: HT-2022-000184\n\nRolls Building, London\nDate: 17 November 2023\n\nText.\n",
+     {"published": "2023-11-17"}),
+    (b"Minutes\n\n**Date:** Tuesday 29 April 2025\n**Apologies:** Sandra Mbeki\n\nText.\n", {"published": "2025-04-29"}),
+    (b"Headline\n\nText.\n\nMore.\n\nMore.\n\nMore.\n\nMore.\n\nMore.\n\nDate: 1 May 2020\n", {}),  # too far in
     # the front matter wins, key by key
     (b"---\nauthor: Front Matter\n---\nHeadline\n\nBy Jane Roe, Daily Bugle, 12 May 2025\n\nText.\n",
      {"author": "Front Matter", "publisher": "Daily Bugle", "published": "2025-05-12"}),

@@ -155,6 +155,11 @@ def test_questions_headings_labels_and_credits_are_non_answers(text, expected):
     ("*By Helena Quaresma Duarte · Atlantic Wire Agency · 4 May 2025*", True),  # in Markdown's emphasis
     ("Posted by tealeaf_tomas on 12 March 2024, 21:14", True),  # a forum's user name
     ("Posted by the river, the inn has a terrace.", False),
+    # a podcast's: its credit after its date and its length
+    ("Released 3 April 2024 · 52 min · Hosted by Tamsin Okafor-Reid", True),
+    ("Updated Friday 4 May 2025 | By Ann Lee", True),
+    ("Released 3 April 2024 · a walk in the orchards · Hosted by Tam Reid", False),
+    ("3 April 2024 · 52 min", False),
 ])
 def test_a_byline_names_someone_after_by(sentence, expected):
     from qa.furniture import is_byline

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import re
 
-from .furniture import BYLINE_DATE, HANDLE, is_byline
+from .furniture import BYLINE_DATE, HANDLE, credit_in_line, is_byline
 
 BYLINE_BLOCKS = 4  # a byline opens an article: looked for in its first blocks only
-_PREFIX = re.compile(r"^(?:By|Written by|Reported by|Reporting by|Issued by|Published by|Posted by)\s+", re.IGNORECASE)
+_PREFIX = re.compile(r"^(?:By|Written by|Reported by|Reporting by|Issued by|Published by|Posted by|Hosted by|"
+                     r"Presented by)\s+", re.IGNORECASE)
 _PARTS = re.compile(r",|\s[|—–·•]\s")
 _DATE_LEAD = re.compile(r"\s+(?:on|at)$")  # what led to the date taken out: "tealeaf_tomas on [12 March 2024]"
 _CONNECTORS = frozenset("and of the de van von der den da di du le la bin al y & for".split())
@@ -34,8 +35,35 @@ def byline_metadata(body: str) -> dict[str, str]:
     opening = body[:4000]  # the first blocks are near the top: a long text is not cut in blocks for this
     for start, end in list(paragraph_spans(opening))[:BYLINE_BLOCKS]:
         line = opening[start:end].strip("*_ ")  # a Markdown byline in emphasis: "*By Helena Duarte · …*"
-        if "\n" not in line and len(line) <= 200 and _PREFIX.match(line) and is_byline(line):
+        if "\n" in line or len(line) > 200:
+            continue
+        if _PREFIX.match(line) and is_byline(line):
             return _read(_PREFIX.sub("", line))
+        credit = credit_in_line(line)  # "Released 3 April 2024 · 52 min · Hosted by Tamsin Okafor-Reid"
+        if credit is not None and _PREFIX.match(credit):
+            found = _read(_PREFIX.sub("", credit))
+            date = BYLINE_DATE.search(line)
+            return {**found, "published": _iso(date.group())} if found and date and _iso(date.group()) else found
+    return {}
+
+
+FIELD_BLOCKS = 6  # a "Date:" field is looked for in the text's first blocks only
+# a dated field: a judgment's "Date: 17 November 2023", minutes' "**Date:** Tuesday 29 April 2025"
+_DATE_FIELD = re.compile(r"^[*_]{0,2}(?:date|dated|date of (?:publication|issue)|published|issued|(?:last\s+)?updated)"
+                         r"[*_]{0,2}:[*_]{0,2}[ \t]+(?P<value>[^\n]{1,80})$", re.IGNORECASE | re.MULTILINE)
+
+
+def field_metadata(body: str) -> dict[str, str]:
+    """``published`` from a "Date:" field among the text's first blocks, where a judgment, a
+    notice or minutes date themselves; {} when there is none."""
+    from .chunking import paragraph_spans
+
+    opening = body[:3000]
+    for start, end in list(paragraph_spans(opening))[:FIELD_BLOCKS]:
+        for field in _DATE_FIELD.finditer(opening[start:end]):
+            date = BYLINE_DATE.search(field.group("value"))
+            if date and _iso(date.group()):
+                return {"published": _iso(date.group())}
     return {}
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from frontmatter.default_handlers import YAMLHandler
 
-from .bylines import byline_metadata, mail_metadata
+from .bylines import byline_metadata, field_metadata, mail_metadata
 from .errors import CorpusError
 from .furniture import is_field_line
 from .markdown import opening_heading
@@ -63,6 +63,8 @@ def parse_document(raw: bytes, relative_path: str) -> Document | None:
         return None
     metadata = normalised_metadata(metadata, relative_path)
     from_byline = byline_metadata(body) or mail_metadata(body)
+    if "published" not in from_byline:  # a judgment's "Date: 17 November 2023"
+        from_byline.update(field_metadata(body))
     if metadata.get("published") is not None or metadata.get("date") is not None:
         from_byline.pop("published", None)  # the front matter's date, under either name, wins
     metadata = {**from_byline, **metadata}

@@ -40,7 +40,7 @@ _FURNITURE_LINE = re.compile(
     re.IGNORECASE,
 )
 _BYLINE = re.compile(r"^(?:(?P<credit>By|Written by|Write to|Reporting by|Reported by|Issued by|Published by|Posted by"
-                     r"|From:)"
+                     r"|Hosted by|Presented by|From:)"
                      r"|Contact the author|Author:?)\s+\w",
                      re.I)
 HANDLE = re.compile(r"@?[\w.-]*[_\d][\w.-]*,?$")  # a forum's user name: "Posted by tealeaf_tomas on 12 March 2024"
@@ -82,9 +82,41 @@ def is_furniture_line(line: str) -> bool:
 
 def is_byline(sentence: str) -> bool:
     """"By Jane Doe", "Write to Olivia B. Waxman at …", "By Reuters", "Author: …", a mail's
-    "From: Harriet Molloy <…>", a forum's "Posted by tealeaf_tomas on …"; not a sentence that
+    "From: Harriet Molloy <…>", a forum's "Posted by tealeaf_tomas on …", a podcast's "Released
+    3 April 2024 · 52 min · Hosted by Tamsin Okafor-Reid" (credit_in_line); not a sentence that
     merely opens with "By" ("By contrast, …", "By 1858 …", "By night, …"): after "By" come two
     capitalised words, or one that ends the line."""
+    return _is_credit(sentence) or credit_in_line(sentence) is not None
+
+
+# a byline's parts apart from its credit: a date, with what it marks ("Released 3 April 2024"), or a length
+_BYLINE_SEPARATOR = re.compile(r"\s[|·•]\s")
+_DATED_PART = re.compile(r"^(?:(?:first\s+)?(?:released|published|posted|updated|aired|recorded)(?:\s+on)?\s+)?(?:[A-Z][a-z]+,?\s+)?$",
+                         re.IGNORECASE)
+_LENGTH_PART = re.compile(r"^\d{1,3}\s*(?:min(?:ute)?s?|hrs?|hours?)\.?(?:\s+read)?$", re.IGNORECASE)
+
+
+def credit_in_line(line: str) -> str | None:
+    """The credit of a byline that does not open with it: "Released 3 April 2024 · 52 min ·
+    Hosted by Tamsin Okafor-Reid" (parts between " · " or " | ": one credit, the others dates
+    or lengths); None for any other line."""
+    parts = [p.strip() for p in _BYLINE_SEPARATOR.split(line.strip().strip("*_").strip())]
+    if len(parts) < 2:
+        return None
+    credits = [p for p in parts if _is_credit(p)]
+    others = [p for p in parts if p not in credits]
+    if len(credits) != 1 or not all(_LENGTH_PART.match(p) or _dated(p) for p in others):
+        return None
+    return credits[0]
+
+
+def _dated(part: str) -> bool:
+    """A date, alone or with what it marks: "Released 3 April 2024", "Updated Friday 4 May 2025"."""
+    date = BYLINE_DATE.search(part)
+    return date is not None and _DATED_PART.match(part[:date.start()]) is not None and not part[date.end():].strip()
+
+
+def _is_credit(sentence: str) -> bool:
     stripped = sentence.strip().strip("*_").strip()  # "*By Helena Duarte · Atlantic Wire · 4 May 2025*"
     match = _BYLINE.match(stripped)
     if match is None or match.group("credit") is None:
