@@ -219,6 +219,16 @@ def test_a_word_hyphenated_at_a_lines_end_is_one_term():
     assert tokenize(["a well-known self-help group"]) == [["well", "known", "self", "help", "group"]]
 
 
+def test_a_transcripts_speaker_labels_are_no_terms():
+    """Every short turn of Edwin's ("EDWIN: It's a hobby.") held the term "edwin" and ranked first
+    for "Who is Edwin Carraway?"; the label says who speaks, not what the turn is about."""
+    from qa.lexical import tokenize
+
+    assert tokenize(["EDWIN: It's a hobby.\nDR. OKAFOR: A slimy one.\nQ: Where?"]) == [["hobbi", "slimi", "one", "where"]]
+    assert tokenize(["Edwin: a pomologist. The time is 10:30 and the ratio 3:1"]) == [
+        ["edwin", "pomolog", "time", "10", "30", "ratio"]]
+
+
 @pytest.mark.parametrize("sentence, expected", [
     ("**Is there a Docker image?**", True), ("**Lines appear twice.**", True), ("Why not?", True),
     ("The image is **11 MB** compressed.", False), ("**Note:** the image is 11 MB.", False), ("**", False),

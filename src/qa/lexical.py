@@ -124,7 +124,7 @@ LEXICAL_ANALYZER = (f"bm25s; passages k1={K1} b={PASSAGE_B}, sentences k1={K1} b
                     "dotted numbers whole (2.4.1, 1.6), apart from letters before them (v2.4.1); "
                     "units apart from numbers (200g, 1.6l), thousands unseparated (2,500); "
                     "an irregular verb or noun form's only lemma first, not an auxiliary's nor a degree's "
-                    "(lemminflect: sank -> sink, did and hardest stay)")
+                    "(lemminflect: sank -> sink, did and hardest stay); a transcript's speaker labels no terms")
 # bm25s's words of two characters or more, but a number with dots is one term, as Elasticsearch's
 # standard tokenizer keeps it: "What was fixed in 2.4.1?" lost "2.4.1" to "2", "4" and "1", all too short
 TOKEN_PATTERN = r"(?u)\b\d+(?:\.\d+)+\b|\b\w\w+\b"
@@ -142,10 +142,16 @@ _THOUSANDS = re.compile(r"\b\d{1,3}(?:,\d{3})+\b")
 _LINE_END_HYPHEN = re.compile(r"(?<=[a-z])-[ \t]*\n[ \t>]*(?=[a-z])")
 
 
+# a transcript's speaker label ("EDWIN: No, no."): who speaks, not what the turn is about; as a term it made
+# every short turn of Edwin's the best match for "Who is Edwin Carraway?"
+_SPEAKER_LABEL = re.compile(r"^[ \t]*[A-Z][A-Z.'’ -]{0,30}:(?=[ \t])", re.MULTILINE)
+
+
 def _number_terms(text: str) -> str:
-    """``text`` with its numbers spaced and joined as they are terms, and its words hyphenated
-    at a line's end whole (tokenizing only: the text itself is never changed)."""
+    """``text`` with its numbers spaced and joined as they are terms, its words hyphenated at a
+    line's end whole, and no speaker labels (tokenizing only: the text itself is never changed)."""
     text = _LINE_END_HYPHEN.sub("", text) if "-\n" in text or "- \n" in text else text
+    text = _SPEAKER_LABEL.sub(" ", text) if ":" in text else text
     spaced = _NUMBER_UNIT.sub(" ", _GLUED_NUMBER.sub(" ", text))
     return _THOUSANDS.sub(lambda m: m[0].replace(",", ""), spaced) if "," in spaced else spaced
 
