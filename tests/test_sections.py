@@ -37,6 +37,11 @@ def test_a_passage_is_in_the_headings_above_it_nested_by_level():
     # the heading that repeats the title is left out; before any heading there is none
     assert section_at(CHANGELOG, True, at("- Sync"), "Tessera release notes") == "2.4.0 — 2025-05-20 › Fixed"
     assert section_at(CHANGELOG, True, at("Dates are"), "Tessera release notes") is None
+    # a title that adds a subtitle to the heading, or a heading that adds one to the title, repeats it
+    assert section_at(CHANGELOG, True, at("- Sync"), "Tessera release notes — every version") == "2.4.0 — 2025-05-20 › Fixed"
+    assert section_at("# Storm Orla live: updates\n\n## Monday\n\nText.\n", True, 30, "Storm Orla live") == "Monday"
+    assert section_at(CHANGELOG, True, at("- Sync"), "Tessera release notesbook").startswith("Tessera release notes ›")
+    assert section_at(CHANGELOG, True, at("- Sync"), "Tessera").startswith("Tessera release notes ›")  # one word
     assert section_at("Just text.\n", True, 0) is None
     assert len(outline(CHANGELOG, True)[0]) == 5  # the comment in the code block is no heading
 
@@ -59,6 +64,11 @@ def test_a_letters_or_a_transcripts_short_lines_are_no_headings():
             "We are moving the stage.\n\nOkonkwo\n\n--\nOkonkwo Baptiste\n\"Light travels. So do we.\"\n\n"
             "Thomas Galbraith (engineer)\n\nHe built the light.\n")
     assert outline(text, False)[1] == ("Thomas Galbraith (engineer)",)  # an aside alone still names a section
+    # a turn broken off, or any speaker's turn, is none either ("TAMSIN: So if nobody grafts it—" was the
+    # section of the rest of the podcast's transcript)
+    turns = ("TAMSIN: So if nobody grafts it—\n\nEDWIN: If nobody takes a cutting, it's gone.\n\n"
+             "And then the results came back…\n\nThey proved it.\n\nQ: Where were you then\n\nAt home.\n")
+    assert outline(turns, False)[1] == ()
 
 
 def test_a_contracts_numbered_clause_heading_in_capitals_is_a_heading():
@@ -87,6 +97,19 @@ def test_markdown_headings_as_commonmark_reads_them():
     heading = text.index("## Known")
     assert section_at(text, True, heading) == "Known issues, read before upgrading:"
     assert section_at(text, True, text.index("Para.")) == "intro line one line two"  # "---" after a blank: a rule
+
+
+def test_a_bold_line_standing_alone_is_a_heading_under_the_one_above():
+    """A live blog's "**17:48**" entries had no section: a passage could not say when it was posted."""
+    text = ("# Storm live\n\n**Key points**\n\n- Bridge closed\n\n**17:48**\n\nWe leave it there.\n\n"
+            "**16:50** — *Correction*\n\nHe is in his 70s.\n\n## Background\n\nThe river rose.\n\n"
+            "**Is there a Docker image?**\n\nYes.\n\n**Lines appear twice.** Restart it.\n\n"
+            "**Manufacturer**\nKestrel Ltd\n\n**Very common** (more than 1 in 10):\n- dry mouth\n\n"
+            "**Read all of this leaflet carefully.**\n\n```\n**not in code**\n```\n")
+    assert outline(text, True)[1] == ("Storm live", "Storm live › Key points", "Storm live › 17:48",
+                                      "Storm live › 16:50 — Correction", "Storm live › Background")
+    assert section_at(text, True, text.index("He is")) == "Storm live › 16:50 — Correction"
+    assert section_at(text, True, text.index("The river")) == "Storm live › Background"  # "##" closes it
 
 
 FAQ_PAGE = """<html><head><title>Help centre | Tessera</title></head><body><nav><a href="/">Home</a></nav>

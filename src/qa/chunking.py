@@ -59,7 +59,9 @@ class ChunkingParams:
                    "a page's figure captions as paragraphs; a list item's window opens with it, a nested one's "
                    "with the item above; hard-wrapped lines and quoted mail's lines one sentence; a short "
                    "paragraph ending in a question opens the next one's first window; a lead-in ending in ':' "
-                   "joins its list; numbered section headings in plain text; a word hyphenated at a line's end one term")
+                   "joins its list; numbered section headings in plain text; a word hyphenated at a line's end one term; "
+                   "bold lines alone are headings, a transcript's turns never; a 'Date:' field and a credit after a "
+                   "date read; a heading the title opens with is the title")
 
     def to_json(self) -> dict:
         return asdict(self)

@@ -63,9 +63,21 @@ def section_at(text: str, markdown: bool, offset: int, title: str = "", made: Ou
     starts, paths, _ = made if made is not None else outline(text, markdown)
     at = bisect_right(starts, offset) - 1
     path = paths[at] if at >= 0 else ""
-    if title and path.split(SEPARATOR, 1)[0].strip().casefold() == title.strip().casefold():
+    if title and _repeats(path.split(SEPARATOR, 1)[0], title):
         path = path.split(SEPARATOR, 1)[1] if SEPARATOR in path else ""
     return path or None
+
+
+def _repeats(heading: str, title: str) -> bool:
+    """The heading is the title, or the title's opening words ("Package leaflet: Information for
+    the patient" under the title "Package leaflet: Information for the patient — Veltrazin 25 mg"),
+    or the title the heading's: a front matter's title often adds a subtitle to the page's own."""
+    heading, title = " ".join(heading.casefold().split()), " ".join(title.casefold().split())
+    if heading == title:
+        return True
+    shorter, longer = sorted((heading, title), key=len)
+    return (len(shorter.split()) >= 3 and longer.startswith(shorter)
+            and not longer[len(shorter)].isalnum())  # whole words: "Notes on X" is not "Notes on Xylophones"
 
 
 # (doc_id, fingerprint) -> outline: made once, the text not kept; every question's candidates read their
@@ -177,7 +189,29 @@ def _markdown_headings(text: str) -> list[Heading]:
             level = 1 if underline.group().strip()[0] == "=" else 2
             found.append((start + len(paragraph) - len(paragraph.lstrip()), level, " ".join(paragraph.split()),
                           underline.end()))
+    found += _bold_headings(text, in_code)
     return sorted(h for h in found if any(c.isalnum() for c in h[2]))
+
+
+# a paragraph of one line in bold, perhaps with an emphasised note after a dash: a live blog's
+# "**17:48**", "**16:50** — *Correction*", a leaflet's "**What is in this leaflet**"
+_BOLD_LINE = re.compile(r"^(\*\*|__)(?=\S)([^*_\n]+?)(?<=\S)\1(?:[ \t]*[—–-][ \t]*(\*|_)(?=\S)([^*_\n]+?)(?<=\S)\3)?[ \t]*$")
+BOLD_HEADING_LEVEL = 6  # under any "#" heading above it, and closed by the next
+
+
+def _bold_headings(text: str, in_code) -> list[Heading]:
+    """Bold lines standing alone as a heading would (a paragraph of their own, short, ending no
+    sentence): where a writer marks sections without "#". "**Is there a Docker image?**" and
+    "**Lines appear twice.**" open the answer they are run in with, as FAQ labels do: no heading."""
+    found = []
+    for block in _BLOCK.finditer(text):
+        line = _BOLD_LINE.match(block.group())
+        if line is None or in_code(block.start()):
+            continue
+        label = line.group(2) + (f" — {line.group(4)}" if line.group(4) else "")
+        if len(label.split()) <= MAX_HEADING_WORDS and not ends_sentence(line.group(2)):
+            found.append((block.start(), BOLD_HEADING_LEVEL, label, block.end()))
+    return found
 
 
 # a numbered section's heading: a contract's clause in capitals ("11. TERMINATION"), or a report's
@@ -187,6 +221,10 @@ _NUMBERED_HEADING = re.compile(r"\d{1,3}(?:\.\d{1,3})*\.?\s+[A-Z][A-Z0-9 ,&'’/
 # what a line of a letter or a transcript ends with, as a heading never does: a stage direction
 # after a sentence ("A slimy one. [laughs]"), a salutation's comma ("Hi all,")
 _ASIDE = re.compile(r"\s*[\[(][^\])]{1,40}[\])]$")
+# a transcript's turn, as a heading never is: a speaker in capitals ("TAMSIN: So if nobody grafts it—"),
+# or a line broken off ("—", "…")
+_TURN = re.compile(r"^[A-Z][A-Z.'’ -]{0,30}:\s+\S")
+_BROKEN_OFF = ("—", "–", "-", "…", "...")
 
 
 def _plain_headings(text: str) -> list[Heading]:
@@ -200,7 +238,8 @@ def _plain_headings(text: str) -> list[Heading]:
         line = block.group().strip()
         numbered = _NUMBERED_HEADING.match(line) is not None
         if ("\n" not in line and len(line.split()) <= MAX_HEADING_WORDS and (line[:1].isupper() or numbered)
-                and not ends_sentence(_ASIDE.sub("", line)) and not line.endswith(",") and not is_byline(line)
+                and not ends_sentence(_ASIDE.sub("", line)) and not line.endswith((",",) + _BROKEN_OFF)
+                and not _TURN.match(line) and not is_byline(line)
                 and not is_furniture_line(line) and not (LIST_ITEM.match(line) and not numbered)
                 and not following.group().startswith("--")
                 and (numbered or ends_sentence(following.group().strip()))):  # a section number says it alone
