@@ -83,3 +83,10 @@ def test_a_speakers_label_does_not_make_the_answer_to_a_question_naming_them(gen
     assert "I retired early, in 2013" in passage.text[passage.highlight.start:passage.highlight.end]
     tipped = ask(genres, "Who tipped Edwin off about the tree?", 3).passages
     assert any("Mrs Dorothy Pugh" in p.text for p in tipped), [p.text[:60] for p in tipped]
+
+
+def test_a_leaflets_contents_list_is_never_an_answer(genres):
+    """Its items are its headings' words: "What is Veltrazin used for?" got the contents first."""
+    for question in ("What is Veltrazin used for?", "How should Veltrazin be stored?"):
+        for passage in ask(genres, question, 5).passages:
+            assert not passage.text.startswith(("1. What Veltrazin", "2. What you", "3. How to")), (question, passage.text)

@@ -112,6 +112,23 @@ def test_a_bold_line_standing_alone_is_a_heading_under_the_one_above():
     assert section_at(text, True, text.index("The river")) == "Storm live › Background"  # "##" closes it
 
 
+def test_a_list_naming_the_documents_own_headings_is_its_contents():
+    from qa.documents import Document
+    from qa.sections import is_contents_list
+
+    text = ("# Leaflet\n\n**What is in this leaflet**\n\n1. What Veltrazin is and what it is used for\n"
+            "2. How to take Veltrazin\n3. Possible side effects\n\n## 1. What Veltrazin is and what it is used for\n\n"
+            "It prevents migraine.\n\n## 2. How to take Veltrazin\n\nWith water.\n\n## 3. Possible side effects\n\n"
+            "- dry mouth\n- drowsiness\n")
+    leaflet = Document("leaflet", "leaflet.md", "Leaflet", text)
+    contents = text[text.index("1. What"):text.index("\n\n## 1.")]
+    assert is_contents_list(leaflet, contents)
+    assert is_contents_list(leaflet, "On this page\n- [How to take Veltrazin](#take)\n- Possible side effects ..... 7")
+    assert not is_contents_list(leaflet, "- dry mouth\n- drowsiness")  # a list of the text's own
+    assert not is_contents_list(leaflet, "2. How to take Veltrazin")  # one line: a heading's echo, not a list
+    assert not is_contents_list(leaflet, "2. How to take Veltrazin\n- dry mouth")
+
+
 FAQ_PAGE = """<html><head><title>Help centre | Tessera</title></head><body><nav><a href="/">Home</a></nav>
 <article><h1>Tessera help centre</h1>
 <p>Answers to the questions our support team hears most often, updated every month.</p>

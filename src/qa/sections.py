@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import threading
 from bisect import bisect_right
+from functools import lru_cache
 
 from cachetools import LRUCache
 
@@ -121,6 +122,40 @@ def in_apparatus(document: Document, offset: int) -> bool:
     """Is the text at ``offset`` under a References, Further reading, External links… heading?"""
     section = document_section(document, offset)
     return section is not None and _APPARATUS.fullmatch(section.rsplit(SEPARATOR, 1)[-1].strip()) is not None
+
+
+# a contents list's item: its list marker or number, and a page number after dot leaders ("4. Side effects ..... 7")
+_ITEM_MARK = re.compile(r"^(?:[-*•+]\s+|\d{1,3}(?:\.\d{1,3})*[.)]?\s+)?(?:\[([^\]]+)\]\([^)]*\)|(.+?))(?:\s*\.{3,}\s*\d+)?$")
+_NUMBER = re.compile(r"^\d{1,3}(?:\.\d{1,3})*[.)]?\s+")
+
+
+def is_contents_list(document: Document, text: str) -> bool:
+    """Lines that each name one of the document's own headings ("1. What Veltrazin is and what
+    it is used for", "- [Eligibility](#eligibility)"), under a label or not: a table of
+    contents, which points at the sections and answers nothing ("What is Veltrazin used
+    for?" got the leaflet's contents first)."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if len(lines) < 2:
+        return False
+    labels = _labels(_document_outline(document)[1])
+    if len(labels) < 2:
+        return False
+    named = [_bare(_item(line)) in labels for line in lines]
+    return sum(named) >= 2 and all(named[1:])  # the first line may be its label ("Contents")
+
+
+@lru_cache(maxsize=1024)
+def _labels(paths: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(_bare(path.rsplit(SEPARATOR, 1)[-1]) for path in paths)
+
+
+def _item(line: str) -> str:
+    match = _ITEM_MARK.match(line)
+    return (match.group(1) or match.group(2)) if match else line
+
+
+def _bare(label: str) -> str:
+    return " ".join(_NUMBER.sub("", label.strip("*_ ")).casefold().split())
 
 
 def heading_at(document: Document, offset: int) -> int | None:

@@ -17,7 +17,7 @@ from ..furniture import is_byline, is_dated_byline, is_non_answer
 from ..errors import IndexMismatch, IndexUnavailable
 from ..lexical import LexicalIndex
 from ..records import Chunk, Document
-from ..sections import heading_at, in_apparatus, is_heading_passage
+from ..sections import heading_at, in_apparatus, is_contents_list, is_heading_passage
 from ..spelling import Speller
 from .layout import (BM25, CHUNKS, DOCUMENTS, SENTENCE_BM25, SENTENCE_ROWS, SENTENCES, VECTORS, VOCABULARY,
                      read_jsonl, read_manifest, resolve_folder, verify_checksums)
@@ -179,10 +179,11 @@ def assemble(folder: Path, manifest: dict[str, Any], documents: dict[str, Docume
 
 
 def _sections(documents: dict[str, Document], chunks: list[Chunk]) -> tuple[list[int], np.ndarray]:
-    """The chunks that are within a heading or under a References (Further reading…) heading,
-    never returned, and per chunk the one (the first) of the heading its section opens with (else -1)."""
+    """The chunks that are within a heading, under a References (Further reading…) heading or
+    a contents list, never returned, and per chunk the one (the first) of the heading its section opens with (else -1)."""
     within = [i for i, c in enumerate(chunks) if is_heading_passage(documents[c.doc_id], c.start, c.end)]
-    apparatus = [i for i, c in enumerate(chunks) if in_apparatus(documents[c.doc_id], c.start)]
+    apparatus = [i for i, c in enumerate(chunks) if in_apparatus(documents[c.doc_id], c.start)
+                 or is_contents_list(documents[c.doc_id], c.text)]
     first_of: dict[tuple[str, int | None], int] = {}
     for i in within:
         start = heading_at(documents[chunks[i].doc_id], chunks[i].start)
