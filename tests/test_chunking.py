@@ -244,6 +244,20 @@ def test_a_markdown_tables_rule_line_is_no_sentence_and_opens_no_window():
         assert text[chunk.start:chunk.end] == chunk.text and not chunk.text.startswith("|---")
 
 
+def test_a_table_rows_window_opens_with_its_header_when_they_fit():
+    """A window opening at "| Adults over 65 years | 25 mg once a day | 50 mg |" did not say
+    which 50 mg was the most a day: each row's window opens with the header row."""
+    text = ("| Patient group | Starting dose | Maximum daily dose |\n|---|---|---|\n| Adults | 25 mg | 100 mg |\n"
+            "| Adults over 65 years | 25 mg | 50 mg |\n\nModel | BA3\nWeight | 6.8 kg\nNoise | 22 dB\n")
+    chunks = chunk_document(Document("t", "t.md", "T", text), ChunkingParams())
+    assert [(c.text.split("\n")[0], len(c.anchors)) for c in chunks] == [
+        ("| Patient group | Starting dose | Maximum daily dose |", 3), ("Model | BA3", 3)]
+    # a table too long for one window: a row far from the header opens its own, as before
+    rows = "".join(f"| Row {n} | {'x' * 60} |\n" for n in range(20))
+    long = chunk_document(Document("t", "t.md", "T", "| Name | Value |\n|---|---|\n" + rows), ChunkingParams())
+    assert long[0].text.startswith("| Name |") and any(c.text.startswith("| Row 1") for c in long)
+
+
 QUOTED_MAIL = """On Thu, 6 Feb 2025 at 11:15, Devon Achterberg <d.a@example.org> wrote:
 > The one line I'm unsure about is power. The depot has no three-phase supply, so
 > we'd need to hire a generator for the lighting rig. I've pencilled in £780 for a

@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Callable, Iterator
 
 from .furniture import is_question
-from .markdown import LIST_ITEM, code_blocks, is_table_rule, join_code_blocks, join_list_lead_ins
+from .markdown import LIST_ITEM, code_blocks, is_table_row, is_table_rule, join_code_blocks, join_list_lead_ins
 from .records import Chunk, Document, Span
 from .sections import is_heading_passage
 from .sentences import sentence_spans, trimmed
@@ -61,7 +61,7 @@ class ChunkingParams:
                    "paragraph ending in a question opens the next one's first window; a lead-in ending in ':' "
                    "joins its list; numbered section headings in plain text; a word hyphenated at a line's end one term; "
                    "bold lines alone are headings, a transcript's turns never; a 'Date:' field and a credit after a "
-                   "date read; a heading the title opens with is the title")
+                   "date read; a heading the title opens with is the title; a table row's window opens with its header")
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -196,7 +196,7 @@ def _windows(
     run = list(asked) + run if run else run
     for anchor in range(opening, len(run)):
         takes_the_question = anchor == opening and asked and _fits(text, run[0].start, run[anchor].end, params, count)
-        first = 0 if takes_the_question else anchor
+        first = 0 if takes_the_question else _table_start(text, run, opening, anchor, params, count)
         while first > opening and anchor - first < params.context_before and not _opens_item(
             text, run[anchor].start) and _fits(text, run[first - 1].start, run[anchor].end, params, count):
             first -= 1
@@ -220,6 +220,19 @@ def _windows(
             )
         )
     return windows
+
+
+def _table_start(text: str, run: list[Span], opening: int, anchor: int, params: ChunkingParams,
+                 count: TokenCounter) -> int:
+    """Where the window of ``anchor`` opens: at its table's header row when the anchor is a row
+    and the rows from the header fit (a row alone, "| Adults over 65 years | 25 mg | 50 mg |",
+    does not say which 50 mg is the most a day); else at the anchor."""
+    if not is_table_row(text[run[anchor].start:run[anchor].end]):
+        return anchor
+    header = anchor
+    while header > opening and is_table_row(text[run[header - 1].start:run[header - 1].end]):
+        header -= 1
+    return header if _fits(text, run[header].start, run[anchor].end, params, count) else anchor
 
 
 def _fits(text: str, start: int, end: int, params: ChunkingParams, count: TokenCounter) -> bool:

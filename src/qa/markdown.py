@@ -92,6 +92,11 @@ def is_table_rule(line: str) -> bool:
     return _TABLE_RULE.fullmatch(line) is not None
 
 
+def is_table_row(line: str) -> bool:
+    """A table's row on one line: Markdown's "| Adults | 25 mg |", or a saved page's "Weight | 6.8 kg"."""
+    return "\n" not in line and (line.lstrip().startswith("|") or " | " in line)
+
+
 def heads_a_table(text: str, end: int) -> bool:
     """Is the line ending at ``end`` a table's header row ("| | Harbour City | Vale Rovers |"),
     the next line its rule? It names the columns, and answers nothing."""
