@@ -182,6 +182,22 @@ def test_a_pages_table_rows_end_with_their_last_cell_that_holds_text():
     assert not any(line.endswith("|") or line.endswith("| ") for line in text.splitlines()), text
 
 
+def test_a_pages_accordion_headings_are_headings_and_its_ordered_lists_keep_their_numbers():
+    """A guide's "<h2><button>Fees</button></h2>" sections lost their headings (trafilatura drops
+    buttons), and its numbered steps became "- " bullets."""
+    page = ("<html><head><title>Street trading licence</title></head><body><article><h1>Street trading licence</h1>"
+            "<p>You need a licence to sell goods from a stall, a van or a barrow on a public street in the borough. "
+            "The licence is for one named person and one pitch.</p>"
+            "<h2><button aria-expanded=\"false\">Fees</button></h2><p>The application fee is £95 for a year.</p>"
+            "<h3><a href=\"#refunds\">Refunds</a></h3><p>The fee is not refunded if we refuse you.</p>"
+            "<h2>How to apply</h2><ol><li>Check your pitch.</li><li>Fill in the form.</li></ol>"
+            "<ul><li>Bring a photo.</li></ul></article></body></html>")
+    document = parse_document(page.encode(), "licence.html")
+    assert [label for _, _, label in document.metadata["headings"]] == [
+        "Street trading licence", "Fees", "Refunds", "How to apply"]
+    assert "1. Check your pitch.\n2. Fill in the form.\n\n- Bring a photo." in document.text
+
+
 def test_crlf_becomes_lf_and_body_after_front_matter_is_exact():
     raw = b"---\r\ntitle: T\r\n---\r\n\r\n  Indented first line.\r\nSecond.\r\n"
     document = parse_document(raw, "a.md")

@@ -61,7 +61,8 @@ class ChunkingParams:
                    "paragraph ending in a question opens the next one's first window; a lead-in ending in ':' "
                    "joins its list; numbered section headings in plain text; a word hyphenated at a line's end one term; "
                    "bold lines alone are headings, a transcript's turns never; a 'Date:' field and a credit after a "
-                   "date read; a heading the title opens with is the title; a table row's window opens with its header")
+                   "date read; a heading the title opens with is the title; a table row's window opens with its header; "
+                   "a page's heading buttons read, its ordered lists numbered")
 
     def to_json(self) -> dict:
         return asdict(self)

@@ -77,6 +77,7 @@ def extract(raw: bytes) -> Page | None:
         if tree is None:
             return None
         _captions_as_paragraphs(tree)
+        _heading_controls_as_text(tree)
         found = trafilatura.bare_extraction(
             tree, with_metadata=True, include_comments=False, include_tables=True, include_images=False,
             include_links=False, include_formatting=False, deduplicate=False, date_extraction_params=_DATES)
@@ -113,6 +114,15 @@ def _captions_as_paragraphs(tree: Any) -> None:
             figure.addnext(paragraph)
 
 
+def _heading_controls_as_text(tree: Any) -> None:
+    """A heading's button as its text: an accordion's "<h2><button>Fees</button></h2>" (a
+    government guide's sections, an FAQ's questions) lost its heading, since trafilatura drops
+    buttons as page furniture."""
+    for control in list(tree.xpath("//*[self::h1 or self::h2 or self::h3 or self::h4 or self::h5 or self::h6]"
+                                   "//*[self::button or self::a]")):
+        control.drop_tag()
+
+
 def _metadata(found: Any) -> dict[str, Any]:
     published = found.date
     try:
@@ -129,8 +139,10 @@ def _block_text(element: Any) -> str:
     """One block of trafilatura's output tree as one paragraph of text."""
     if element.tag == "graphic":
         return ""
-    if element.tag == "list":
-        return "\n".join(f"- {item}" for item in (_inline(i) for i in element.iter("item")) if item)
+    if element.tag == "list":  # an ordered list keeps its numbers: "2. Pay the fee" is a step, and the second
+        items = [item for item in (_inline(i) for i in element.iter("item")) if item]
+        ordered = element.get("rend") == "ol"
+        return "\n".join(f"{n}. {item}" if ordered else f"- {item}" for n, item in enumerate(items, start=1))
     if element.tag == "table":
         rows = [" | ".join(_inline(cell) for cell in row.iter("cell")).rstrip(" |") for row in element.iter("row")]
         return "\n".join(row for row in rows if row)  # a caption's row has no empty cells after it
