@@ -100,6 +100,11 @@ def test_a_text_file_is_titled_by_its_headline(raw, title):
      {"published": "2023-11-17"}),
     (b"Minutes\n\n**Date:** Tuesday 29 April 2025\n**Apologies:** Sandra Mbeki\n\nText.\n", {"published": "2025-04-29"}),
     (b"Headline\n\nText.\n\nMore.\n\nMore.\n\nMore.\n\nMore.\n\nMore.\n\nDate: 1 May 2020\n", {}),  # too far in
+    # a magazine issue's month; a newsletter's dateline
+    (b"# Wood remembers\n\n*By Callum Fairweather \xc2\xb7 Coast & Craft Magazine \xc2\xb7 Issue 88, July 2024*\n\nText.\n",
+     {"author": "Callum Fairweather", "publisher": "Coast & Craft Magazine", "published": "2024-07"}),
+    (b"# Newsletter\n\n**Issue 14 \xc2\xb7 Friday 21 March 2025**\n\nDear Parents,\n", {"published": "2025-03-21"}),
+    (b"Headline\n\nBy Ann Lee, Mayor 2024\n\nText.\n", {"author": "Ann Lee"}),  # no month: no date
     # the front matter wins, key by key
     (b"---\nauthor: Front Matter\n---\nHeadline\n\nBy Jane Roe, Daily Bugle, 12 May 2025\n\nText.\n",
      {"author": "Front Matter", "publisher": "Daily Bugle", "published": "2025-05-12"}),

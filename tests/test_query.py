@@ -287,6 +287,8 @@ def test_a_lookup_needs_a_word_to_look_up():
     ("When was the judgment published?", "published", ("judgment",)),
     ("When was the episode released?", "published", ("episod",)),
     ("Who wrote the show notes?", "author", ()),
+    ("Who wrote the interview?", "author", ("interview",)),
+    ("When was this newsletter issued?", "published", ("newslett",)),
 ])
 def test_a_question_about_the_document_itself_is_told_from_one_about_what_it_says(question, about, topic):
     query = analyse(question)

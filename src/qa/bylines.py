@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from .furniture import BYLINE_DATE, HANDLE, credit_in_line, is_byline
+from .furniture import BYLINE_DATE, HANDLE, MONTH_NAME, credit_in_line, is_byline
 
 BYLINE_BLOCKS = 4  # a byline opens an article: looked for in its first blocks only
 _PREFIX = re.compile(r"^(?:By|Written by|Reported by|Reporting by|Issued by|Published by|Posted by|Hosted by|"
@@ -47,20 +47,26 @@ def byline_metadata(body: str) -> dict[str, str]:
     return {}
 
 
+_MONTH_YEAR = re.compile(rf"{MONTH_NAME}\s+[12]\d{{3}}")
 FIELD_BLOCKS = 6  # a "Date:" field is looked for in the text's first blocks only
 # a dated field: a judgment's "Date: 17 November 2023", minutes' "**Date:** Tuesday 29 April 2025"
 _DATE_FIELD = re.compile(r"^[*_]{0,2}(?:date|dated|date of (?:publication|issue)|published|issued|(?:last\s+)?updated)"
                          r"[*_]{0,2}:[*_]{0,2}[ \t]+(?P<value>[^\n]{1,80})$", re.IGNORECASE | re.MULTILINE)
 
 
+# an issue's dateline: a newsletter's "**Issue 14 · Friday 21 March 2025**", "Vol. 3, No. 2 | May 2024"
+_DATELINE = re.compile(r"^[*_]{0,2}(?:(?:issue|vol(?:ume)?\.?|no\.?|number|edition)\s+\d+,?\s*(?:[·|•–—-]\s*)?)+"
+                       r"(?P<value>[^\n*_]{1,60})[*_]{0,2}$", re.IGNORECASE | re.MULTILINE)
+
+
 def field_metadata(body: str) -> dict[str, str]:
-    """``published`` from a "Date:" field among the text's first blocks, where a judgment, a
-    notice or minutes date themselves; {} when there is none."""
+    """``published`` from a "Date:" field or an issue's dateline among the text's first blocks,
+    where a judgment, a notice, minutes or a newsletter date themselves; {} when there is none."""
     from .chunking import paragraph_spans
 
     opening = body[:3000]
     for start, end in list(paragraph_spans(opening))[:FIELD_BLOCKS]:
-        for field in _DATE_FIELD.finditer(opening[start:end]):
+        for field in [*_DATE_FIELD.finditer(opening[start:end]), *_DATELINE.finditer(opening[start:end])]:
             date = BYLINE_DATE.search(field.group("value"))
             if date and _iso(date.group()):
                 return {"published": _iso(date.group())}
@@ -135,9 +141,12 @@ def _read(rest: str) -> dict[str, str]:
 
 
 def _iso(date: str) -> str:
+    """YYYY-MM-DD, or YYYY-MM for a month alone ("July 2024": dateutil would fill in today's day)."""
     from dateutil.parser import ParserError, parse
 
     try:
+        if _MONTH_YEAR.fullmatch(date.strip()):
+            return parse(date).date().isoformat()[:7]
         return parse(date).date().isoformat()
     except (ParserError, ValueError, OverflowError):
         return ""  # "31 February 2024": no date, the rest of the byline still read

@@ -34,7 +34,7 @@ _DOCUMENT_NOUN = (r"(?:article|story|piece|post|essay|column|editorial|text|docu
                   r"faq|manual|handbook|readme|documentation|recipes?|cookbook|(?:privacy|cookie)\s+policy|"
                   r"terms\s+(?:of\s+(?:service|use)|and\s+conditions)|minutes|notice|newsletter|press\s+release|memo|"
                   r"(?:match|game|race)\s+report|e-?mail|thread|transcript|paper|review|(?:live\s*)?blog(?:\s+post)?|"
-                  r"leaflet|judge?ment|ruling|episode|podcast|show\s+notes)")
+                  r"leaflet|judge?ment|ruling|episode|podcast|show\s+notes|interview|q\s*&\s*a)")
 # a life's account names its subject with "of": "Who wrote the biography of Astrid Lunde?" (and
 # "the biography" names which document, of several, as "the FAQ" does); "a biography of" is one it may mention
 _LIFE_NOUN = r"(?:biography|profile|obituary)"
@@ -50,7 +50,7 @@ _ABOUT_AUTHOR = re.compile(
     rf"|^\s*who\s+(?:wrote|authored)\s*\??\s*$", re.IGNORECASE)
 _ABOUT_PUBLISHED = re.compile(
     rf"\bwhen\s+(?:was|is)\s+(?:{_NAMED_DOCUMENT}\s+(?:first\s+|originally\s+)?"
-    rf"(?:published|written|posted|released|printed|dated|from|sent|(?:last\s+)?updated)"
+    rf"(?:published|written|posted|released|printed|dated|from|sent|issued|(?:last\s+)?updated)"
     rf"|(?:it|this)\s+(?:first\s+)?(?:published|posted|sent))\b"
     rf"|\bwhen\s+did\s+(?:{_NAMED_DOCUMENT}\s+(?:first\s+)?(?:come\s+out|appear|run|go\s+online)|"
     rf"{_THE_DOCUMENT}\s+get\s+published)\b"
@@ -70,7 +70,7 @@ _FACT_WORDS = frozenset("publish published publishes publication publishing publ
                         "released printed appear run online old first originally newspaper magazine outlet paper site "
                         "website source author authors authored writer writers reporter journalist byline penned "
                         "wrote written writes reported article story piece post essay column editorial text document "
-                        "page blog news opinion sent send updated last show notes".split())
+                        "page blog news opinion sent send updated last show notes issued issue".split())
 _TOPIC_CLAUSE = re.compile(r"\b(?:about|regarding|concerning)\s+(.+?)\s*[?!.]*$", re.IGNORECASE)
 _TRAILING_VERB = re.compile(r"(?:\s+(?:first|originally|published|written|posted|released|printed|dated|run|sent|"
                             r"appear(?:ed)?|come\s+out|from))+$", re.IGNORECASE)  # "…about the sewers published?"
