@@ -300,6 +300,18 @@ def test_only_a_wrapped_lines_newline_is_a_space_to_the_splitter():
     assert for_sentence_splitting("```\n" + wrapped + "```") == "```\n" + wrapped + "```"  # code keeps its lines
 
 
+def test_a_spec_sheets_dot_leaders_end_no_sentence():
+    """ "Weight (empty) ........ 6.2 kg" was three sentences, and "Heat-up time ......" with no
+    value was the highlight for how long the machine takes to warm up."""
+    from qa.sentences import sentence_spans
+
+    text = ("Technical data\n\n  Voltage ........................ 230 V ~ 50 Hz\n"
+            "  Weight (empty) ................. 6.2 kg\n  Contents . . . . . . 7\n\nI waited... Then it came.")
+    assert [text[s.start:s.end] for s in sentence_spans(text)] == [
+        "Technical data", "Voltage ........................ 230 V ~ 50 Hz", "Weight (empty) ................. 6.2 kg",
+        "Contents . . . . . . 7", "I waited...", "Then it came."]
+
+
 def test_a_short_paragraph_ending_in_a_question_opens_its_answers_window():
     """An interview: the interviewer's turn alone ranked first for questions about the
     answer ("the drought of 2012") and hid the answer's window, which overlapped it."""

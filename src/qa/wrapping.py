@@ -1,6 +1,7 @@
 """Hard-wrapped text as the sentence splitter should see it: a paragraph wrapped at a fixed
 width (a plain-text email, an RFC, a Markdown file wrapped at 80 columns) and the "> "
-markers of quoted mail are not sentence ends.
+markers of quoted mail are not sentence ends, and neither are a spec sheet's dot leaders
+("Weight (empty) ........ 6.2 kg" was "Weight (empty) ....", "." and "6.2 kg").
 
 pysbd ends a sentence at every newline, so "I've pencilled in £780 for a" / "> 60 kVA unit
 from Harlow Plant Hire, …" were two sentences: the highlight marked half of one, and a
@@ -25,6 +26,7 @@ WRAP_WIDTH = 60  # the longest line of a wrapped paragraph: text is wrapped at 6
 WRAPPED_SHARE = 0.7  # a wrapped line (all but a paragraph's last) is nearly as long as its longest
 _QUOTE_MARKER = re.compile(r"^[ \t]*(?:>[ \t]?)+", re.MULTILINE)  # "> ", "> > ": quoted mail
 _CLAUSE = re.compile(r"[ \t]*\([a-z0-9]{1,3}\)[ \t]")  # a clause opens a line: "(b) to keep the accounts …"
+_LEADER = re.compile(r"(?<=\S)[ \t]*(?:\.[ \t]?){4,}(?=[ \t]*\S)")  # "Weight (empty) ......... 6.2 kg": no sentence ends
 _STARTS_A_LINE = re.compile(r"[ \t]*(?:[|#]|```|~~~)")  # a table row, a heading, a code fence
 
 
@@ -32,6 +34,8 @@ def for_sentence_splitting(text: str) -> str:
     """``text`` with its quote markers blanked and the newlines inside wrapped paragraphs
     made spaces: the same length, so offsets found in it are the text's."""
     masked = _QUOTE_MARKER.sub(lambda marker: " " * len(marker.group()), text)
+    if "...." in masked or ". . . ." in masked:  # a spec sheet's or a contents list's dot leaders
+        masked = _LEADER.sub(lambda leader: " " * len(leader.group()), masked)
     if "\n" not in masked or "```" in masked or "~~~" in masked:  # code keeps its lines
         return masked
     lines = masked.split("\n")
