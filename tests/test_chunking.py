@@ -306,10 +306,12 @@ def test_a_spec_sheets_dot_leaders_end_no_sentence():
     from qa.sentences import sentence_spans
 
     text = ("Technical data\n\n  Voltage ........................ 230 V ~ 50 Hz\n"
-            "  Weight (empty) ................. 6.2 kg\n  Contents . . . . . . 7\n\nI waited... Then it came.")
+            "  Weight (empty) ................. 6.2 kg\n  Heat-up time ......... approx. 45 seconds\n"
+            "  Contents . . . . . . 7\n\nI waited... Then it came. Take max. 100 mg a day. The max. Is it?")
     assert [text[s.start:s.end] for s in sentence_spans(text)] == [
         "Technical data", "Voltage ........................ 230 V ~ 50 Hz", "Weight (empty) ................. 6.2 kg",
-        "Contents . . . . . . 7", "I waited...", "Then it came."]
+        "Heat-up time ......... approx. 45 seconds", "Contents . . . . . . 7", "I waited...", "Then it came.",
+        "Take max. 100 mg a day.", "The max.", "Is it?"]
 
 
 def test_a_short_paragraph_ending_in_a_question_opens_its_answers_window():

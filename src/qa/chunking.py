@@ -62,7 +62,7 @@ class ChunkingParams:
                    "joins its list; numbered section headings in plain text; a word hyphenated at a line's end one term; "
                    "bold lines alone are headings, a transcript's turns never; a 'Date:' field and a credit after a "
                    "date read; a heading the title opens with is the title; a table row's window opens with its header; "
-                   "a page's heading buttons read, its ordered lists numbered; dot leaders end no sentence")
+                   "a page's heading buttons read, its ordered lists numbered; dot leaders end no sentence, nor 'approx.' before a figure")
 
     def to_json(self) -> dict:
         return asdict(self)

@@ -1,7 +1,8 @@
 """Hard-wrapped text as the sentence splitter should see it: a paragraph wrapped at a fixed
 width (a plain-text email, an RFC, a Markdown file wrapped at 80 columns) and the "> "
 markers of quoted mail are not sentence ends, and neither are a spec sheet's dot leaders
-("Weight (empty) ........ 6.2 kg" was "Weight (empty) ....", "." and "6.2 kg").
+("Weight (empty) ........ 6.2 kg" was "Weight (empty) ....", "." and "6.2 kg"), nor an
+abbreviation's period before a figure ("approx. 45 seconds").
 
 pysbd ends a sentence at every newline, so "I've pencilled in £780 for a" / "> 60 kVA unit
 from Harlow Plant Hire, …" were two sentences: the highlight marked half of one, and a
@@ -27,6 +28,9 @@ WRAPPED_SHARE = 0.7  # a wrapped line (all but a paragraph's last) is nearly as 
 _QUOTE_MARKER = re.compile(r"^[ \t]*(?:>[ \t]?)+", re.MULTILINE)  # "> ", "> > ": quoted mail
 _CLAUSE = re.compile(r"[ \t]*\([a-z0-9]{1,3}\)[ \t]")  # a clause opens a line: "(b) to keep the accounts …"
 _LEADER = re.compile(r"(?<=\S)[ \t]*(?:\.[ \t]?){4,}(?=[ \t]*\S)")  # "Weight (empty) ......... 6.2 kg": no sentence ends
+# an abbreviation before a figure: "approx. 45 seconds", "max. 100 mg", "no. 7" (pysbd ended a sentence there)
+_ABBREVIATED = re.compile(r"\b(?:approx|ca|circa|no|nos|vol|fig|pp?|est|max|min|incl|excl|avg|tel|ref)\.(?=[ \t]+\d)",
+                          re.IGNORECASE)
 _STARTS_A_LINE = re.compile(r"[ \t]*(?:[|#]|```|~~~)")  # a table row, a heading, a code fence
 
 
@@ -36,6 +40,7 @@ def for_sentence_splitting(text: str) -> str:
     masked = _QUOTE_MARKER.sub(lambda marker: " " * len(marker.group()), text)
     if "...." in masked or ". . . ." in masked:  # a spec sheet's or a contents list's dot leaders
         masked = _LEADER.sub(lambda leader: " " * len(leader.group()), masked)
+    masked = _ABBREVIATED.sub(lambda abbreviation: abbreviation.group()[:-1] + " ", masked)
     if "\n" not in masked or "```" in masked or "~~~" in masked:  # code keeps its lines
         return masked
     lines = masked.split("\n")
