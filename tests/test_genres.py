@@ -14,18 +14,28 @@ import pytest
 from conftest import ask
 
 GENRES = Path(__file__).parent / "fixtures" / "genres"
+GENRES_2 = Path(__file__).parent / "fixtures" / "genres-2"  # the twelfth: a guide page, a biography, a manual,
+# a newsletter, an interview (eval/genres-2.jsonl)
 
 
-@pytest.fixture(scope="module")
-def genres(tmp_path_factory, embedder, token_counter):
+def _service(corpus: Path, folder: Path, embedder, token_counter):
     from qa.chunking import ChunkingParams
     from qa.corpus import load_corpus
     from qa.index.build import build_index
     from qa.service import QAService
 
-    index = tmp_path_factory.mktemp("genres") / "index"
-    build_index(load_corpus(GENRES), GENRES, index, embedder, ChunkingParams(), count_tokens=token_counter)
-    return QAService(str(index), embedder=embedder).load()
+    build_index(load_corpus(corpus), corpus, folder / "index", embedder, ChunkingParams(), count_tokens=token_counter)
+    return QAService(str(folder / "index"), embedder=embedder).load()
+
+
+@pytest.fixture(scope="module")
+def genres(tmp_path_factory, embedder, token_counter):
+    return _service(GENRES, tmp_path_factory.mktemp("genres"), embedder, token_counter)
+
+
+@pytest.fixture(scope="module")
+def genres_2(tmp_path_factory, embedder, token_counter):
+    return _service(GENRES_2, tmp_path_factory.mktemp("genres-2"), embedder, token_counter)
 
 
 def test_a_review_a_live_blog_or_an_episode_names_the_document_asked_about(genres):
@@ -90,3 +100,28 @@ def test_a_leaflets_contents_list_is_never_an_answer(genres):
     for question in ("What is Veltrazin used for?", "How should Veltrazin be stored?"):
         for passage in ask(genres, question, 5).passages:
             assert not passage.text.startswith(("1. What Veltrazin", "2. What you", "3. How to")), (question, passage.text)
+
+
+def test_an_interview_and_a_newsletter_are_documents_asked_about_with_their_dates(genres_2):
+    """ "Who wrote the interview?" was not found (its byline not in the top 5); the magazine's
+    "Issue 88, July 2024" and the newsletter's "**Issue 14 · Friday 21 March 2025**" gave no date."""
+    for question, doc_id, field, value in [
+            ("Who wrote the interview?", "boatbuilder-interview", "author", "Callum Fairweather"),
+            ("When was the interview published?", "boatbuilder-interview", "published", "2024-07"),
+            ("When was this newsletter issued?", "ashgrove-newsletter", "published", "2025-03-21")]:
+        answer = ask(genres_2, question, 3)
+        fact = answer.document_fact
+        assert answer.answered and fact is not None, question
+        assert (fact.doc_id, fact.field, fact.value) == (doc_id, field, value), question
+
+
+def test_a_guides_accordion_sections_are_cited(genres_2):
+    """Its "<h2><button>Fees</button></h2>" headings were dropped: every passage had no section."""
+    first = ask(genres_2, "What is the annual licence fee for a food stall?", 1).passages[0]
+    assert first.citation.section == "Fees" and "£880" in first.text, (first.citation.section, first.text)
+
+
+def test_a_spec_sheets_line_is_one_sentence_with_its_value(genres_2):
+    """ "Heat-up time ................... approx." was the highlight: leaders and "approx." cut it."""
+    first = ask(genres_2, "How long does the machine take to heat up?", 1).passages[0]
+    assert "approx. 45 seconds" in first.text[first.highlight.start:first.highlight.end]
