@@ -125,3 +125,13 @@ def test_a_spec_sheets_line_is_one_sentence_with_its_value(genres_2):
     """ "Heat-up time ................... approx." was the highlight: leaders and "approx." cut it."""
     first = ask(genres_2, "How long does the machine take to heat up?", 1).passages[0]
     assert "approx. 45 seconds" in first.text[first.highlight.start:first.highlight.end]
+
+
+def test_a_lists_lead_in_is_not_marked_over_its_items(genres_2):
+    """ "You do not need a licence if you are:" was the highlight: it holds the question's words,
+    and the items under it say who."""
+    for question, lead_in in [("Who does not need a licence?", "You do not need a licence if you are:"),
+                              ("What must you be to apply?", "To apply you must:")]:
+        first = ask(genres_2, question, 1).passages[0]
+        assert lead_in in first.text, first.text
+        assert first.text[first.highlight.start:first.highlight.end] != lead_in

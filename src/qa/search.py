@@ -207,6 +207,12 @@ def _of_the_place(index: LoadedIndex, query: Query, candidates: np.ndarray) -> n
     return np.array([about[index.chunks[int(c)].doc_id] for c in candidates], dtype=np.float32)
 
 
+def _leads_in(sentence: str) -> bool:
+    """A lead-in ("You do not need a licence if you are:"): what follows it says it; it holds
+    the question's words and was marked instead of the item that answers."""
+    return sentence.rstrip("*_ ").endswith(":")
+
+
 def _candidates(index: LoadedIndex, query: Query, bm25: np.ndarray, vector: np.ndarray, mode: str,
                 allowed: np.ndarray | None) -> np.ndarray:
     """Every (allowed) chunk when they are few; else the union of the dense and BM25 top
@@ -249,8 +255,9 @@ def highlight(index: LoadedIndex, hit: Hit, query: Query, vector: np.ndarray, te
     if query.shape is not None:  # "She was designed by … Fenwick-Hale" for "Who designed the Corvina?"
         values = values + HIGHLIGHT_SHAPE_BONUS * np.array(
             [query.shape.search(chunk.text[a:b]) for a, b in chunk.sentences], dtype=np.float32)
+    last = chunk.sentences[-1][1]
     labels = np.array([names_not_answers(chunk.text[a:b]) or heads_a_table(chunk.text, b)
-                       for a, b in chunk.sentences])
+                       or (b < last and _leads_in(chunk.text[a:b])) for a, b in chunk.sentences])
     if not labels.all():
         values = np.where(labels, -np.inf, values)
     return chunk.sentences[int(np.argmax(values))]
