@@ -135,3 +135,10 @@ def test_a_lists_lead_in_is_not_marked_over_its_items(genres_2):
         first = ask(genres_2, question, 1).passages[0]
         assert lead_in in first.text, first.text
         assert first.text[first.highlight.start:first.highlight.end] != lead_in
+
+
+def test_a_letters_signature_with_a_title_and_a_role_says_who_holds_it(genres_2):
+    """ "Mrs Helen Okonkwo-Price, Headteacher" was never returned (a label), and "Who is the
+    headteacher?" had her nowhere in the top five."""
+    first = ask(genres_2, "Who is the headteacher?", 1).passages[0]
+    assert "Mrs Helen Okonkwo-Price, Headteacher" in first.text, first.text

@@ -131,6 +131,10 @@ def test_highlight_marks_the_answering_sentence(service):
     # a bold label over its value is a field; over a list, a label still
     ("**Manufacturer**\nKestrel Biologics Ltd, Carrow Road Industrial Estate", False),
     ("**Key points**\n- Carrick Bridge closed", True),
+    ("Before:\nMRS JUSTICE ADEBAYO-KERR DBE", False),
+    # a person with a title and a role signs a letter: who the headteacher is
+    ("Mrs Helen Okonkwo-Price, Headteacher", False), ("Dr Tom Hale, Chair of Governors", False),
+    ("Helen, see you soon", True),
     # a time alone, or a chapter marker's label, is no data
     ("**17:48**", True), ("[02:15]", True), ("**16:50** — *Correction*", True),
     ("44:10 Listener questions: grafting\n49:30 Outro and next week", True),
