@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from .markdown import is_fence_line
+from .markdown import LIST_ITEM, is_fence_line
 
 _AGENCIES = (r"Getty Images|AFP|AP|Reuters|Bloomberg|Shutterstock|Alamy|Corbis|EPA|Sipa|Redux|Xinhua|"
              r"Associated Press|Picture Collection|Contributor|Staff")
@@ -71,7 +71,6 @@ _LABEL_LINE = re.compile(r"^(\*\*|__)[^*_\n]+\1:?$")
 # a person named with a title and their role, as a letter is signed: "Mrs Helen Okonkwo-Price, Headteacher"
 _SIGNED = re.compile(r"^(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Professor|Sir|Dame|Cllr|Rev|Revd)\.?\s+(?:[A-Z][\w'’-]*\.?\s+){0,3}"
                      r"[A-Z][\w'’-]+,\s+\w")
-_LIST_LINE = re.compile(r"^(?:[-*•+]|\d{1,3}[.)])\s")
 _SENTENCE_END = re.compile(r"[.!?…][\"”’)\]]*(?:\s|(?=[A-Z]))")  # "Koreans.Carl Mydans—…" holds a sentence
 
 
@@ -191,7 +190,7 @@ def is_non_answer(text: str, sentences: Sequence[tuple[int, int]]) -> bool:
     if any(is_field_line(line) or _AGENT.search(line) for line in lines) or lines[:1] in (["--"], ["—"]):
         return False  # a field, a line naming who did it, a mail's signature ("Devon Achterberg | Treasurer"): facts
     if any(holds_data(line) or _SIGNED.match(line) for line in lines) or (
-            len(lines) > 1 and _LABEL_LINE.match(lines[0]) and not _LIST_LINE.match(lines[1])):
+            len(lines) > 1 and _LABEL_LINE.match(lines[0]) and not LIST_ITEM.match(lines[1])):
         return False  # figures among words, a rating, a bold label over its value, a signature with a role: facts
     words = [w for w in text.split() if any(c.isalnum() for c in w)]  # not the list's "-" or "•"
     return bool(lines) and len(words) <= 15 and not any(

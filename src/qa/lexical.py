@@ -144,14 +144,14 @@ _LINE_END_HYPHEN = re.compile(r"(?<=[a-z])-[ \t]*\n[ \t>]*(?=[a-z])")
 
 # a transcript's speaker label ("EDWIN: No, no."): who speaks, not what the turn is about; as a term it made
 # every short turn of Edwin's the best match for "Who is Edwin Carraway?"
-_SPEAKER_LABEL = re.compile(r"^[ \t]*[A-Z][A-Z.'’ -]{0,30}:(?=[ \t])", re.MULTILINE)
+SPEAKER_LABEL = re.compile(r"^[ \t]*[A-Z][A-Z.'’ -]{0,30}:(?=[ \t])", re.MULTILINE)
 
 
 def _number_terms(text: str) -> str:
     """``text`` with its numbers spaced and joined as they are terms, its words hyphenated at a
     line's end whole, and no speaker labels (tokenizing only: the text itself is never changed)."""
     text = _LINE_END_HYPHEN.sub("", text) if "-\n" in text or "- \n" in text else text
-    text = _SPEAKER_LABEL.sub(" ", text) if ":" in text else text
+    text = SPEAKER_LABEL.sub(" ", text) if ":" in text else text
     spaced = _NUMBER_UNIT.sub(" ", _GLUED_NUMBER.sub(" ", text))
     return _THOUSANDS.sub(lambda m: m[0].replace(",", ""), spaced) if "," in spaced else spaced
 

@@ -25,6 +25,7 @@ from functools import lru_cache
 from cachetools import LRUCache
 
 from .furniture import ends_sentence, is_byline, is_furniture_line
+from .lexical import SPEAKER_LABEL
 from .markdown import LIST_ITEM, code_blocks
 from .records import Chunk, Document
 
@@ -256,9 +257,7 @@ _NUMBERED_HEADING = re.compile(r"\d{1,3}(?:\.\d{1,3})*\.?\s+[A-Z][A-Z0-9 ,&'’/
 # what a line of a letter or a transcript ends with, as a heading never does: a stage direction
 # after a sentence ("A slimy one. [laughs]"), a salutation's comma ("Hi all,")
 _ASIDE = re.compile(r"\s*[\[(][^\])]{1,40}[\])]$")
-# a transcript's turn, as a heading never is: a speaker in capitals ("TAMSIN: So if nobody grafts it—"),
-# or a line broken off ("—", "…")
-_TURN = re.compile(r"^[A-Z][A-Z.'’ -]{0,30}:\s+\S")
+# a line broken off ("—", "…"), as a transcript's turn may be and a heading never is
 _BROKEN_OFF = ("—", "–", "-", "…", "...")
 
 
@@ -274,7 +273,7 @@ def _plain_headings(text: str) -> list[Heading]:
         numbered = _NUMBERED_HEADING.match(line) is not None
         if ("\n" not in line and len(line.split()) <= MAX_HEADING_WORDS and (line[:1].isupper() or numbered)
                 and not ends_sentence(_ASIDE.sub("", line)) and not line.endswith((",",) + _BROKEN_OFF)
-                and not _TURN.match(line) and not is_byline(line)
+                and not SPEAKER_LABEL.match(line) and not is_byline(line)  # a turn: "TAMSIN: So if …"
                 and not is_furniture_line(line) and not (LIST_ITEM.match(line) and not numbered)
                 and not following.group().startswith("--")
                 and (numbered or ends_sentence(following.group().strip()))):  # a section number says it alone
