@@ -216,8 +216,11 @@ def test_crlf_becomes_lf_and_body_after_front_matter_is_exact():
         (b"---\ntitle: [unclosed\n---\nbody", "malformed YAML"),
         (b"---\ntitle: x\nbody without end", "never closed"),
         (b"---\n- a list\n---\nbody", "mapping"),
-        (b"\xff\xfe bad", "not valid UTF-8"),
+        (b"ok \xc3\x28 bad", "not valid UTF-8"),
         (b"abc\x00def", "binary"),
+        # Notepad's "Unicode": a byte order mark and a NUL after every ASCII letter; named, not called binary
+        ("A note\n\nText.\n".encode("utf-16"), "UTF-16 text"),
+        ("A note\n".encode("utf-16-be").join([b"\xfe\xff", b""]), "UTF-16 text"),
     ],
 )
 def test_bad_files_raise_an_error_naming_the_file(raw, problem):

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import codecs
 import datetime
 import hashlib
 import re
@@ -51,6 +52,8 @@ def parse_document(raw: bytes, relative_path: str) -> Document | None:
     """Turn file bytes into a Document; ``None`` for an empty file (skipped by policy)."""
     if relative_path.lower().endswith(HTML_SUFFIXES):
         return _html_document(raw, relative_path)
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Notepad's "Unicode": text, but not UTF-8
+        raise CorpusError(relative_path, "UTF-16 text (its byte order mark says so); save it as UTF-8 to index it")
     if b"\x00" in raw:  # anywhere: a NUL late in a file would be indexed and returned
         raise CorpusError(relative_path, "binary file (contains NUL bytes); only UTF-8 text is indexed")
     try:
