@@ -221,6 +221,7 @@ def test_crlf_becomes_lf_and_body_after_front_matter_is_exact():
         # Notepad's "Unicode": a byte order mark and a NUL after every ASCII letter; named, not called binary
         ("A note\n\nText.\n".encode("utf-16"), "UTF-16 text"),
         ("A note\n".encode("utf-16-be").join([b"\xfe\xff", b""]), "UTF-16 text"),
+        (b"\xff\xfe\x00binary", "binary"),  # those bytes first, but no text after them
     ],
 )
 def test_bad_files_raise_an_error_naming_the_file(raw, problem):

@@ -52,7 +52,7 @@ def parse_document(raw: bytes, relative_path: str) -> Document | None:
     """Turn file bytes into a Document; ``None`` for an empty file (skipped by policy)."""
     if relative_path.lower().endswith(HTML_SUFFIXES):
         return _html_document(raw, relative_path)
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Notepad's "Unicode": text, but not UTF-8
+    if _utf16_text(raw):  # Notepad's "Unicode": text, but not UTF-8
         raise CorpusError(relative_path, "UTF-16 text (its byte order mark says so); save it as UTF-8 to index it")
     if b"\x00" in raw:  # anywhere: a NUL late in a file would be indexed and returned
         raise CorpusError(relative_path, "binary file (contains NUL bytes); only UTF-8 text is indexed")
@@ -72,6 +72,17 @@ def parse_document(raw: bytes, relative_path: str) -> Document | None:
         from_byline.pop("published", None)  # the front matter's date, under either name, wins
     metadata = {**from_byline, **metadata}
     return _document(relative_path, body, metadata, raw, _title(relative_path, body, metadata))
+
+
+def _utf16_text(raw: bytes) -> bool:
+    """UTF-16 with its byte order mark, and text once decoded (not binary that opens with those bytes)."""
+    if not raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return False
+    try:
+        text = raw.decode("utf-16")
+    except UnicodeDecodeError:
+        return False
+    return all(c.isprintable() or c in "\n\r\t" for c in text)
 
 
 def _title(relative_path: str, body: str, metadata: dict[str, Any]) -> str:
