@@ -333,6 +333,19 @@ def test_a_short_paragraph_ending_in_a_question_opens_its_answers_window():
     assert all(text[c.start:c.end] == c.text for c in chunks)
 
 
+def test_an_interviews_prompt_in_bold_opens_its_answers_window_with_or_without_a_question_mark():
+    """ "**Tell me about the *Morwenna*.**" ends in no "?": alone it was a passage of its own, and
+    "She was built in 1908 at Porthleven" ranked fourth for where the Morwenna was built."""
+    text = ("**Tell me about the *Morwenna*.**\n\nShe was built in 1908 at Porthleven as a pilot cutter.\n\n"
+            "**Why wood? Fibreglass is cheaper.**\n\nBecause wood remembers everything.\n\n"
+            "**Key points**\n\nThe bridge is closed.")
+    chunks = chunk_document(Document(doc_id="d", path="d.md", title="d", text=text), ChunkingParams())
+    assert [c.text.split("\n\n")[0] for c in chunks if "\n\n" in c.text] == [
+        "**Tell me about the *Morwenna*.**", "**Why wood? Fibreglass is cheaper.**"]
+    assert not any(c.text.startswith("**Tell") and "She was" not in c.text for c in chunks)
+    assert any(c.text == "The bridge is closed." for c in chunks)  # a bold heading names its section instead
+
+
 def test_a_lead_in_ending_in_a_colon_joins_the_list_after_it():
     """ "The principal tributaries of the Osmera, from source to mouth, are:" was a passage of
     its own, first for "Which is the largest tributary?", and no item said what it lists."""

@@ -30,7 +30,7 @@ import re
 from dataclasses import asdict, dataclass, replace
 from typing import Callable, Iterator
 
-from .furniture import is_question
+from .furniture import is_question, names_not_answers
 from .markdown import LIST_ITEM, code_blocks, is_table_row, is_table_rule, join_code_blocks, join_list_lead_ins
 from .records import Chunk, Document, Span
 from .sections import is_heading_passage
@@ -62,7 +62,8 @@ class ChunkingParams:
                    "joins its list; numbered section headings in plain text; a word hyphenated at a line's end one term; "
                    "bold lines alone are headings, a transcript's turns never; a 'Date:' field and a credit after a "
                    "date read; a heading the title opens with is the title; a table row's window opens with its header; "
-                   "a page's heading buttons read, its ordered lists numbered; dot leaders end no sentence, nor 'approx.' before a figure")
+                   "a page's heading buttons read, its ordered lists numbered; dot leaders end no sentence, nor 'approx.' before a figure; "
+                   "a short paragraph all in bold opens the next one's first window")
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -176,11 +177,13 @@ def chunk_document(
 
 
 def _asks(document: Document, paragraph: Paragraph, runs: list[list[Span]], params: ChunkingParams) -> bool:
-    """A short paragraph ending in a question, whole (no boilerplate in it), not a heading: the
-    heading's own passage names its section (sections.py)."""
+    """A short paragraph ending in a question, or all in bold (an interview's prompt, "**Tell me
+    about the *Morwenna*.**"), whole (no boilerplate in it), not a heading: the heading's own
+    passage names its section (sections.py)."""
     text = document.text
     last = paragraph.sentences[-1] if paragraph.sentences else None
-    return (last is not None and runs == [list(paragraph.sentences)] and is_question(text[last.start : last.end])
+    return (last is not None and runs == [list(paragraph.sentences)]
+            and (is_question(text[last.start : last.end]) or names_not_answers(text[paragraph.start : paragraph.end]))
             and paragraph.end - paragraph.start <= params.max_chars // 2
             and not is_heading_passage(document, paragraph.start, paragraph.end))
 

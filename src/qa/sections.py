@@ -170,7 +170,7 @@ def heading_at(document: Document, offset: int) -> int | None:
 
 def _document_outline(document: Document) -> Outline:
     """The outline of ``document``, made on its first use."""
-    key = (document.doc_id, document.fingerprint, document.is_markdown)
+    key = (document.doc_id, document.fingerprint or hash(document.text), document.is_markdown)  # a file, or a text made in code
     with _OUTLINES_LOCK:
         made = _OUTLINES.get(key)
     if made is None:
