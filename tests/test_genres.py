@@ -38,18 +38,25 @@ def genres_2(tmp_path_factory, embedder, token_counter):
     return _service(GENRES_2, tmp_path_factory.mktemp("genres-2"), embedder, token_counter)
 
 
-def test_a_review_a_live_blog_or_an_episode_names_the_document_asked_about(genres):
-    """ "Who wrote the live blog?" got "Additional reporting by Niamh Foley" (answered at 0.51),
-    and "Who wrote the review?" the judgment's passages: neither noun named a document."""
-    for question, doc_id, field, value in [
-            ("Who wrote the live blog?", "liveblog", "author", "Fionnuala Deasy and Conor Brannigan"),
-            ("When was the live blog published?", "liveblog", "published", "2025-01-18"),
-            ("Who wrote the review?", "review", "author", "Marisol Quennell"),
-            ("When was the episode released?", "podcast", "published", "2024-04-03")]:
-        answer = ask(genres, question, 3)
-        fact = answer.document_fact
-        assert answer.answered and fact is not None, question
-        assert (fact.doc_id, fact.field, fact.value) == (doc_id, field, value), question
+@pytest.mark.parametrize("corpus, question, doc_id, field, value", [
+    # "Who wrote the live blog?" got "Additional reporting by Niamh Foley" (answered at 0.51), and "Who wrote
+    # the review?" the judgment's passages: neither noun named a document
+    ("genres", "Who wrote the live blog?", "liveblog", "author", "Fionnuala Deasy and Conor Brannigan"),
+    ("genres", "When was the live blog published?", "liveblog", "published", "2025-01-18"),
+    ("genres", "Who wrote the review?", "review", "author", "Marisol Quennell"),
+    ("genres", "When was the episode released?", "podcast", "published", "2024-04-03"),
+    # "Who wrote the interview?" was not found (its byline not in the top 5); the magazine's "Issue 88, July
+    # 2024" and the newsletter's "**Issue 14 · Friday 21 March 2025**" gave no date
+    ("genres_2", "Who wrote the interview?", "boatbuilder-interview", "author", "Callum Fairweather"),
+    ("genres_2", "When was the interview published?", "boatbuilder-interview", "published", "2024-07"),
+    ("genres_2", "When was this newsletter issued?", "ashgrove-newsletter", "published", "2025-03-21"),
+])
+def test_a_review_a_live_blog_an_episode_or_an_interview_names_the_document_asked_about(
+        request, corpus, question, doc_id, field, value):
+    answer = ask(request.getfixturevalue(corpus), question, 3)
+    fact = answer.document_fact
+    assert answer.answered and fact is not None, question
+    assert (fact.doc_id, fact.field, fact.value) == (doc_id, field, value), question
 
 
 def test_a_podcasts_credit_line_and_a_judgments_date_field_are_its_metadata(genres):
@@ -100,19 +107,6 @@ def test_a_leaflets_contents_list_is_never_an_answer(genres):
     for question in ("What is Veltrazin used for?", "How should Veltrazin be stored?"):
         for passage in ask(genres, question, 5).passages:
             assert not passage.text.startswith(("1. What Veltrazin", "2. What you", "3. How to")), (question, passage.text)
-
-
-def test_an_interview_and_a_newsletter_are_documents_asked_about_with_their_dates(genres_2):
-    """ "Who wrote the interview?" was not found (its byline not in the top 5); the magazine's
-    "Issue 88, July 2024" and the newsletter's "**Issue 14 · Friday 21 March 2025**" gave no date."""
-    for question, doc_id, field, value in [
-            ("Who wrote the interview?", "boatbuilder-interview", "author", "Callum Fairweather"),
-            ("When was the interview published?", "boatbuilder-interview", "published", "2024-07"),
-            ("When was this newsletter issued?", "ashgrove-newsletter", "published", "2025-03-21")]:
-        answer = ask(genres_2, question, 3)
-        fact = answer.document_fact
-        assert answer.answered and fact is not None, question
-        assert (fact.doc_id, fact.field, fact.value) == (doc_id, field, value), question
 
 
 def test_a_guides_accordion_sections_are_cited(genres_2):

@@ -198,9 +198,13 @@ def _windows(
     extents: dict[tuple[int, int], list[int]] = {}  # (first, last) sentence of a window -> its anchors
     opening = len(asked) if run else 0
     run = list(asked) + run if run else run
+    headers = _table_headers(text, run, opening)
     for anchor in range(opening, len(run)):
         takes_the_question = anchor == opening and asked and _fits(text, run[0].start, run[anchor].end, params, count)
-        first = 0 if takes_the_question else _table_start(text, run, opening, anchor, params, count)
+        header = headers[anchor]  # a table row's window opens with the header when they fit ("| Adults over 65 |
+        # 25 mg | 50 mg |" alone does not say which 50 mg is the most a day)
+        fits_header = header is not None and _fits(text, run[header].start, run[anchor].end, params, count)
+        first = 0 if takes_the_question else header if fits_header else anchor
         while first > opening and anchor - first < params.context_before and not _opens_item(
             text, run[anchor].start) and _fits(text, run[first - 1].start, run[anchor].end, params, count):
             first -= 1
@@ -226,17 +230,15 @@ def _windows(
     return windows
 
 
-def _table_start(text: str, run: list[Span], opening: int, anchor: int, params: ChunkingParams,
-                 count: TokenCounter) -> int:
-    """Where the window of ``anchor`` opens: at its table's header row when the anchor is a row
-    and the rows from the header fit (a row alone, "| Adults over 65 years | 25 mg | 50 mg |",
-    does not say which 50 mg is the most a day); else at the anchor."""
-    if not is_table_row(text[run[anchor].start:run[anchor].end]):
-        return anchor
-    header = anchor
-    while header > opening and is_table_row(text[run[header - 1].start:run[header - 1].end]):
-        header -= 1
-    return header if _fits(text, run[header].start, run[anchor].end, params, count) else anchor
+def _table_headers(text: str, run: list[Span], opening: int) -> list[int | None]:
+    """Per sentence of ``run``, the first row of its table (its header) when it is a table row;
+    found in one pass, however long the table."""
+    headers: list[int | None] = [None] * len(run)
+    for n in range(opening, len(run)):
+        if is_table_row(text[run[n].start:run[n].end]):
+            previous = headers[n - 1] if n > opening else None
+            headers[n] = previous if previous is not None else n
+    return headers
 
 
 def _fits(text: str, start: int, end: int, params: ChunkingParams, count: TokenCounter) -> bool:

@@ -44,13 +44,12 @@ _BYLINE = re.compile(r"^(?:(?P<credit>By|Written by|Write to|Reporting by|Report
                      r"|Contact the author|Author:?)\s+\w",
                      re.I)
 HANDLE = re.compile(r"@?[\w.-]*[_\d][\w.-]*,?$")  # a forum's user name: "Posted by tealeaf_tomas on 12 March 2024"
-_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
 MONTH_NAME = (r"(?:January|February|March|April|May|June|July|August|September|October|November|December"
               r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?")
 # a full date, as a byline gives it: "3 March 2024", "March 3, 2024", "Sept. 3, 2024", "2024-03-03", or a
 # magazine issue's month ("July 2024", its month's name in full or abbreviated) (not "April" alone, a first
 # name as often as a month, nor a bare year)
-BYLINE_DATE = re.compile(rf"\b(?:\d{{1,2}}\s+{_MONTH},?\s+[12]\d{{3}}|{_MONTH}\s+\d{{1,2}},?\s+[12]\d{{3}}"
+BYLINE_DATE = re.compile(rf"\b(?:\d{{1,2}}\s+{MONTH_NAME},?\s+[12]\d{{3}}|{MONTH_NAME}\s+\d{{1,2}},?\s+[12]\d{{3}}"
                          rf"|[12]\d{{3}}-\d{{2}}-\d{{2}}|{MONTH_NAME}\s+[12]\d{{3}})\b")
 # "…end.)" ends a sentence; "Thomas Galbraith (engineer)" not; nor does a legal list's clause, but it is
 # part of one: "(c) your consent, for marketing emails; and"

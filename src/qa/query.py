@@ -70,7 +70,7 @@ _FACT_WORDS = frozenset("publish published publishes publication publishing publ
                         "released printed appear run online old first originally newspaper magazine outlet paper site "
                         "website source author authors authored writer writers reporter journalist byline penned "
                         "wrote written writes reported article story piece post essay column editorial text document "
-                        "page blog news opinion sent send updated last show notes issued issue".split())
+                        "page blog news opinion sent send updated last show notes issued".split())
 _TOPIC_CLAUSE = re.compile(r"\b(?:about|regarding|concerning)\s+(.+?)\s*[?!.]*$", re.IGNORECASE)
 _TRAILING_VERB = re.compile(r"(?:\s+(?:first|originally|published|written|posted|released|printed|dated|run|sent|"
                             r"appear(?:ed)?|come\s+out|from))+$", re.IGNORECASE)  # "…about the sewers published?"
